@@ -1,0 +1,357 @@
+"""The `annotator` command. It acts as the local operator (see core.auth.Actor.local_operator):
+whoever can reach the database can administer it."""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from annotator import __version__, config
+from annotator.core.auth import Actor
+from annotator.errors import AnnotatorError
+
+app = typer.Typer(no_args_is_help=False, add_completion=False, help="Annotator: an in-house annotation workstation.")
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+user_app = typer.Typer(help="User accounts (annotator, lead, admin).", no_args_is_help=True)
+project_app = typer.Typer(help="Projects.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(project_app, name="project")
+
+console = Console()
+err = Console(stderr=True)
+_state: dict[str, Optional[str]] = {"db": None}
+
+
+def _database(upgrade: bool | None = None):
+    from annotator.db import open_database
+
+    return open_database(config.resolve_database_url(_state["db"]), upgrade=upgrade)
+
+
+@contextmanager
+def _write(upgrade: bool | None = None) -> Iterator:
+    db = _database(upgrade)
+    try:
+        with db.write() as session:
+            yield session
+    finally:
+        db.dispose()
+
+
+@contextmanager
+def _read() -> Iterator:
+    db = _database()
+    try:
+        with db.read() as session:
+            yield session
+    finally:
+        db.dispose()
+
+
+def _operator() -> Actor:
+    return Actor.local_operator()
+
+
+@app.callback(invoke_without_command=True)
+def _main(
+    ctx: typer.Context,
+    db: Optional[str] = typer.Option(
+        None, "--db", help="Database URL or SQLite/bundle path. Default: $ANNOTATOR_DATABASE_URL, then a file in the user data folder."
+    ),
+    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
+) -> None:
+    _state["db"] = db
+    if version:
+        console.print(f"annotator {__version__}")
+        raise typer.Exit()
+    if ctx.invoked_subcommand is None:
+        gui()
+
+
+@app.command()
+def gui() -> None:
+    """Open the desktop app (the default when no command is given)."""
+    try:
+        from annotator.ui.app import run
+    except ImportError:
+        err.print("[red]The desktop app is not available in this build yet.[/red] Use `annotator --help`.")
+        raise typer.Exit(1)
+    raise typer.Exit(run(config.resolve_database_url(_state["db"])))
+
+
+# ---- db ---------------------------------------------------------------------------------
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database schema up to date (creates it on an empty database)."""
+    from annotator.db import Database, migrate
+
+    db = Database(config.resolve_database_url(_state["db"]))
+    try:
+        before = migrate.current_revision(db.engine)
+        migrate.upgrade(db.engine)
+        after = migrate.current_revision(db.engine)
+    finally:
+        db.dispose()
+    if before == after:
+        console.print(f"{db.describe()} is up to date (revision {after}).")
+    else:
+        console.print(f"Upgraded {db.describe()} from {before or 'empty'} to {after}.")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the schema revision of the database and of this program."""
+    from annotator.db import Database, migrate
+
+    db = Database(config.resolve_database_url(_state["db"]))
+    try:
+        console.print(f"database: {db.describe()}\nrevision: {migrate.current_revision(db.engine) or 'empty'}\nprogram:  {migrate.head_revision()}")
+    finally:
+        db.dispose()
+
+
+# ---- users ------------------------------------------------------------------------------
+
+
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@user_app.command("add")
+def user_add(
+    name: str,
+    role: str = typer.Option("annotator", "--role", help="annotator, lead or admin"),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from standard input."),
+) -> None:
+    """Add a user. Asks for the password unless --password-stdin."""
+    from annotator.core import users
+
+    password = _read_password(password_stdin)
+    with _write() as s:
+        info = users.add_user(s, _operator(), name, password, role)
+    console.print(f"Added {info.name} ({info.role}).")
+
+
+@user_app.command("list")
+def user_list() -> None:
+    """List the users."""
+    from annotator.core import users
+
+    with _read() as s:
+        rows = users.list_users(s, _operator())
+    table = Table("name", "role", "active", "created")
+    for u in rows:
+        table.add_row(u.name, u.role, "yes" if u.active else "no", f"{u.created_at:%Y-%m-%d}")
+    console.print(table)
+
+
+@user_app.command("set-role")
+def user_set_role(name: str, role: str) -> None:
+    """Change a user's role."""
+    from annotator.core import users
+
+    with _write() as s:
+        info = users.set_role(s, _operator(), name, role)
+    console.print(f"{info.name} is now {info.role}.")
+
+
+@user_app.command("deactivate")
+def user_deactivate(name: str) -> None:
+    """Stop a user from logging in. Their work is kept."""
+    from annotator.core import users
+
+    with _write() as s:
+        users.set_active(s, _operator(), name, False)
+    console.print(f"{name} is deactivated.")
+
+
+@user_app.command("activate")
+def user_activate(name: str) -> None:
+    """Let a deactivated user log in again."""
+    from annotator.core import users
+
+    with _write() as s:
+        users.set_active(s, _operator(), name, True)
+    console.print(f"{name} is active.")
+
+
+@user_app.command("passwd")
+def user_passwd(
+    name: str, password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from standard input.")
+) -> None:
+    """Set a user's password."""
+    from annotator.core import users
+
+    password = _read_password(password_stdin)
+    with _write() as s:
+        users.set_password(s, _operator(), name, password)
+    console.print(f"Password of {name} changed.")
+
+
+# ---- projects ---------------------------------------------------------------------------
+
+
+@project_app.command("create")
+def project_create(
+    name: Optional[str] = typer.Argument(None, help="Project name (or give it in --config)."),
+    kind: Optional[str] = typer.Option(None, "--kind", help="image_boxes, text_categories, transcription, or a plugin's kind"),
+    labels: Optional[str] = typer.Option(None, "--labels", help="Comma-separated labels, e.g. cat,dog"),
+    multi: bool = typer.Option(False, "--multi", help="Text categories: allow several labels per item."),
+    overlap: Optional[int] = typer.Option(None, "--overlap", help="Answers wanted per item."),
+    gold_rate: Optional[float] = typer.Option(None, "--gold-rate", help="Fraction of claims that are gold items."),
+    lease_seconds: Optional[int] = typer.Option(None, "--lease-seconds", help="Time limit for one item."),
+    review_policy: Optional[str] = typer.Option(None, "--review-policy", help="none, sample or all"),
+    review_sample: Optional[float] = typer.Option(None, "--review-sample", help="Fraction reviewed with 'sample'."),
+    min_gold_accuracy: Optional[float] = typer.Option(None, "--min-gold-accuracy"),
+    min_approval_rate: Optional[float] = typer.Option(None, "--min-approval-rate"),
+    media_root: Optional[Path] = typer.Option(None, "--media-root", help="Folder that media paths are relative to."),
+    instructions: Optional[str] = typer.Option(None, "--instructions"),
+    config_file: Optional[Path] = typer.Option(None, "--config", help="A JSON file with the project's fields."),
+) -> None:
+    """Create a project. The task kind checks its configuration."""
+    from annotator.core.projects import ProjectSpec, create_project
+    from annotator.formats.text_io import read_utf8
+
+    data: dict = {}
+    if config_file:
+        try:
+            data = json.loads(read_utf8(config_file))
+        except json.JSONDecodeError as exc:
+            raise AnnotatorError(f"{config_file}, line {exc.lineno}: invalid JSON ({exc.msg})") from None
+        if not isinstance(data, dict):
+            raise AnnotatorError(f"{config_file}: expected a JSON object with the project's fields")
+    overrides = {
+        "name": name, "kind": kind, "overlap": overlap, "gold_rate": gold_rate, "lease_seconds": lease_seconds,
+        "review_policy": review_policy, "review_sample": review_sample, "min_gold_accuracy": min_gold_accuracy,
+        "min_approval_rate": min_approval_rate, "instructions": instructions,
+        "media_root": str(media_root.resolve()) if media_root else None,
+    }
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    if labels is not None or multi:
+        data["config"] = dict(data.get("config", {}))
+        if labels is not None:
+            data["config"]["labels"] = [label.strip() for label in labels.split(",") if label.strip()]
+        if multi:
+            data["config"]["multi"] = True
+    spec = ProjectSpec.from_dict(data, source=str(config_file) if config_file else "the options")
+    with _write() as s:
+        info = create_project(s, _operator(), spec)
+    console.print(f"Created project {info.name} ({info.kind}, overlap {info.overlap}, gold rate {info.gold_rate}).")
+
+
+@project_app.command("list")
+def project_list() -> None:
+    """List the projects."""
+    from annotator.core.projects import list_projects
+
+    with _read() as s:
+        rows = list_projects(s, _operator())
+    table = Table("name", "kind", "items", "overlap", "gold rate", "review")
+    for p in rows:
+        table.add_row(p.name, p.kind, str(p.item_count), str(p.overlap), f"{p.gold_rate:g}", p.review_policy)
+    console.print(table)
+
+
+@project_app.command("show")
+def project_show(project: str) -> None:
+    """Show a project's settings as JSON."""
+    from dataclasses import asdict
+
+    from annotator.core.projects import get_project, project_info
+
+    with _read() as s:
+        info = project_info(get_project(s, project))
+    console.print_json(json.dumps(asdict(info), default=str))
+
+
+@app.command("kinds")
+def kinds() -> None:
+    """List the task kinds, and any plugin that failed to load."""
+    from annotator.tasks import registry
+
+    for name, kind in sorted(registry.all_kinds().items()):
+        console.print(f"{name:20} {kind.title}")
+    for name, reason in registry.load_errors.items():
+        console.print(f"[yellow]{name:20} skipped: {reason}[/yellow]")
+
+
+# ---- import / export --------------------------------------------------------------------
+
+
+@app.command("import")
+def import_cmd(
+    project: str,
+    source: Path = typer.Argument(..., help="A folder of images or audio, a Pascal VOC folder, a .csv or a .jsonl file."),
+    gold: bool = typer.Option(False, "--gold", help="The answers in the source are gold answers."),
+) -> None:
+    """Import items into a project: all of them or, on any error, none."""
+    from annotator.core.importing import import_items
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=err, transient=True) as bar:
+        task = bar.add_task("checking", total=None)
+
+        def progress(done: int, total: int, what: str) -> None:
+            bar.update(task, completed=done, total=total, description=f"checking {what[-40:]}")
+
+        with _write() as s:
+            report = import_items(s, _operator(), project, source, gold=gold, progress=progress)
+    console.print(
+        f"Imported {report.added} item(s) into {report.project}"
+        + (f" as gold" if gold else "")
+        + f"; {report.already_present} already present."
+    )
+
+
+@app.command("export")
+def export_cmd(project: str, out: Path, fmt: str = typer.Option("jsonl", "--format", help="jsonl")) -> None:
+    """Export a project's items and answers."""
+    from annotator.core.exporting import export_jsonl
+
+    if fmt != "jsonl":
+        raise AnnotatorError(f"Unknown export format {fmt!r}; available: jsonl.")
+    with _write() as s:
+        count = export_jsonl(s, _operator(), project, out)
+    console.print(f"Exported {count} item(s) to {out}.")
+
+
+# ---- demo -------------------------------------------------------------------------------
+
+
+@app.command("demo")
+def demo(no_gui: bool = typer.Option(False, "--no-gui", help="Build the demo database and stop.")) -> None:
+    """Create (or reuse) the demo database with three projects, and open the app on it."""
+    from annotator.core.demo import build_demo, demo_database_url
+
+    url = _state["db"] and config.resolve_database_url(_state["db"]) or demo_database_url()
+    _state["db"] = url
+    with _write(upgrade=True) as s:
+        summary = build_demo(s)
+    console.print(summary.describe(url))
+    if not no_gui:
+        gui()
+
+
+def main() -> None:
+    try:
+        app()
+    except AnnotatorError as exc:
+        err.print(f"error: {exc}", style="red", highlight=False, markup=False)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,150 @@
+"""Import items into a project: all of it or none of it. Every record is read, every media
+file checked and hashed, every gold answer validated, before one row is written."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from annotator.core import audit
+from annotator.core.auth import Actor, require
+from annotator.core.projects import get_project
+from annotator.db.models import GoldAnswer, Item
+from annotator.errors import AnnotatorError, BadInput
+from annotator.formats import ItemRecord
+from annotator.formats.folder import read_media_folder
+from annotator.formats.tabular import read_csv, read_jsonl
+from annotator.formats.voc import is_voc_folder, read_voc
+from annotator.media import MediaError, file_sha256, to_payload_path
+from annotator.media.audio import inspect_audio
+from annotator.media.images import inspect_image
+from annotator.tasks import registry
+
+# progress(done, total, what): called while checking records; the CLI draws a rich bar with it.
+Progress = Callable[[int, int, str], None]
+
+PRIMARY_FIELD = {"image_boxes": "image", "text_categories": "text", "transcription": "audio"}
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    project: str
+    source: str
+    read: int
+    added: int
+    already_present: int
+    gold: int
+
+
+def read_source(source: Path, kind_name: str, config: dict) -> list[ItemRecord]:
+    kind = registry.get(kind_name)
+    primary = PRIMARY_FIELD.get(kind_name) or (kind.media_fields[0] if kind.media_fields else "text")
+    if source.is_dir():
+        if kind_name == "image_boxes" and is_voc_folder(source):
+            return read_voc(source, config.get("labels", []))
+        if not kind.media_fields:
+            raise BadInput(str(source), f"a folder can only be imported into a media project, not {kind_name}")
+        return read_media_folder(source, kind.media_fields[0])
+    if not source.exists():
+        raise BadInput(str(source), "file or folder not found")
+    suffix = source.suffix.lower()
+    if suffix == ".csv":
+        return read_csv(source, primary=primary, media_fields=kind.media_fields, multi=bool(config.get("multi")))
+    if suffix in (".jsonl", ".ndjson"):
+        return read_jsonl(source, primary=primary, media_fields=kind.media_fields)
+    raise BadInput(str(source), f"unsupported source type '{suffix}'; import a folder, a .csv or a .jsonl file")
+
+
+def _check_media(record: ItemRecord, media_root: str | None, pixel_limit: int) -> str | None:
+    sha = None
+    for field, path in record.media.items():
+        try:
+            if field == "audio":
+                inspect_audio(path)
+            else:
+                inspect_image(path, pixel_limit)
+            digest = file_sha256(path)
+        except MediaError as exc:
+            if record.line is None:  # a folder or VOC import: the media file is the source
+                raise BadInput(str(path), str(exc)) from None
+            raise BadInput(record.file, f"{path}: {exc}", line=record.line, field=field) from None
+        record.payload[field] = to_payload_path(media_root, path)
+        sha = sha or digest
+    return sha
+
+
+def import_items(
+    session: Session,
+    actor: Actor,
+    project_name: str | int,
+    source: str | Path,
+    *,
+    gold: bool = False,
+    progress: Progress | None = None,
+) -> ImportReport:
+    require(actor, "lead", "import items")
+    project = get_project(session, project_name)
+    kind = registry.get(project.kind)
+    source = Path(source).expanduser()
+    records = read_source(source, project.kind, project.config)
+    total = len(records)
+
+    existing_ids = set(session.scalars(select(Item.external_id).where(Item.project_id == project.id)))
+    existing_sha = set(
+        session.scalars(select(Item.media_sha256).where(Item.project_id == project.id, Item.media_sha256.is_not(None)))
+    )
+    rows, golds, seen = [], [], set()
+    skipped = 0
+    for n, record in enumerate(records, 1):
+        if progress:
+            progress(n, total, record.external_id)
+        if record.external_id in existing_ids or record.external_id in seen:
+            skipped += 1
+            continue
+        sha = _check_media(record, project.media_root, project.pixel_limit)
+        if sha and sha in existing_sha:
+            skipped += 1
+            continue
+        try:
+            kind.validate_payload(record.payload)
+            if gold:
+                if record.gold is None:
+                    raise AnnotatorError("--gold was given, but this item has no answer")
+                kind.validate_answer(project.config, record.gold)
+            if record.prediction is not None:
+                kind.validate_answer(project.config, record.prediction)
+        except AnnotatorError as exc:
+            raise BadInput(record.file, str(exc), line=record.line) from None
+        seen.add(record.external_id)
+        if sha:
+            existing_sha.add(sha)
+        rows.append(
+            {
+                "project_id": project.id,
+                "external_id": record.external_id,
+                "payload": record.payload,
+                "media_sha256": sha,
+                "priority": record.priority,
+                # Gold items are claimed by their own path (every user sees each once), so they
+                # hold no ordinary slots.
+                "open_slots": 0 if gold else project.overlap,
+                "is_gold": gold,
+                "prediction": record.prediction,
+                "confidence": -1.0 if record.confidence is None else float(record.confidence),
+            }
+        )
+        if gold:
+            golds.append(record.gold)
+    if rows:
+        ids = session.scalars(insert(Item).returning(Item.id, sort_by_parameter_order=True), rows).all()
+        if gold:
+            session.execute(insert(GoldAnswer), [{"item_id": i, "answer": a} for i, a in zip(ids, golds)])
+    audit.record(
+        session, actor, "items.import", "project", project.id,
+        source=str(source), added=len(rows), already_present=skipped, gold=gold,
+    )
+    return ImportReport(project.name, str(source), total, len(rows), skipped, len(golds))

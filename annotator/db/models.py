@@ -1,0 +1,248 @@
+"""The data model of DESIGN §3. Statuses and roles are short strings guarded by CHECK constraints,
+which read the same in both backends and in raw SQL."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Optional
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from annotator.db.base import Base, JSONType, UTCDateTime, utcnow
+
+ROLES = ("annotator", "lead", "admin")
+ASSIGNMENT_STATUSES = ("claimed", "submitted", "approved", "rejected", "expired", "released")
+# Statuses that hold one of an item's overlap slots.
+LIVE_STATUSES = ("claimed", "submitted", "approved")
+REVIEW_POLICIES = ("none", "sample", "all")
+REVIEW_DECISIONS = ("approve", "reject", "fix")
+MEMBERSHIP_STATES = ("active", "paused")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20), default="annotator")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Project(Base):
+    __tablename__ = "projects"
+    __table_args__ = (
+        CheckConstraint(_in("review_policy", REVIEW_POLICIES), name="review_policy"),
+        CheckConstraint("overlap >= 1", name="overlap_positive"),
+        CheckConstraint("gold_rate >= 0 AND gold_rate <= 1", name="gold_rate_fraction"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(100))
+    config: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    media_root: Mapped[Optional[str]] = mapped_column(Text)
+    overlap: Mapped[int] = mapped_column(Integer, default=1)
+    lease_seconds: Mapped[int] = mapped_column(Integer, default=1800)
+    offline_lease_seconds: Mapped[int] = mapped_column(Integer, default=7 * 24 * 3600)
+    gold_rate: Mapped[float] = mapped_column(Float, default=0.0)
+    min_gold_accuracy: Mapped[Optional[float]] = mapped_column(Float)
+    min_approval_rate: Mapped[Optional[float]] = mapped_column(Float)
+    min_scored_items: Mapped[int] = mapped_column(Integer, default=10)
+    review_policy: Mapped[str] = mapped_column(String(20), default="none")
+    review_sample: Mapped[float] = mapped_column(Float, default=0.0)
+    auto_approve_seconds: Mapped[int] = mapped_column(Integer, default=3 * 24 * 3600)
+    training_mode: Mapped[bool] = mapped_column(Boolean, default=False)
+    qualification_project_id: Mapped[Optional[int]] = mapped_column(ForeignKey("projects.id"))
+    qualification_min_accuracy: Mapped[Optional[float]] = mapped_column(Float)
+    pixel_limit: Mapped[int] = mapped_column(Integer, default=178_956_970)
+    spot_check_fraction: Mapped[float] = mapped_column(Float, default=0.05)
+    instructions: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Item(Base):
+    __tablename__ = "items"
+    __table_args__ = (
+        UniqueConstraint("project_id", "external_id"),
+        CheckConstraint("open_slots >= 0", name="open_slots_nonnegative"),
+        # The claim's index: only items with open slots are in it, in claim order, so the
+        # claim reads the first entry whatever the project's size, and finished items drop out.
+        Index(
+            "ix_items_claim",
+            "project_id",
+            text("priority DESC"),
+            "confidence",
+            "id",
+            postgresql_where=text("open_slots > 0"),
+            sqlite_where=text("open_slots > 0"),
+        ),
+        Index(
+            "ix_items_gold",
+            "project_id",
+            "id",
+            postgresql_where=text("is_gold"),
+            sqlite_where=text("is_gold"),
+        ),
+        Index("ix_items_project_sha", "project_id", "media_sha256"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(500))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    media_sha256: Mapped[Optional[str]] = mapped_column(String(64))
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    prediction: Mapped[Optional[dict[str, Any]]] = mapped_column(JSONType)
+    # The model's confidence in its prediction, 0..1. Items with no prediction sort as the least
+    # certain (confidence -1), so they come before anything the model has an opinion on.
+    confidence: Mapped[float] = mapped_column(Float, default=-1.0)
+    open_slots: Mapped[int] = mapped_column(Integer)
+    is_gold: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Confident predictions accepted without a human (the --auto-accept-above path).
+    done_by_model: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Bumped when a lead edits the item, so offline work against an older version is a conflict.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    project: Mapped[Project] = relationship()
+
+
+class GoldAnswer(Base):
+    """Kept apart from items so no annotator code path reads it by accident."""
+
+    __tablename__ = "gold_answers"
+
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), primary_key=True)
+    answer: Mapped[dict[str, Any]] = mapped_column(JSONType)
+
+
+class Assignment(Base):
+    __tablename__ = "assignments"
+    __table_args__ = (
+        UniqueConstraint("item_id", "user_id"),
+        CheckConstraint(_in("status", ASSIGNMENT_STATUSES), name="status"),
+        Index("ix_assignments_user_status", "user_id", "status"),
+        Index("ix_assignments_project_status", "project_id", "status", "submitted_at"),
+        Index("ix_assignments_lease", "project_id", "lease_until", postgresql_where=text("status = 'claimed'"),
+              sqlite_where=text("status = 'claimed'")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True, default=lambda: str(uuid.uuid4()))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(20), default="claimed")
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    lease_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    submitted_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    reviewed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    active_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    draft: Mapped[Optional[dict[str, Any]]] = mapped_column(JSONType)
+    answer: Mapped[Optional[dict[str, Any]]] = mapped_column(JSONType)
+    gold_score: Mapped[Optional[float]] = mapped_column(Float)
+    is_gold: Mapped[bool] = mapped_column(Boolean, default=False)
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    offline: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Membership(Base):
+    __tablename__ = "memberships"
+    __table_args__ = (
+        UniqueConstraint("user_id", "project_id"),
+        CheckConstraint(_in("state", MEMBERSHIP_STATES), name="state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    state: Mapped[str] = mapped_column(String(20), default="active")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    gold_accuracy: Mapped[Optional[float]] = mapped_column(Float)
+    approval_rate: Mapped[Optional[float]] = mapped_column(Float)
+    # Claims since the last gold item: spreads gold evenly through a user's stream.
+    since_gold: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Review(Base):
+    __tablename__ = "reviews"
+    __table_args__ = (CheckConstraint(_in("decision", REVIEW_DECISIONS), name="decision"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"), index=True)
+    reviewer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    decision: Mapped[str] = mapped_column(String(20))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    fixed_answer: Mapped[Optional[dict[str, Any]]] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Conflict(Base):
+    """An answer that could not be applied. Kept until a lead resolves it: nothing is dropped."""
+
+    __tablename__ = "conflicts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_uid: Mapped[str] = mapped_column(String(36), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    answer: Mapped[Optional[dict[str, Any]]] = mapped_column(JSONType)
+    active_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    resolved_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    resolved_by: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    resolution: Mapped[Optional[str]] = mapped_column(Text)
+
+
+class Consensus(Base):
+    __tablename__ = "consensus"
+    __table_args__ = (UniqueConstraint("item_id", "method"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    method: Mapped[str] = mapped_column(String(50))
+    answer: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    confidence: Mapped[float] = mapped_column(Float)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuditEvent(Base):
+    """Append-only: triggers in the migration refuse UPDATE and DELETE on both backends."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_entity", "entity_type", "entity_id"),
+        Index("ix_audit_events_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_id: Mapped[Optional[int]] = mapped_column(Integer)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(100), index=True)
+    entity_type: Mapped[str] = mapped_column(String(50))
+    entity_id: Mapped[Optional[str]] = mapped_column(String(100))
+    details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)

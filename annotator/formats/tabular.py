@@ -1,0 +1,140 @@
+"""CSV and JSONL items. Columns (or keys) named like the kind's payload fields become the
+payload; `id`/`external_id` names the item; with --gold, the answer column becomes gold.
+
+CSV:   id?, text | image | audio, label | category | labels (gold, ';'-separated when multi), priority?
+JSONL: {"id": ..., "text"|"image"|"audio": ..., "answer": {...}, "priority": 0, ...other payload keys}
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from annotator.errors import BadInput
+from annotator.formats import ItemRecord
+from annotator.formats.text_io import read_utf8
+
+ID_KEYS = ("id", "external_id")
+LABEL_KEYS = ("label", "category", "labels")
+
+
+def _content_id(payload: dict[str, Any]) -> str:
+    """A stable id for an item without one, so importing the same file twice adds nothing."""
+    blob = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()
+    return "sha256:" + hashlib.sha256(blob).hexdigest()[:20]
+
+
+def _media(path_text: str, base: Path) -> Path:
+    p = Path(path_text).expanduser()
+    return p if p.is_absolute() else (base / p)
+
+
+def _parse_priority(value: Any, file: str, line: int) -> int:
+    if value in (None, ""):
+        return 0
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise BadInput(file, f"priority must be a whole number, not {value!r}", line=line, field="priority") from None
+
+
+def read_csv(path: Path, *, primary: str, media_fields: tuple[str, ...], multi: bool) -> list[ItemRecord]:
+    text = read_utf8(path)
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = reader.fieldnames or []
+    except csv.Error as exc:
+        raise BadInput(str(path), f"malformed CSV header ({exc})", line=1) from None
+    columns = [c.strip() if c else c for c in header]
+    if primary not in columns:
+        raise BadInput(str(path), f"the header has no '{primary}' column (it has: {', '.join(map(str, columns))})", line=1)
+    reader.fieldnames = columns
+    id_key = next((k for k in ID_KEYS if k in columns), None)
+    label_key = next((k for k in LABEL_KEYS if k in columns), None)
+    records: list[ItemRecord] = []
+    try:
+        for row in reader:
+            line = reader.line_num
+            if None in row:
+                raise BadInput(str(path), f"{len(columns) + len(row[None])} fields, but the header has {len(columns)}", line=line)
+            value = (row.get(primary) or "").strip()
+            if not value:
+                raise BadInput(str(path), f"the '{primary}' field is empty", line=line, field=primary)
+            payload = {primary: value}
+            extra = {k: v for k, v in row.items() if k not in {primary, id_key, label_key, "priority"} and v not in (None, "")}
+            if extra:
+                payload["meta"] = extra
+            media = {f: _media(value, path.parent) for f in media_fields if f == primary}
+            gold = None
+            if label_key and (row.get(label_key) or "").strip():
+                raw = row[label_key].strip()
+                gold = {"labels": [s.strip() for s in raw.split(";") if s.strip()]} if multi else {"label": raw}
+            records.append(
+                ItemRecord(
+                    external_id=((row.get(id_key) or "").strip() if id_key else "") or _content_id(payload),
+                    payload=payload,
+                    file=str(path),
+                    line=line,
+                    gold=gold,
+                    priority=_parse_priority(row.get("priority"), str(path), line),
+                    media=media,
+                )
+            )
+    except csv.Error as exc:
+        raise BadInput(str(path), f"malformed CSV ({exc})", line=reader.line_num) from None
+    if not records:
+        raise BadInput(str(path), "no rows under the header")
+    return records
+
+
+def read_jsonl(path: Path, *, primary: str, media_fields: tuple[str, ...]) -> list[ItemRecord]:
+    records: list[ItemRecord] = []
+    for line_no, line in enumerate(read_utf8(path).splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise BadInput(str(path), f"invalid JSON: {exc.msg} (column {exc.colno})", line=line_no) from None
+        if not isinstance(obj, dict):
+            raise BadInput(str(path), f"each line must be a JSON object, not {type(obj).__name__}", line=line_no)
+        if isinstance(obj.get("data"), dict):  # Label Studio-style {"data": {...}} tasks
+            obj = {**obj["data"], **{k: v for k, v in obj.items() if k != "data"}}
+        if primary not in obj:
+            raise BadInput(str(path), f"the object has no '{primary}' key", line=line_no, field=primary)
+        id_key = next((k for k in ID_KEYS if k in obj), None)
+        gold = obj.get("answer", obj.get("gold"))
+        if gold is not None and not isinstance(gold, dict):
+            raise BadInput(str(path), "'answer' must be an object", line=line_no, field="answer")
+        prediction, confidence = obj.get("prediction"), obj.get("confidence")
+        if prediction is not None and not isinstance(prediction, dict):
+            raise BadInput(str(path), "'prediction' must be an object", line=line_no, field="prediction")
+        if confidence is not None and (isinstance(confidence, bool) or not isinstance(confidence, (int, float)) or not 0 <= confidence <= 1):
+            raise BadInput(str(path), f"'confidence' must be a number from 0 to 1, not {confidence!r}", line=line_no, field="confidence")
+        payload = {k: v for k, v in obj.items() if k not in {*ID_KEYS, "answer", "gold", "priority", "prediction", "confidence"}}
+        media = {}
+        for f in media_fields:
+            if f in payload:
+                if not isinstance(payload[f], str):
+                    raise BadInput(str(path), f"'{f}' must be a file path", line=line_no, field=f)
+                media[f] = _media(payload[f], path.parent)
+        records.append(
+            ItemRecord(
+                external_id=str(obj[id_key]) if id_key else _content_id(payload),
+                payload=payload,
+                file=str(path),
+                line=line_no,
+                gold=gold,
+                priority=_parse_priority(obj.get("priority"), str(path), line_no),
+                prediction=prediction,
+                confidence=confidence,
+                media=media,
+            )
+        )
+    if not records:
+        raise BadInput(str(path), "no items (the file is empty)")
+    return records

@@ -1,0 +1,76 @@
+"""Pascal VOC: a folder of XML annotation files and their images (beside them, or in the
+standard Annotations/ and JPEGImages/ folders). Boxes become x, y, w, h in image pixels."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from annotator.errors import BadInput
+from annotator.formats import ItemRecord
+
+
+def is_voc_folder(folder: Path) -> bool:
+    return any(folder.glob("*.xml")) or (folder / "Annotations").is_dir()
+
+
+def _find_image(xml_path: Path, filename: str | None) -> Path:
+    candidates = []
+    if filename:
+        candidates += [xml_path.parent / filename, xml_path.parent.parent / "JPEGImages" / filename]
+    for ext in (".jpg", ".jpeg", ".png"):
+        candidates += [xml_path.with_suffix(ext), xml_path.parent.parent / "JPEGImages" / (xml_path.stem + ext)]
+    for c in candidates:
+        if c.is_file():
+            return c
+    return candidates[0]
+
+
+def _number(obj: ET.Element, tag: str, xml_path: Path, n: int) -> float:
+    node = obj.find(f"bndbox/{tag}")
+    try:
+        return float(node.text)  # type: ignore[union-attr, arg-type]
+    except (AttributeError, TypeError, ValueError):
+        raise BadInput(str(xml_path), f"object {n} needs a number in <bndbox><{tag}>", field=f"object[{n}].bndbox.{tag}") from None
+
+
+def read_voc(folder: Path, labels: list[str]) -> list[ItemRecord]:
+    xml_dir = folder / "Annotations" if (folder / "Annotations").is_dir() else folder
+    files = sorted(xml_dir.glob("*.xml"))
+    if not files:
+        raise BadInput(str(folder), "no Pascal VOC .xml files found")
+    known = set(labels)
+    records = []
+    for xml_path in files:
+        try:
+            root = ET.parse(xml_path).getroot()
+        except ET.ParseError as exc:
+            raise BadInput(str(xml_path), f"malformed XML ({exc})", line=exc.position[0]) from None
+        if root.tag != "annotation":
+            raise BadInput(str(xml_path), f"the root element is <{root.tag}>, not <annotation>")
+        image = _find_image(xml_path, root.findtext("filename"))
+        boxes = []
+        for n, obj in enumerate(root.findall("object"), 1):
+            label = (obj.findtext("name") or "").strip()
+            if label not in known:
+                raise BadInput(
+                    str(xml_path),
+                    f"object {n} has the label {label!r}, which is not one of the project's labels "
+                    f"({', '.join(labels)}); add it to the project or fix the file",
+                    field=f"object[{n}].name",
+                )
+            xmin, ymin = _number(obj, "xmin", xml_path, n), _number(obj, "ymin", xml_path, n)
+            xmax, ymax = _number(obj, "xmax", xml_path, n), _number(obj, "ymax", xml_path, n)
+            if xmax <= xmin or ymax <= ymin:
+                raise BadInput(str(xml_path), f"object {n} has an empty box ({xmin},{ymin})-({xmax},{ymax})", field=f"object[{n}].bndbox")
+            boxes.append({"label": label, "x": xmin, "y": ymin, "w": round(xmax - xmin, 3), "h": round(ymax - ymin, 3)})
+        records.append(
+            ItemRecord(
+                external_id=image.name,
+                payload={},
+                file=str(xml_path),
+                gold={"boxes": boxes},
+                media={"image": image},
+            )
+        )
+    return records

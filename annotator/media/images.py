@@ -1,0 +1,88 @@
+"""Images: check at import, decode upright for display. Sizes are those of the upright image."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from annotator.media import MediaError
+
+IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp", ".gif"}
+# EXIF orientations 5..8 swap width and height.
+_SWAPS_AXES = {5, 6, 7, 8}
+
+# We enforce our own, per-project limit; Pillow's global one would fire first with a less clear message.
+Image.MAX_IMAGE_PIXELS = None
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    width: int  # of the upright image
+    height: int
+    format: str
+    orientation: int
+
+
+def exif_orientation(img: Image.Image) -> int:
+    try:
+        return int(img.getexif().get(0x0112, 1) or 1)
+    except Exception:
+        return 1
+
+
+def inspect_image(path: str | Path, pixel_limit: int) -> ImageInfo:
+    """Open, check the size against the pixel limit before decoding anything, then decode the
+    whole file (at reduced size where the format allows) to catch truncation and corruption."""
+    try:
+        with Image.open(path) as img:
+            width, height = img.size
+            if width * height > pixel_limit:
+                raise MediaError(
+                    f"the image is {width}×{height} = {width * height:,} pixels, over this project's limit of "
+                    f"{pixel_limit:,} (a possible decompression bomb); raise the project's pixel_limit if it is genuine"
+                )
+            orientation = exif_orientation(img)
+            fmt = img.format or "unknown"
+            if fmt == "JPEG":
+                img.draft("RGB", (max(1, width // 8), max(1, height // 8)))
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                img.load()
+    except MediaError:
+        raise
+    except FileNotFoundError:
+        raise MediaError("file not found") from None
+    except UnidentifiedImageError:
+        raise MediaError("not an image Pillow can read (corrupt, or not an image format)") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise MediaError(f"the image is corrupt or truncated ({exc})") from None
+    if orientation in _SWAPS_AXES:
+        width, height = height, width
+    return ImageInfo(width, height, fmt, orientation)
+
+
+def load_upright(path: str | Path, pixel_limit: int, max_side: int | None = None) -> Image.Image:
+    """Decode for display: reduced-size first when max_side is given (JPEG draft, else reduce),
+    then turned upright by its EXIF orientation."""
+    try:
+        img = Image.open(path)
+        width, height = img.size
+        if width * height > pixel_limit:
+            raise MediaError(f"the image has {width * height:,} pixels, over the limit of {pixel_limit:,}")
+        if max_side and max(width, height) > max_side:
+            if img.format == "JPEG":
+                img.draft("RGB", (max_side, max_side))
+            factor = max(1, max(img.size) // max_side)
+            if factor > 1:
+                img = img.reduce(factor)
+        img.load()
+        return ImageOps.exif_transpose(img)
+    except MediaError:
+        raise
+    except FileNotFoundError:
+        raise MediaError(f"{path}: file not found") from None
+    except (OSError, SyntaxError, ValueError, UnidentifiedImageError) as exc:
+        raise MediaError(f"{path}: the image cannot be read ({exc})") from None

@@ -1,0 +1,119 @@
+"""Shared fixtures. Database tests run on a real SQLite file and, when ANNOTATOR_TEST_PG_URL is
+set (CI sets it), on the real PostgreSQL server in a schema of its own that is dropped at the end."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections import Counter
+
+import pytest
+from sqlalchemy import create_engine, text
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from annotator.core.auth import Actor  # noqa: E402
+from annotator.db import Database, migrate  # noqa: E402
+from annotator.db.models import Base  # noqa: E402
+from tests.helpers import shared  # noqa: E402
+
+PG_URL = os.environ.get("ANNOTATOR_TEST_PG_URL")
+REQUIRE_PG = os.environ.get("ANNOTATOR_REQUIRE_PG") == "1"
+
+_passed_by_backend: Counter[str] = Counter()
+
+
+@pytest.fixture
+def shared_data():
+    return shared
+
+
+def _pg_schema_url(schema: str) -> str:
+    sep = "&" if "?" in PG_URL else "?"
+    return f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(scope="session")
+def pg_schema_url():
+    """A fresh schema for this test run, migrated once, dropped at the end."""
+    if not PG_URL:
+        if REQUIRE_PG:
+            pytest.fail("ANNOTATOR_REQUIRE_PG is set but ANNOTATOR_TEST_PG_URL is not")
+        pytest.skip("PostgreSQL tests need ANNOTATOR_TEST_PG_URL (make test via .ci/run sets it)")
+    schema = f"annot_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except Exception as exc:
+        if REQUIRE_PG:
+            pytest.fail(f"PostgreSQL at {PG_URL} is not reachable: {exc}")
+        pytest.skip(f"PostgreSQL at {PG_URL} is not reachable: {exc}")
+    url = _pg_schema_url(schema)
+    engine = create_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    """One migrated SQLite file; each test gets a copy, which is much faster than migrating."""
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    db = Database(f"sqlite:///{path}")
+    migrate.upgrade(db.engine)
+    with db.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.dispose()
+    return path
+
+
+def _truncate_all(url: str) -> None:
+    engine = create_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """The URL of an empty, migrated database on each backend."""
+    if request.param == "sqlite":
+        path = tmp_path / "annotator.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+    else:
+        url = request.getfixturevalue("pg_schema_url")
+        _truncate_all(url)
+        yield url
+
+
+@pytest.fixture
+def db(db_url):
+    database = Database(db_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def operator():
+    return Actor.local_operator()
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "call" and report.passed:
+        for backend in ("sqlite", "postgresql"):
+            if f"[{backend}" in report.nodeid or f"-{backend}]" in report.nodeid or f"-{backend}-" in report.nodeid:
+                _passed_by_backend[backend] += 1
+
+
+def pytest_terminal_summary(terminalreporter):
+    # .ci/run reads this line to prove the PostgreSQL tests ran rather than skipped.
+    terminalreporter.write_line(
+        f"database tests passed: sqlite={_passed_by_backend['sqlite']} postgresql={_passed_by_backend['postgresql']}"
+    )

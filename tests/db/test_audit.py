@@ -1,0 +1,36 @@
+"""The audit trail is append-only, enforced by the database itself on both backends."""
+
+import pytest
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import DBAPIError
+
+from annotator.db.models import AuditEvent
+from tests.helpers import make_project, make_user
+
+
+def test_state_changes_write_audit_events_in_the_same_transaction(db):
+    make_user(db, "a")
+    make_project(db, "p")
+    with db.read() as s:
+        rows = s.execute(select(AuditEvent.action, AuditEvent.entity_type, AuditEvent.actor)).all()
+    assert [r[0] for r in rows] == ["user.add", "project.create"]
+    assert all(r[2].startswith("cli:") for r in rows)
+
+
+def test_a_failed_change_leaves_no_audit_event(db):
+    make_project(db, "p")
+    with pytest.raises(Exception):
+        make_project(db, "p")
+    with db.read() as s:
+        assert s.scalar(select(func.count()).select_from(AuditEvent)) == 1
+
+
+@pytest.mark.parametrize("statement", ["update", "delete"])
+def test_audit_events_cannot_be_changed_or_removed(db, statement):
+    make_user(db, "a")
+    stmt = update(AuditEvent).values(action="forged") if statement == "update" else delete(AuditEvent)
+    with pytest.raises(DBAPIError, match="append-only"):
+        with db.write() as s:
+            s.execute(stmt)
+    with db.read() as s:
+        assert s.scalar(select(AuditEvent.action)) == "user.add"
