@@ -14,7 +14,7 @@ from annotator.core.users import add_user
 from annotator.db.models import AuditEvent, Item
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED_DATA = Path(os.environ.get("ANNOTATOR_SHARED_DATA", REPO.parent / "shared" / "data"))
+SHARED_DATA = Path(os.environ.get("ANNOTATOR_SHARED_DATA") or REPO.parent / "shared" / "data")
 
 
 def shared(*parts: str) -> Path:
