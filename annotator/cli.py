@@ -80,12 +80,18 @@ def _main(
 @app.command()
 def gui() -> None:
     """Open the desktop app (the default when no command is given)."""
-    try:
-        from annotator.ui.app import run
-    except ImportError:
-        err.print("[red]The desktop app is not available in this build yet.[/red] Use `annotator --help`.")
+    if not _gui_available():
+        err.print("The desktop app is not part of this build yet; `annotator --help` lists what the command line does.")
         raise typer.Exit(1)
+    from annotator.ui.app import run
+
     raise typer.Exit(run(config.resolve_database_url(_state["db"])))
+
+
+def _gui_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("annotator.ui.app") is not None
 
 
 # ---- db ---------------------------------------------------------------------------------
@@ -328,6 +334,51 @@ def export_cmd(project: str, out: Path, fmt: str = typer.Option("jsonl", "--form
     console.print(f"Exported {count} item(s) to {out}.")
 
 
+@app.command("import-predictions")
+def import_predictions_cmd(
+    project: str,
+    source: Path = typer.Argument(..., help='JSONL: {"external_id": ..., "prediction": {...}, "confidence": 0.93}'),
+    auto_accept_above: Optional[float] = typer.Option(
+        None, "--auto-accept-above", help="Mark items at or above this confidence as done by the model."
+    ),
+    spot_check: Optional[float] = typer.Option(
+        None, "--spot-check", help="Fraction of auto-accepted items still sent to humans (default: the project's, 5%)."
+    ),
+) -> None:
+    """Attach model predictions: uncertain items go first; confident ones can skip humans."""
+    from annotator.core.predictions import import_predictions
+
+    with _write() as s:
+        report = import_predictions(s, _operator(), project, source, auto_accept_above=auto_accept_above,
+                                    spot_check_fraction=spot_check)
+    console.print(
+        f"Updated {report.updated} item(s); {report.auto_accepted} accepted from the model, "
+        f"{report.spot_checks} kept for a human spot check."
+    )
+
+
+queue_app = typer.Typer(help="The work queue.", no_args_is_help=True)
+app.add_typer(queue_app, name="queue")
+
+
+@queue_app.command("status")
+def queue_status_cmd(project: str) -> None:
+    """Open, claimed, submitted, approved and rejected counts, and who is working."""
+    from annotator.core.stats import queue_status
+
+    with _read() as s:
+        st = queue_status(s, _operator(), project)
+    table = Table("", "count", title=f"{st.project}")
+    for label, value in (
+        ("items", st.items), ("gold items", st.gold_items), ("open (need answers)", st.open_items),
+        ("done by the model", st.done_by_model), ("claimed now", st.claimed), ("submitted, awaiting review", st.submitted),
+        ("approved", st.approved), ("rejected", st.rejected), ("expired leases", st.expired), ("open conflicts", st.conflicts),
+    ):
+        table.add_row(label, str(value))
+    console.print(table)
+    console.print("Active annotators: " + (", ".join(st.active_annotators) or "none"))
+
+
 # ---- demo -------------------------------------------------------------------------------
 
 
@@ -341,7 +392,7 @@ def demo(no_gui: bool = typer.Option(False, "--no-gui", help="Build the demo dat
     with _write(upgrade=True) as s:
         summary = build_demo(s)
     console.print(summary.describe(url))
-    if not no_gui:
+    if not no_gui and _gui_available():
         gui()
 
 

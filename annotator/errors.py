@@ -48,3 +48,27 @@ class BadInput(AnnotatorError):
             where += f", field '{field}'"
         super().__init__(f"{where}: {problem}")
         self.file, self.line, self.field, self.problem = str(file), line, field, problem
+
+
+class QueueError(AnnotatorError):
+    """The queue cannot give this user an item; the message says why."""
+
+
+class NothingLeft(QueueError):
+    pass
+
+
+class UserPaused(QueueError):
+    pass
+
+
+class NotQualified(QueueError):
+    pass
+
+
+class NotYourAssignment(AnnotatorError):
+    pass
+
+
+class AssignmentClosed(AnnotatorError):
+    """The assignment was already submitted, reviewed or skipped."""

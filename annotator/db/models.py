@@ -120,6 +120,8 @@ class Item(Base):
     is_gold: Mapped[bool] = mapped_column(Boolean, default=False)
     # Confident predictions accepted without a human (the --auto-accept-above path).
     done_by_model: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A confident prediction still sent to humans, to measure the model where it is sure.
+    spot_check: Mapped[bool] = mapped_column(Boolean, default=False)
     # Bumped when a lead edits the item, so offline work against an older version is a conflict.
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -163,6 +165,8 @@ class Assignment(Base):
     gold_score: Mapped[Optional[float]] = mapped_column(Float)
     is_gold: Mapped[bool] = mapped_column(Boolean, default=False)
     needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A skipped item is never offered to this user again; a released one may come back.
+    skipped: Mapped[bool] = mapped_column(Boolean, default=False)
     offline: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
@@ -181,8 +185,9 @@ class Membership(Base):
     since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     gold_accuracy: Mapped[Optional[float]] = mapped_column(Float)
     approval_rate: Mapped[Optional[float]] = mapped_column(Float)
-    # Claims since the last gold item: spreads gold evenly through a user's stream.
-    since_gold: Mapped[int] = mapped_column(Integer, default=0)
+    # Ordinary claims left before the next gold item. Reset to a jittered gap around
+    # 1 / gold_rate after each gold item, so gold is spread evenly but not at a fixed period.
+    gold_countdown: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Review(Base):

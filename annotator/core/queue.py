@@ -1,0 +1,439 @@
+"""The work queue: MTurk's accept → time limit → submit, on a shared database.
+
+One user action is one transaction. The claim is the hot path, so its SQL is written out:
+PostgreSQL takes the item row with FOR UPDATE SKIP LOCKED (claimers never wait on each
+other), SQLite runs the whole claim under BEGIN IMMEDIATE (the engine's write lock). An item's
+`open_slots` counts the answers it still needs: a claim takes one, an expiry, release, skip or
+rejection gives it back, so live work never exceeds the overlap. Gold items hold no slots:
+each user sees each gold item at most once.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from annotator.core import audit
+from annotator.core.auth import Actor
+from annotator.core.projects import get_project
+from annotator.db.base import utcnow
+from annotator.db.models import Assignment, Conflict, GoldAnswer, Item, Membership, Project
+from annotator.errors import (
+    AnnotatorError,
+    AssignmentClosed,
+    NothingLeft,
+    NotQualified,
+    NotYourAssignment,
+    UserPaused,
+)
+from annotator.tasks import registry
+
+EXTEND_MAX_FACTOR = 4  # a lease can be extended to at most 4 × the project's lease from now
+
+
+@dataclass(frozen=True)
+class ClaimedItem:
+    """What an annotator's client gets. Deliberately nothing that tells a gold item apart."""
+
+    assignment_id: int
+    assignment_uid: str
+    project_id: int
+    project_name: str
+    kind: str
+    config: dict[str, Any]
+    instructions: str
+    media_root: str | None
+    external_id: str
+    payload: dict[str, Any]
+    prediction: dict[str, Any] | None
+    confidence: float | None
+    draft: dict[str, Any] | None
+    active_seconds: float
+    claimed_at: datetime
+    lease_until: datetime
+
+
+@dataclass(frozen=True)
+class SubmitOutcome:
+    assignment_id: int
+    accepted: bool
+    status: str  # submitted, approved, or conflict
+    conflict_id: int | None = None
+    message: str = ""
+    # Shown after a gold item in training mode; None otherwise (the annotator never learns
+    # which items were gold unless the project is in training mode).
+    correct_answer: dict[str, Any] | None = None
+    score: float | None = None
+
+
+# ---- claim ------------------------------------------------------------------------------------
+
+_PG_TAKE = text(
+    """
+    WITH picked AS (
+        SELECT id FROM items
+        WHERE project_id = :project AND open_slots > 0
+          AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = items.id AND a.user_id = :user)
+        ORDER BY priority DESC, confidence, id
+        LIMIT 1
+        FOR UPDATE SKIP LOCKED
+    )
+    UPDATE items SET open_slots = open_slots - 1 FROM picked WHERE items.id = picked.id
+    RETURNING items.id
+    """
+)
+
+_SQLITE_PICK = text(
+    """
+    SELECT id FROM items
+    WHERE project_id = :project AND open_slots > 0
+      AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = items.id AND a.user_id = :user)
+    ORDER BY priority DESC, confidence, id
+    LIMIT 1
+    """
+)
+
+_PICK_GOLD = text(
+    """
+    SELECT id FROM items
+    WHERE project_id = :project AND is_gold
+      AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = items.id AND a.user_id = :user)
+    ORDER BY id
+    LIMIT 1
+    """
+)
+
+
+def _is_pg(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def free_expired_leases(session: Session, project_id: int, now: datetime) -> int:
+    """Expire claims whose lease ran out and give their slots back. Drafts stay on the
+    assignment, so the same user gets them back if they return to the item."""
+    lock = " FOR UPDATE SKIP LOCKED" if _is_pg(session) else ""
+    expired = session.execute(
+        text(
+            "SELECT id, item_id FROM assignments WHERE project_id = :p AND status = 'claimed' "
+            f"AND lease_until < :now ORDER BY id{lock}"
+        ),
+        {"p": project_id, "now": _db_time(session, now)},
+    ).all()
+    if not expired:
+        return 0
+    ids = [row[0] for row in expired]
+    session.execute(update(Assignment).where(Assignment.id.in_(ids)).values(status="expired"))
+    _give_back_slots(session, [row[1] for row in expired])
+    return len(ids)
+
+
+def _give_back_slots(session: Session, item_ids: list[int]) -> None:
+    for item_id in sorted(item_ids):  # a fixed order, so two transactions never deadlock here
+        session.execute(
+            update(Item).where(Item.id == item_id, Item.is_gold.is_(False)).values(open_slots=Item.open_slots + 1)
+        )
+
+
+def _db_time(session: Session, when: datetime):
+    """Raw SQL gets the same representation the UTCDateTime column stores."""
+    return when.replace(tzinfo=None) if session.get_bind().dialect.name == "sqlite" else when
+
+
+def _membership(session: Session, user_id: int, project_id: int, now: datetime) -> Membership:
+    ins = pg_insert(Membership) if _is_pg(session) else sqlite_insert(Membership)
+    session.execute(
+        ins.values(user_id=user_id, project_id=project_id, state="active", reason="", since=now, gold_countdown=0)
+        .on_conflict_do_nothing(index_elements=["user_id", "project_id"])
+    )
+    query = select(Membership).where(Membership.user_id == user_id, Membership.project_id == project_id)
+    return session.scalars(query.with_for_update() if _is_pg(session) else query).one()
+
+
+def _check_qualification(session: Session, actor: Actor, project: Project) -> None:
+    if not project.qualification_project_id:
+        return
+    from annotator.core.quality import qualification_status
+
+    ok, message = qualification_status(session, actor.id, project)
+    if not ok:
+        raise NotQualified(message)
+
+
+def _next_gold_gap(rate: float) -> int:
+    """Ordinary claims before the next gold one: uniform around 1/rate - 1, so the mean rate is
+    right but no fixed period betrays which claims are gold."""
+    mean = 1.0 / rate - 1.0
+    return max(0, round(random.uniform(0.5 * mean, 1.5 * mean)))
+
+
+def claim_next(
+    session: Session,
+    actor: Actor,
+    project_ref: str | int,
+    *,
+    holding: tuple[int, ...] = (),
+    now: datetime | None = None,
+) -> ClaimedItem:
+    """Give this user the next item of the project.
+
+    `holding` lists assignment ids the client already has open (the current item, when it
+    claims the next one ahead), which are not handed back as a resumption."""
+    if actor.id is None:
+        raise AnnotatorError("Only a logged-in user can claim work.")
+    now = now or utcnow()
+    project = get_project(session, project_ref)
+    membership = _membership(session, actor.id, project.id, now)
+    if membership.state == "paused":
+        raise UserPaused(
+            f"You are paused on {project.name}: {membership.reason or 'no reason given'}. "
+            "A lead can reinstate you."
+        )
+    _check_qualification(session, actor, project)
+    free_expired_leases(session, project.id, now)
+    lease_until = now + timedelta(seconds=project.lease_seconds)
+
+    resumed = _resume(session, actor, project, holding, now, lease_until)
+    if resumed is not None:
+        return resumed
+
+    item_id, is_gold = None, False
+    if project.gold_rate > 0 and membership.gold_countdown <= 0:
+        item_id = session.execute(_PICK_GOLD, {"project": project.id, "user": actor.id}).scalar()
+        is_gold = item_id is not None
+        membership.gold_countdown = _next_gold_gap(project.gold_rate)
+    if item_id is None:
+        item_id = _take_item(session, project.id, actor.id)
+        if item_id is None:
+            raise NothingLeft(f"Nothing is left for you in {project.name}: every item has its answers or is being worked on.")
+        if project.gold_rate > 0:
+            membership.gold_countdown -= 1
+    assignment = Assignment(
+        item_id=item_id,
+        user_id=actor.id,
+        project_id=project.id,
+        status="claimed",
+        claimed_at=now,
+        lease_until=lease_until,
+        active_seconds=0.0,
+        is_gold=is_gold,
+    )
+    session.add(assignment)
+    session.flush()
+    audit.record(session, actor, "assignment.claim", "assignment", assignment.id, item_id=item_id, project_id=project.id)
+    return _dto(session, project, assignment)
+
+
+def _take_item(session: Session, project_id: int, user_id: int) -> int | None:
+    params = {"project": project_id, "user": user_id}
+    if _is_pg(session):
+        return session.execute(_PG_TAKE, params).scalar()
+    item_id = session.execute(_SQLITE_PICK, params).scalar()
+    if item_id is not None:
+        session.execute(update(Item).where(Item.id == item_id).values(open_slots=Item.open_slots - 1))
+    return item_id
+
+
+def _resume(
+    session: Session, actor: Actor, project: Project, holding: tuple[int, ...], now: datetime, lease_until: datetime
+) -> ClaimedItem | None:
+    """Hand back this user's own open work first: a live claim (after a restart), or an
+    assignment whose lease expired or that was released, with its draft, if its slot is free."""
+    query = (
+        select(Assignment)
+        .where(
+            Assignment.user_id == actor.id,
+            Assignment.project_id == project.id,
+            Assignment.status.in_(("claimed", "expired", "released")),
+            Assignment.skipped.is_(False),
+        )
+        .order_by(Assignment.status != "claimed", Assignment.claimed_at, Assignment.id)
+    )
+    if holding:
+        query = query.where(Assignment.id.not_in(holding))
+    for assignment in session.scalars(query):
+        if assignment.status == "claimed":
+            return _dto(session, project, assignment)
+        if not _retake_slot(session, assignment.item_id):
+            continue
+        assignment.status = "claimed"
+        assignment.lease_until = lease_until
+        audit.record(session, actor, "assignment.resume", "assignment", assignment.id, item_id=assignment.item_id)
+        return _dto(session, project, assignment)
+    return None
+
+
+def _retake_slot(session: Session, item_id: int) -> bool:
+    """Take back one slot of an item for an assignment that lost it; False if none is free."""
+    item = session.scalars(select(Item).where(Item.id == item_id).with_for_update()).one()
+    if item.is_gold:
+        return True
+    if item.open_slots <= 0:
+        return False
+    item.open_slots -= 1
+    return True
+
+
+def _dto(session: Session, project: Project, assignment: Assignment) -> ClaimedItem:
+    item = session.get(Item, assignment.item_id)
+    return ClaimedItem(
+        assignment_id=assignment.id,
+        assignment_uid=assignment.uid,
+        project_id=project.id,
+        project_name=project.name,
+        kind=project.kind,
+        config=project.config,
+        instructions=project.instructions,
+        media_root=project.media_root,
+        external_id=item.external_id,
+        payload=item.payload,
+        prediction=item.prediction,
+        confidence=None if item.confidence < 0 else item.confidence,
+        draft=assignment.draft,
+        active_seconds=assignment.active_seconds,
+        claimed_at=assignment.claimed_at,
+        lease_until=assignment.lease_until,
+    )
+
+
+# ---- working on an item ----------------------------------------------------------------------
+
+
+def _own(session: Session, actor: Actor, assignment_id: int, *, lock: bool = True) -> Assignment:
+    query = select(Assignment).where(Assignment.id == assignment_id)
+    assignment = session.scalars(query.with_for_update() if lock else query).one_or_none()
+    if assignment is None or assignment.user_id != actor.id:
+        raise NotYourAssignment(f"Assignment {assignment_id} is not yours.")
+    return assignment
+
+
+def _clamp_seconds(assignment: Assignment, reported: float, now: datetime) -> float:
+    """Clients report active time; it can never exceed the time since the claim."""
+    elapsed = max(0.0, (now - assignment.claimed_at).total_seconds())
+    return round(min(max(0.0, float(reported)), elapsed), 3)
+
+
+def save_draft(
+    session: Session, actor: Actor, assignment_id: int, draft: dict[str, Any], active_seconds: float, *, now: datetime | None = None
+) -> None:
+    """Store the work in progress: one UPDATE, cheap enough for every couple of seconds.
+    Not audited: an autosave is not a decision, and would add 1,800 events per hour."""
+    now = now or utcnow()
+    assignment = _own(session, actor, assignment_id, lock=False)
+    if assignment.status not in ("claimed", "expired", "released"):
+        raise AssignmentClosed(f"This item was already {assignment.status}; the draft was not saved.")
+    session.execute(
+        update(Assignment)
+        .where(Assignment.id == assignment_id)
+        .values(draft=draft, active_seconds=_clamp_seconds(assignment, active_seconds, now))
+    )
+
+
+def extend_lease(session: Session, actor: Actor, assignment_id: int, *, now: datetime | None = None) -> datetime:
+    now = now or utcnow()
+    assignment = _own(session, actor, assignment_id)
+    if assignment.status != "claimed":
+        raise AssignmentClosed(f"This item is {assignment.status}; its lease cannot be extended.")
+    project = session.get(Project, assignment.project_id)
+    step = timedelta(seconds=project.lease_seconds)
+    assignment.lease_until = min(max(assignment.lease_until, now) + step, now + EXTEND_MAX_FACTOR * step)
+    audit.record(session, actor, "assignment.extend", "assignment", assignment.id, lease_until=assignment.lease_until.isoformat())
+    return assignment.lease_until
+
+
+def _give_back(session: Session, actor: Actor, assignment_id: int, *, skip: bool, now: datetime | None) -> None:
+    assignment = _own(session, actor, assignment_id)
+    if assignment.status not in ("claimed", "expired"):
+        raise AssignmentClosed(f"This item was already {assignment.status}.")
+    if assignment.status == "claimed":
+        _give_back_slots(session, [assignment.item_id])
+    assignment.status = "released"
+    assignment.skipped = skip
+    audit.record(session, actor, "assignment.skip" if skip else "assignment.release", "assignment", assignment.id,
+                 item_id=assignment.item_id)
+
+
+def skip(session: Session, actor: Actor, assignment_id: int, *, now: datetime | None = None) -> None:
+    """Give the slot back; this user will not be offered the item again."""
+    _give_back(session, actor, assignment_id, skip=True, now=now)
+
+
+def release(session: Session, actor: Actor, assignment_id: int, *, now: datetime | None = None) -> None:
+    """Give the slot back (a claim-ahead at exit, say); the item may come back to this user."""
+    _give_back(session, actor, assignment_id, skip=False, now=now)
+
+
+# ---- submit ---------------------------------------------------------------------------------
+
+
+def submit(
+    session: Session,
+    actor: Actor,
+    assignment_id: int,
+    answer: dict[str, Any],
+    active_seconds: float,
+    *,
+    now: datetime | None = None,
+) -> SubmitOutcome:
+    """Check the answer with the kind and store it. After a lost lease whose slot someone else
+    now holds, the answer is kept as a Conflict for a lead: never thrown away."""
+    now = now or utcnow()
+    assignment = _own(session, actor, assignment_id)
+    project = session.get(Project, assignment.project_id)
+    kind = registry.get(project.kind)
+    kind.validate_answer(project.config, answer)
+    seconds = _clamp_seconds(assignment, active_seconds, now)
+
+    if assignment.status in ("submitted", "approved", "rejected"):
+        if assignment.answer == answer:  # a retried submit (lost reply): already done
+            return SubmitOutcome(assignment.id, True, assignment.status, message="Already submitted.")
+        raise AssignmentClosed(f"This item was already {assignment.status}; a second, different answer is not accepted.")
+    if assignment.status in ("expired", "released") and not _retake_slot(session, assignment.item_id):
+        conflict = Conflict(
+            assignment_uid=assignment.uid, item_id=assignment.item_id, user_id=actor.id, project_id=project.id,
+            answer=answer, active_seconds=seconds,
+            reason=f"lease lost: the assignment was {assignment.status} and the item's slots are all taken",
+        )
+        session.add(conflict)
+        session.flush()
+        assignment.draft = answer  # the user's own copy stays with them too
+        audit.record(session, actor, "assignment.conflict", "assignment", assignment.id, conflict_id=conflict.id)
+        return SubmitOutcome(
+            assignment.id, False, "conflict", conflict.id,
+            "Your time on this item ran out and someone else took it. Your answer was kept for a lead to review.",
+        )
+
+    assignment.answer = answer
+    assignment.draft = None
+    assignment.active_seconds = seconds
+    assignment.submitted_at = now
+    assignment.lease_until = min(assignment.lease_until, now)
+    outcome_answer, score = None, None
+    item = session.get(Item, assignment.item_id)
+    if item.is_gold:
+        gold = session.scalar(select(GoldAnswer.answer).where(GoldAnswer.item_id == item.id))
+        score = assignment.gold_score = float(kind.score(project.config, answer, gold))
+        assignment.is_gold = True
+        if project.training_mode:
+            outcome_answer = gold
+    from annotator.core import review
+
+    assignment.status, assignment.needs_review = review.status_at_submit(project, assignment)
+    if assignment.status == "approved":
+        assignment.reviewed_at = now
+    audit.record(session, actor, "assignment.submit", "assignment", assignment.id,
+                 item_id=assignment.item_id, active_seconds=seconds, status=assignment.status)
+    if item.is_gold:
+        from annotator.core.quality import after_gold_scored
+
+        after_gold_scored(session, project, actor, now)
+    return SubmitOutcome(
+        assignment.id, True, assignment.status, correct_answer=outcome_answer,
+        score=score if project.training_mode else None,
+    )
