@@ -390,6 +390,8 @@ def submit(
     kind.validate_answer(project.config, answer)
     seconds = _clamp_seconds(assignment, active_seconds, now)
 
+    if assignment.skipped:
+        raise AssignmentClosed("You skipped this item; its answer is not accepted any more.")
     if assignment.status in ("submitted", "approved", "rejected"):
         if assignment.answer == answer:  # a retried submit (lost reply): already done
             return SubmitOutcome(assignment.id, True, assignment.status, message="Already submitted.")

@@ -4,13 +4,27 @@ deadlock upgrading a read lock), `read()` for queries."""
 
 from __future__ import annotations
 
+import random
+import time
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, Iterator, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+T = TypeVar("T")
+# PostgreSQL: serialization failure, deadlock detected, lock not available. Each means
+# "another transaction got there first"; the whole action is safe to run again.
+_TRANSIENT_PG_CODES = {"40001", "40P01", "55P03"}
+
+
+def is_transient(exc: DBAPIError) -> bool:
+    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    if code in _TRANSIENT_PG_CODES:
+        return True
+    return "database is locked" in str(exc.orig)
 
 
 def make_engine(url: str, **kwargs) -> Engine:
@@ -63,6 +77,19 @@ class Database:
         """One user action: one transaction, committed on success, rolled back on any error."""
         with self._write.begin() as session:
             yield session
+
+    def run(self, action: Callable[[Session], T], *, attempts: int = 5) -> T:
+        """Run one user action in a write transaction, retrying it when the database reports
+        a transient conflict (a deadlock, a serialization failure, a busy SQLite file)."""
+        for attempt in range(1, attempts + 1):
+            try:
+                with self.write() as session:
+                    return action(session)
+            except DBAPIError as exc:
+                if attempt == attempts or not is_transient(exc):
+                    raise
+                time.sleep(random.uniform(0, 0.01 * 2**attempt))
+        raise AssertionError("unreachable")
 
     @contextmanager
     def read(self) -> Iterator[Session]:
