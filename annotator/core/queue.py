@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from annotator.core import audit
 from annotator.core.auth import Actor
 from annotator.core.projects import get_project
+from annotator.core.queue_sql import hot_path
 from annotator.db.base import utcnow
 from annotator.db.models import Assignment, Conflict, GoldAnswer, Item, Membership, Project
 from annotator.errors import (
@@ -74,31 +75,6 @@ class SubmitOutcome:
 
 
 # ---- claim ------------------------------------------------------------------------------------
-
-_PG_TAKE = text(
-    """
-    WITH picked AS (
-        SELECT id FROM items
-        WHERE project_id = :project AND open_slots > 0
-          AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = items.id AND a.user_id = :user)
-        ORDER BY priority DESC, confidence, id
-        LIMIT 1
-        FOR UPDATE SKIP LOCKED
-    )
-    UPDATE items SET open_slots = open_slots - 1 FROM picked WHERE items.id = picked.id
-    RETURNING items.id
-    """
-)
-
-_SQLITE_PICK = text(
-    """
-    SELECT id FROM items
-    WHERE project_id = :project AND open_slots > 0
-      AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = items.id AND a.user_id = :user)
-    ORDER BY priority DESC, confidence, id
-    LIMIT 1
-    """
-)
 
 _PICK_GOLD = text(
     """
@@ -188,56 +164,73 @@ def claim_next(
     if actor.id is None:
         raise AnnotatorError("Only a logged-in user can claim work.")
     now = now or utcnow()
-    project = get_project(session, project_ref)
-    membership = _membership(session, actor.id, project.id, now)
-    if membership.state == "paused":
+    hot = hot_path(session)
+    ctx = hot.context(project_ref, actor.id, now)
+    if ctx is None:
+        get_project(session, project_ref)  # raises the NotFound with its message
+    if ctx.membership_state is None:  # first claim on this project
+        _membership(session, actor.id, ctx.project_id, now)
+        ctx = hot.context(ctx.project_id, actor.id, now)
+    if ctx.membership_state == "paused":
         raise UserPaused(
-            f"You are paused on {project.name}: {membership.reason or 'no reason given'}. "
+            f"You are paused on {ctx.project_name}: {ctx.membership_reason or 'no reason given'}. "
             "A lead can reinstate you."
         )
-    _check_qualification(session, actor, project)
-    free_expired_leases(session, project.id, now)
-    lease_until = now + timedelta(seconds=project.lease_seconds)
+    if ctx.qualification_project_id:
+        _check_qualification(session, actor, session.get(Project, ctx.project_id))
+    if ctx.has_expired_leases:
+        free_expired_leases(session, ctx.project_id, now)
+    lease_until = now + timedelta(seconds=ctx.lease_seconds)
 
-    resumed = _resume(session, actor, project, holding, now, lease_until)
-    if resumed is not None:
-        return resumed
-
-    item_id, is_gold = None, False
-    if project.gold_rate > 0 and membership.gold_countdown <= 0:
-        item_id = session.execute(_PICK_GOLD, {"project": project.id, "user": actor.id}).scalar()
-        is_gold = item_id is not None
-        membership.gold_countdown = _next_gold_gap(project.gold_rate)
-    if item_id is None:
-        item_id = _take_item(session, project.id, actor.id)
-        if item_id is None:
-            raise NothingLeft(f"Nothing is left for you in {project.name}: every item has its answers or is being worked on.")
-        if project.gold_rate > 0:
-            membership.gold_countdown -= 1
-    assignment = Assignment(
-        item_id=item_id,
-        user_id=actor.id,
-        project_id=project.id,
-        status="claimed",
+    if ctx.open_assignments > len(holding):
+        resumed = _resume(session, actor, session.get(Project, ctx.project_id), holding, now, lease_until)
+        if resumed is not None:
+            return resumed
+    gold_due = ctx.gold_rate > 0 and ctx.gold_countdown <= 0
+    if gold_due:
+        gold = _claim_gold(session, actor, session.get(Project, ctx.project_id), now, lease_until)
+        if gold is not None:
+            return gold
+    taken = hot.take(ctx, actor.id, actor.name, now, lease_until, count_down=ctx.gold_rate > 0 and not gold_due)
+    if taken is None:
+        raise NothingLeft(f"Nothing is left for you in {ctx.project_name}: every item has its answers or is being worked on.")
+    return ClaimedItem(
+        assignment_id=taken.assignment_id,
+        assignment_uid=taken.assignment_uid,
+        project_id=ctx.project_id,
+        project_name=ctx.project_name,
+        kind=ctx.kind,
+        config=ctx.config,
+        instructions=ctx.instructions,
+        media_root=ctx.media_root,
+        external_id=taken.external_id,
+        payload=taken.payload,
+        prediction=taken.prediction,
+        confidence=None if taken.confidence < 0 else taken.confidence,
+        draft=None,
+        active_seconds=0.0,
         claimed_at=now,
         lease_until=lease_until,
-        active_seconds=0.0,
-        is_gold=is_gold,
+    )
+
+
+def _claim_gold(session: Session, actor: Actor, project: Project, now: datetime, lease_until: datetime) -> ClaimedItem | None:
+    """A gold item this user has not seen, and a fresh jittered gap before the next one."""
+    membership = session.scalars(
+        select(Membership).where(Membership.user_id == actor.id, Membership.project_id == project.id)
+    ).one()
+    membership.gold_countdown = _next_gold_gap(project.gold_rate)
+    item_id = session.execute(_PICK_GOLD, {"project": project.id, "user": actor.id}).scalar()
+    if item_id is None:
+        return None
+    assignment = Assignment(
+        item_id=item_id, user_id=actor.id, project_id=project.id, status="claimed", claimed_at=now,
+        lease_until=lease_until, active_seconds=0.0, is_gold=True,
     )
     session.add(assignment)
     session.flush()
     audit.record(session, actor, "assignment.claim", "assignment", assignment.id, item_id=item_id, project_id=project.id)
     return _dto(session, project, assignment)
-
-
-def _take_item(session: Session, project_id: int, user_id: int) -> int | None:
-    params = {"project": project_id, "user": user_id}
-    if _is_pg(session):
-        return session.execute(_PG_TAKE, params).scalar()
-    item_id = session.execute(_SQLITE_PICK, params).scalar()
-    if item_id is not None:
-        session.execute(update(Item).where(Item.id == item_id).values(open_slots=Item.open_slots - 1))
-    return item_id
 
 
 def _resume(
@@ -384,10 +377,30 @@ def submit(
     """Check the answer with the kind and store it. After a lost lease whose slot someone else
     now holds, the answer is kept as a Conflict for a lead: never thrown away."""
     now = now or utcnow()
+    hot = hot_path(session)
+    ctx = hot.submit_context(assignment_id)  # locks the assignment row on PostgreSQL
+    if ctx is None or ctx.user_id != actor.id:
+        raise NotYourAssignment(f"Assignment {assignment_id} is not yours.")
+    registry.get(ctx.kind).validate_answer(ctx.config, answer)
+    if ctx.status == "claimed" and not ctx.is_gold and not ctx.skipped:
+        # The common case: a live claim of an ordinary item.
+        elapsed = max(0.0, (now - ctx.claimed_at).total_seconds())
+        seconds = round(min(max(0.0, float(active_seconds)), elapsed), 3)
+        from annotator.core import review
+
+        status, needs_review = review.status_for(ctx.review_policy, ctx.review_sample)
+        hot.finish(assignment_id, answer, seconds, now, status, needs_review, actor.id, actor.name, ctx.item_id)
+        return SubmitOutcome(assignment_id, True, status)
+    return _submit_slow(session, actor, assignment_id, answer, active_seconds, now)
+
+
+def _submit_slow(
+    session: Session, actor: Actor, assignment_id: int, answer: dict[str, Any], active_seconds: float, now: datetime
+) -> SubmitOutcome:
+    """Everything but a live claim of an ordinary item: retries, late submits and gold."""
     assignment = _own(session, actor, assignment_id)
     project = session.get(Project, assignment.project_id)
     kind = registry.get(project.kind)
-    kind.validate_answer(project.config, answer)
     seconds = _clamp_seconds(assignment, active_seconds, now)
 
     if assignment.skipped:
@@ -426,7 +439,7 @@ def submit(
             outcome_answer = gold
     from annotator.core import review
 
-    assignment.status, assignment.needs_review = review.status_at_submit(project, assignment)
+    assignment.status, assignment.needs_review = review.status_for(project.review_policy, project.review_sample)
     if assignment.status == "approved":
         assignment.reviewed_at = now
     audit.record(session, actor, "assignment.submit", "assignment", assignment.id,

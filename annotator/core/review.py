@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import random
 
-from annotator.db.models import Assignment, Project
 
 
-def status_at_submit(project: Project, assignment: Assignment) -> tuple[str, bool]:
+def status_for(policy: str, sample: float) -> tuple[str, bool]:
     """(status, needs_review) for a fresh submission under the project's review policy.
     With no review, work is approved at once; otherwise it waits for a lead, or for the
     project's auto-approve delay when it falls outside the sample."""
-    if project.review_policy == "none":
+    if policy == "none":
         return "approved", False
-    if project.review_policy == "all":
+    if policy == "all":
         return "submitted", True
-    return "submitted", random.random() < project.review_sample
+    return "submitted", random.random() < sample

@@ -1,0 +1,270 @@
+"""The queue's hot paths in plain SQL on the driver connection of the caller's transaction.
+
+Claim and submit run for every item every annotator touches, so their common case costs the
+fewest round trips we can manage: on PostgreSQL, one statement to read the context and one
+data-modifying CTE that takes the item, writes the assignment and its audit event; on SQLite
+(in-process, where a round trip is cheap but Python is not) the same steps as short plain
+statements. Everything uncommon (resuming, gold, conflicts) stays in queue.py's ORM code.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+_OPEN_MINE = ("claimed", "expired", "released")
+
+
+@dataclass(frozen=True)
+class ClaimContext:
+    project_id: int
+    project_name: str
+    kind: str
+    config: dict[str, Any]
+    instructions: str
+    media_root: str | None
+    lease_seconds: int
+    gold_rate: float
+    qualification_project_id: int | None
+    membership_id: int | None
+    membership_state: str | None
+    membership_reason: str | None
+    gold_countdown: int
+    has_expired_leases: bool
+    open_assignments: int  # this user's claimed, expired or released (not skipped) assignments
+
+
+@dataclass(frozen=True)
+class Taken:
+    assignment_id: int
+    assignment_uid: str
+    external_id: str
+    payload: dict[str, Any]
+    prediction: dict[str, Any] | None
+    confidence: float
+
+
+@dataclass(frozen=True)
+class SubmitContext:
+    user_id: int
+    status: str
+    skipped: bool
+    uid: str
+    item_id: int
+    claimed_at: datetime
+    lease_until: datetime
+    answer: dict[str, Any] | None
+    is_gold: bool
+    project_id: int
+    kind: str
+    config: dict[str, Any]
+    review_policy: str
+    review_sample: float
+    training_mode: bool
+
+
+_CONTEXT = """
+SELECT p.id, p.name, p.kind, p.config, p.instructions, p.media_root, p.lease_seconds, p.gold_rate,
+       p.qualification_project_id, m.id, m.state, m.reason, m.gold_countdown,
+       EXISTS (SELECT 1 FROM assignments e WHERE e.project_id = p.id AND e.status = 'claimed' AND e.lease_until < {now}),
+       (SELECT count(*) FROM assignments o WHERE o.user_id = {user} AND o.project_id = p.id
+          AND o.status IN ('claimed', 'expired', 'released') AND NOT o.skipped)
+FROM projects p LEFT JOIN memberships m ON m.project_id = p.id AND m.user_id = {user}
+WHERE {where}
+"""
+
+_SUBMIT_CONTEXT = """
+SELECT a.user_id, a.status, a.skipped, a.uid, a.item_id, a.claimed_at, a.lease_until, a.answer, i.is_gold,
+       p.id, p.kind, p.config, p.review_policy, p.review_sample, p.training_mode
+FROM assignments a JOIN items i ON i.id = a.item_id JOIN projects p ON p.id = a.project_id
+WHERE a.id = {id}
+"""
+
+
+class _Hot:
+    def __init__(self, session: Session):
+        self.conn = session.connection().connection.driver_connection
+
+
+class PostgresHot(_Hot):
+    def __init__(self, session: Session):
+        super().__init__(session)
+        from psycopg.types.json import Jsonb
+
+        self.Jsonb = Jsonb
+
+    def context(self, project_ref: str | int, user_id: int, now: datetime) -> ClaimContext | None:
+        by_id = isinstance(project_ref, int) or str(project_ref).isdigit()
+        where = "(p.id = %(pid)s OR p.name = %(name)s)" if by_id else "p.name = %(name)s"
+        sql = _CONTEXT.format(now="%(now)s", user="%(user)s", where=where)
+        params = {"now": now, "user": user_id, "name": str(project_ref), "pid": int(project_ref) if by_id else None}
+        row = self.conn.execute(sql, params).fetchone()
+        return None if row is None else _context(row)
+
+    def take(self, ctx: ClaimContext, user_id: int, actor_name: str, now: datetime, lease_until: datetime,
+             count_down: bool) -> Taken | None:
+        uid = str(uuid.uuid4())
+        row = self.conn.execute(
+            """
+            WITH picked AS (
+                SELECT id FROM items
+                WHERE project_id = %(p)s AND open_slots > 0
+                  AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = items.id AND a.user_id = %(u)s)
+                ORDER BY priority DESC, confidence, id
+                LIMIT 1
+                FOR UPDATE SKIP LOCKED
+            ), took AS (
+                UPDATE items SET open_slots = open_slots - 1 FROM picked WHERE items.id = picked.id
+                RETURNING items.id, items.external_id, items.payload, items.prediction, items.confidence
+            ), asg AS (
+                INSERT INTO assignments (uid, item_id, user_id, project_id, status, claimed_at, lease_until,
+                                         active_seconds, is_gold, needs_review, skipped, offline)
+                SELECT %(uid)s, took.id, %(u)s, %(p)s, 'claimed', %(now)s, %(lease)s, 0, false, false, false, false
+                FROM took
+                RETURNING id, item_id
+            ), audit AS (
+                INSERT INTO audit_events (at, actor_id, actor, action, entity_type, entity_id, details)
+                SELECT %(now)s, %(u)s, %(actor)s, 'assignment.claim', 'assignment', asg.id::text,
+                       jsonb_build_object('item_id', asg.item_id, 'project_id', %(p)s)
+                FROM asg
+            ), countdown AS (
+                UPDATE memberships SET gold_countdown = gold_countdown - 1
+                WHERE id = %(m)s AND %(count_down)s AND EXISTS (SELECT 1 FROM asg)
+            )
+            SELECT asg.id, took.external_id, took.payload, took.prediction, took.confidence
+            FROM asg JOIN took ON took.id = asg.item_id
+            """,
+            {"p": ctx.project_id, "u": user_id, "uid": uid, "now": now, "lease": lease_until, "actor": actor_name,
+             "m": ctx.membership_id, "count_down": count_down},
+        ).fetchone()
+        if row is None:
+            return None
+        return Taken(row[0], uid, row[1], row[2], row[3], row[4])
+
+    def submit_context(self, assignment_id: int) -> SubmitContext | None:
+        row = self.conn.execute(_SUBMIT_CONTEXT.format(id="%(id)s") + " FOR UPDATE OF a", {"id": assignment_id}).fetchone()
+        return None if row is None else SubmitContext(*row)
+
+    def finish(self, assignment_id: int, answer: dict, seconds: float, now: datetime, status: str, needs_review: bool,
+               user_id: int, actor_name: str, item_id: int) -> None:
+        self.conn.execute(
+            """
+            WITH upd AS (
+                UPDATE assignments SET answer = %(answer)s, draft = NULL, active_seconds = %(secs)s,
+                    submitted_at = %(now)s, lease_until = LEAST(lease_until, %(now)s), status = %(status)s,
+                    needs_review = %(nr)s, reviewed_at = %(reviewed)s
+                WHERE id = %(id)s RETURNING id
+            )
+            INSERT INTO audit_events (at, actor_id, actor, action, entity_type, entity_id, details)
+            SELECT %(now)s, %(u)s, %(actor)s, 'assignment.submit', 'assignment', %(id_text)s, %(details)s FROM upd
+            """,
+            {"answer": self.Jsonb(answer), "secs": seconds, "now": now, "status": status, "nr": needs_review,
+             "reviewed": now if status == "approved" else None, "id": assignment_id, "u": user_id,
+             "actor": actor_name, "id_text": str(assignment_id),
+             "details": self.Jsonb({"item_id": item_id, "active_seconds": seconds, "status": status})},
+        )
+
+
+def _sqlite_time(when: datetime) -> str:
+    # The text form SQLAlchemy's DateTime stores on SQLite, so the two compare as equals.
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _from_sqlite_time(value: str) -> datetime:
+    return datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+class SqliteHot(_Hot):
+    def context(self, project_ref: str | int, user_id: int, now: datetime) -> ClaimContext | None:
+        by_id = isinstance(project_ref, int) or str(project_ref).isdigit()
+        where = "(p.id = :pid OR p.name = :name)" if by_id else "p.name = :name"
+        sql = _CONTEXT.format(now=":now", user=":user", where=where)
+        params = {"now": _sqlite_time(now), "user": user_id, "name": str(project_ref),
+                  "pid": int(project_ref) if by_id else None}
+        row = self.conn.execute(sql, params).fetchone()
+        if row is None:
+            return None
+        row = list(row)
+        row[3] = _json(row[3])
+        return _context(row)
+
+    def take(self, ctx: ClaimContext, user_id: int, actor_name: str, now: datetime, lease_until: datetime,
+             count_down: bool) -> Taken | None:
+        c = self.conn
+        row = c.execute(
+            """
+            SELECT id, external_id, payload, prediction, confidence FROM items
+            WHERE project_id = ? AND open_slots > 0
+              AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = items.id AND a.user_id = ?)
+            ORDER BY priority DESC, confidence, id
+            LIMIT 1
+            """,
+            (ctx.project_id, user_id),
+        ).fetchone()
+        if row is None:
+            return None
+        item_id = row[0]
+        uid = str(uuid.uuid4())
+        at = _sqlite_time(now)
+        c.execute("UPDATE items SET open_slots = open_slots - 1 WHERE id = ?", (item_id,))
+        assignment_id = c.execute(
+            "INSERT INTO assignments (uid, item_id, user_id, project_id, status, claimed_at, lease_until, active_seconds,"
+            " is_gold, needs_review, skipped, offline) VALUES (?, ?, ?, ?, 'claimed', ?, ?, 0, 0, 0, 0, 0)",
+            (uid, item_id, user_id, ctx.project_id, at, _sqlite_time(lease_until)),
+        ).lastrowid
+        c.execute(
+            "INSERT INTO audit_events (at, actor_id, actor, action, entity_type, entity_id, details)"
+            " VALUES (?, ?, ?, 'assignment.claim', 'assignment', ?, ?)",
+            (at, user_id, actor_name, str(assignment_id), json.dumps({"item_id": item_id, "project_id": ctx.project_id})),
+        )
+        if count_down:
+            c.execute("UPDATE memberships SET gold_countdown = gold_countdown - 1 WHERE id = ?", (ctx.membership_id,))
+        return Taken(assignment_id, uid, row[1], _json(row[2]), _json(row[3]), row[4])
+
+    def submit_context(self, assignment_id: int) -> SubmitContext | None:
+        row = self.conn.execute(_SUBMIT_CONTEXT.format(id=":id"), {"id": assignment_id}).fetchone()
+        if row is None:
+            return None
+        (user_id, status, skipped, uid, item_id, claimed_at, lease_until, answer, is_gold,
+         pid, kind, config, policy, sample, training) = row
+        return SubmitContext(user_id, status, bool(skipped), uid, item_id, _from_sqlite_time(claimed_at),
+                             _from_sqlite_time(lease_until), _json(answer), bool(is_gold), pid, kind, _json(config),
+                             policy, sample, bool(training))
+
+    def finish(self, assignment_id: int, answer: dict, seconds: float, now: datetime, status: str, needs_review: bool,
+               user_id: int, actor_name: str, item_id: int) -> None:
+        at = _sqlite_time(now)
+        self.conn.execute(
+            "UPDATE assignments SET answer = ?, draft = NULL, active_seconds = ?, submitted_at = ?,"
+            " lease_until = min(lease_until, ?), status = ?, needs_review = ?, reviewed_at = ? WHERE id = ?",
+            (json.dumps(answer), seconds, at, at, status, int(needs_review), at if status == "approved" else None,
+             assignment_id),
+        )
+        self.conn.execute(
+            "INSERT INTO audit_events (at, actor_id, actor, action, entity_type, entity_id, details)"
+            " VALUES (?, ?, ?, 'assignment.submit', 'assignment', ?, ?)",
+            (at, user_id, actor_name, str(assignment_id),
+             json.dumps({"item_id": item_id, "active_seconds": seconds, "status": status})),
+        )
+
+
+def _context(row) -> ClaimContext:
+    return ClaimContext(
+        project_id=row[0], project_name=row[1], kind=row[2], config=row[3], instructions=row[4], media_root=row[5],
+        lease_seconds=row[6], gold_rate=row[7], qualification_project_id=row[8], membership_id=row[9],
+        membership_state=row[10], membership_reason=row[11], gold_countdown=row[12] or 0,
+        has_expired_leases=bool(row[13]), open_assignments=row[14],
+    )
+
+
+def hot_path(session: Session) -> PostgresHot | SqliteHot:
+    return PostgresHot(session) if session.get_bind().dialect.name == "postgresql" else SqliteHot(session)

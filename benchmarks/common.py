@@ -1,0 +1,38 @@
+"""Helpers shared by the benchmarks: percentiles, tables, JSON results."""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+RESULTS = Path(__file__).resolve().parent / "results"
+SHARED_BENCH = Path(__file__).resolve().parent.parent.parent / "shared" / "bench"
+
+
+def pct(values: list[float], q: float) -> float:
+    """The q-quantile in milliseconds (nearest rank, as the floors compute it)."""
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    return s[min(len(s) - 1, int(q * len(s)))] * 1000
+
+
+def print_table(title: str, columns: list[str], rows: list[list]) -> None:
+    table = Table(*columns, title=title)
+    for row in rows:
+        table.add_row(*(f"{v:,.2f}" if isinstance(v, float) else f"{v:,}" if isinstance(v, int) else str(v) for v in row))
+    Console().print(table)
+
+
+def write_results(name: str, data: dict) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    data = {"benchmark": name, "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": platform.node(),
+            "cpus": __import__("os").cpu_count(), **data}
+    path.write_text(json.dumps(data, indent=2, default=str) + "\n")
+    return path

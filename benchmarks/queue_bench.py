@@ -1,0 +1,304 @@
+"""The work queue's claim+submit cycle on PostgreSQL and SQLite, beside the bare-driver floors
+of ../shared/bench run in the same session, on the same machine.
+
+usage: python benchmarks/queue_bench.py [--pg URL] [--quick] [--skip-floors]
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import create_engine, func, select, text  # noqa: E402
+
+from annotator.core import queue  # noqa: E402
+from annotator.core.auth import Actor  # noqa: E402
+from annotator.core.projects import ProjectSpec, create_project  # noqa: E402
+from annotator.core.users import add_user  # noqa: E402
+from annotator.db import Database, migrate  # noqa: E402
+from annotator.db.engine import make_engine  # noqa: E402
+from annotator.db.models import Assignment, User  # noqa: E402
+from annotator.errors import NothingLeft  # noqa: E402
+from benchmarks.common import SHARED_BENCH, pct, print_table, write_results  # noqa: E402
+
+PG_DEFAULT = os.environ.get("ANNOTATOR_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+OPERATOR = Actor.local_operator()
+
+
+# ---- set-up ----------------------------------------------------------------------------------
+
+
+def make_users(db: Database, n: int) -> list[Actor]:
+    with db.write() as s:
+        # One cheap hash for all: argon2 per user would dominate the set-up, not the benchmark.
+        from annotator.core.auth import hash_password
+
+        h = hash_password("bench")
+        s.add_all(User(name=f"bench{i}", password_hash=h, role="annotator", active=True) for i in range(n))
+    with db.read() as s:
+        return [Actor(u.id, u.name, u.role) for u in s.scalars(select(User).order_by(User.id))]
+
+
+def pg_prepare(base_url: str, schema: str, items: int) -> tuple[str, float]:
+    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        c.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    url = f"{base_url}?options=-csearch_path%3D{schema}"
+    db = Database(url)
+    migrate.upgrade(db.engine)
+    with db.write() as s:
+        pid = create_project(s, OPERATOR, ProjectSpec(name="p", kind="text_categories", config={"labels": ["a", "b"]})).id
+    t = time.perf_counter()
+    raw = db.engine.raw_connection()
+    try:
+        cur = raw.driver_connection.cursor()
+        with cur.copy(
+            "COPY items (project_id, external_id, payload, priority, confidence, open_slots, is_gold, done_by_model,"
+            " spot_check, version, created_at) FROM STDIN"
+        ) as cp:
+            for i in range(items):
+                cp.write_row((pid, f"i{i}", '{"text": "item %d"}' % i, 0, -1.0, 1, False, False, False, 1, "2026-01-01T00:00:00Z"))
+        cur.execute("ANALYZE items")
+        raw.commit()
+    finally:
+        raw.close()
+    load = time.perf_counter() - t
+    db.dispose()
+    return url, load
+
+
+def sqlite_prepare(path: Path, items: int) -> tuple[str, float]:
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    url = f"sqlite:///{path}"
+    db = Database(url)
+    migrate.upgrade(db.engine)
+    with db.write() as s:
+        pid = create_project(s, OPERATOR, ProjectSpec(name="p", kind="text_categories", config={"labels": ["a", "b"]})).id
+    t = time.perf_counter()
+    raw = db.engine.raw_connection()
+    try:
+        cur = raw.driver_connection.cursor()
+        cur.execute("BEGIN")
+        cur.executemany(
+            "INSERT INTO items (project_id, external_id, payload, priority, confidence, open_slots, is_gold,"
+            " done_by_model, spot_check, version, created_at) VALUES (?, ?, ?, 0, -1.0, 1, 0, 0, 0, 1, '2026-01-01 00:00:00')",
+            ((pid, f"i{i}", '{"text": "item %d"}' % i) for i in range(items)),
+        )
+        cur.execute("COMMIT")
+        cur.execute("ANALYZE")
+    finally:
+        raw.close()
+    load = time.perf_counter() - t
+    db.dispose()
+    return url, load
+
+
+# ---- the cycle -------------------------------------------------------------------------------
+
+
+def cycle(db: Database, actor: Actor, claims: list, submits: list) -> bool:
+    t0 = time.perf_counter()
+    try:
+        c = db.run(lambda s: queue.claim_next(s, actor, "p"))
+    except NothingLeft:
+        return False
+    t1 = time.perf_counter()
+    db.run(lambda s: queue.submit(s, actor, c.assignment_id, {"label": "a"}, 1.0))
+    t2 = time.perf_counter()
+    claims.append(t1 - t0)
+    submits.append(t2 - t1)
+    return True
+
+
+def run_threads(db: Database, actors: list[Actor], seconds: float, paced: float | None) -> dict:
+    claims: list[float] = []
+    submits: list[float] = []
+    stop = time.perf_counter() + seconds
+
+    def worker(actor: Actor, phase: float) -> None:
+        nxt = time.perf_counter() + phase
+        while time.perf_counter() < stop:
+            if paced:
+                delay = nxt - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+                nxt += paced
+            if not cycle(db, actor, claims, submits):
+                return
+
+    threads = [threading.Thread(target=worker, args=(a, random.uniform(0, paced or 0))) for a in actors]
+    t = time.perf_counter()
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    wall = time.perf_counter() - t
+    return summarise(claims, submits, wall)
+
+
+def summarise(claims: list[float], submits: list[float], wall: float) -> dict:
+    return {
+        "cycles": len(claims), "seconds": round(wall, 2), "cycles_per_s": round(len(claims) / wall, 1),
+        "claim_p50_ms": round(pct(claims, 0.5), 3), "claim_p95_ms": round(pct(claims, 0.95), 3),
+        "claim_p99_ms": round(pct(claims, 0.99), 3), "submit_p50_ms": round(pct(submits, 0.5), 3),
+        "submit_p99_ms": round(pct(submits, 0.99), 3),
+    }
+
+
+def duplicates(db: Database) -> int:
+    with db.read() as s:
+        sub = (select(Assignment.item_id).where(Assignment.status.in_(("claimed", "submitted", "approved")))
+               .group_by(Assignment.item_id).having(func.count() > 1).subquery())
+        return s.scalar(select(func.count()).select_from(sub))
+
+
+def sqlite_worker(url: str, actor: tuple, seconds_until: float, out) -> None:
+    db = Database(url)
+    claims: list[float] = []
+    submits: list[float] = []
+    a = Actor(*actor)
+    while time.time() < seconds_until:
+        if not cycle(db, a, claims, submits):
+            break
+    db.dispose()
+    out.put((claims, submits))
+
+
+def run_processes(url: str, actors: list[Actor], seconds: float) -> dict:
+    ctx = mp.get_context("spawn")
+    out = ctx.Queue()
+    start_at = time.time() + 3.0  # let every process start before the clock runs
+    procs = [ctx.Process(target=sqlite_worker, args=(url, (a.id, a.name, a.role), start_at + seconds, out)) for a in actors]
+    for p in procs:
+        p.start()
+    results = [out.get() for _ in procs]
+    for p in procs:
+        p.join()
+    claims = [x for r in results for x in r[0]]
+    submits = [x for r in results for x in r[1]]
+    return summarise(claims, submits, seconds)
+
+
+# ---- floors ----------------------------------------------------------------------------------
+
+
+def run_floor(script: str, args: list[str]) -> dict:
+    path = SHARED_BENCH / script
+    if not path.exists():
+        return {"error": f"{path} not found"}
+    out = subprocess.run([sys.executable, str(path), *args], capture_output=True, text=True, timeout=900)
+    text_out = out.stdout + out.stderr
+    m = re.search(r"= (\d+)/s", text_out)
+    c = re.search(r"claim ms p50 ([\d.]+) p95 ([\d.]+) p99 ([\d.]+)", text_out)
+    d = re.search(r"duplicates (\d+)", text_out)
+    if not (m and c):
+        return {"error": text_out[-500:]}
+    return {"cycles_per_s": float(m.group(1)), "claim_p50_ms": float(c.group(1)), "claim_p95_ms": float(c.group(2)),
+            "claim_p99_ms": float(c.group(3)), "duplicates": int(d.group(1)) if d else None}
+
+
+# ---- main ------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--pg", default=PG_DEFAULT)
+    ap.add_argument("--quick", action="store_true", help="smaller and shorter, for a smoke run")
+    ap.add_argument("--skip-floors", action="store_true")
+    a = ap.parse_args()
+    big = 100_000 if a.quick else 1_000_000
+    secs = 8 if a.quick else 30
+    results: dict = {"pg": {}, "sqlite": {}, "floors": {}}
+    rows = []
+    pg_base = a.pg.replace("postgresql://", "postgresql+psycopg://") if a.pg.startswith("postgresql://") else a.pg
+
+    for items in (10_000, big):
+        url, load = pg_prepare(pg_base, "annot_bench", items)
+        db = Database(url, engine=make_engine(url, pool_size=34, max_overflow=4))
+        actors = make_users(db, 32)
+        paced = run_threads(db, actors, secs, paced=1.0)
+        paced["duplicates"] = duplicates(db)
+        results["pg"][f"paced_{items}"] = {"items": items, "load_s": round(load, 1), **paced}
+        rows.append([f"PostgreSQL {items:,} items, 32 paced (1/s)", paced["cycles_per_s"], paced["claim_p50_ms"],
+                     paced["claim_p99_ms"], paced["submit_p50_ms"], paced["duplicates"]])
+        if items == big:
+            sat = run_threads(db, actors, secs, paced=None)
+            sat["duplicates"] = duplicates(db)
+            results["pg"]["saturated"] = {"items": items, **sat}
+            rows.append([f"PostgreSQL {items:,} items, 32 saturated", sat["cycles_per_s"], sat["claim_p50_ms"],
+                         sat["claim_p99_ms"], sat["submit_p50_ms"], sat["duplicates"]])
+        db.dispose()
+    admin = create_engine(pg_base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text('DROP SCHEMA IF EXISTS "annot_bench" CASCADE'))
+    admin.dispose()
+
+    tmp = Path(tempfile.mkdtemp(prefix="annot-bench-"))
+    sq_items = 20_000 if a.quick else 100_000
+    url, load = sqlite_prepare(tmp / "bench.sqlite3", sq_items)
+    db = Database(url)
+    actors = make_users(db, 8)
+    db.dispose()
+    sq = run_processes(url, actors, 4 if a.quick else 10)
+    db = Database(url)
+    sq["duplicates"] = duplicates(db)
+    db.dispose()
+    results["sqlite"]["saturated"] = {"items": sq_items, "load_s": round(load, 1), **sq}
+    rows.append([f"SQLite {sq_items:,} items, 8 processes saturated", sq["cycles_per_s"], sq["claim_p50_ms"],
+                 sq["claim_p99_ms"], sq["submit_p50_ms"], sq["duplicates"]])
+
+    if not a.skip_floors:
+        floor_url = pg_base.replace("postgresql+psycopg://", "postgresql://")
+        results["floors"]["pg_1_thread"] = run_floor("pg_claim_floor.py", [floor_url, "--items", str(big), "--threads", "1", "--seconds", "10"])
+        results["floors"]["pg_32_threads"] = run_floor("pg_claim_floor.py", [floor_url, "--items", str(big), "--threads", "32", "--seconds", "20"])
+        results["floors"]["sqlite_8_procs"] = run_floor("sqlite_claim_floor.py", [str(tmp / "floor.sqlite3"), "--items", str(sq_items), "--procs", "8", "--seconds", "10"])
+        with create_engine(pg_base, isolation_level="AUTOCOMMIT").connect() as c:
+            c.execute(text("DROP TABLE IF EXISTS asg; DROP TABLE IF EXISTS item"))
+        for name, f in results["floors"].items():
+            if "error" not in f:
+                rows.append([f"floor: {name}", f["cycles_per_s"], f["claim_p50_ms"], f["claim_p99_ms"], "", f.get("duplicates")])
+    shutil.rmtree(tmp, ignore_errors=True)
+
+    pg, fl = results["pg"], results["floors"]
+    ratios = {
+        "claim_p50_1M_over_10k": round(pg[f"paced_{big}"]["claim_p50_ms"] / pg["paced_10000"]["claim_p50_ms"], 2),
+    }
+    if "pg_32_threads" in fl and "error" not in fl["pg_32_threads"]:
+        ratios["pg_saturated_vs_floor"] = round(pg["saturated"]["cycles_per_s"] / fl["pg_32_threads"]["cycles_per_s"], 2)
+        ratios["pg_paced_claim_p50_vs_floor_1_thread"] = round(pg[f"paced_{big}"]["claim_p50_ms"] / fl["pg_1_thread"]["claim_p50_ms"], 2)
+    if "sqlite_8_procs" in fl and "error" not in fl["sqlite_8_procs"]:
+        ratios["sqlite_vs_floor"] = round(results["sqlite"]["saturated"]["cycles_per_s"] / fl["sqlite_8_procs"]["cycles_per_s"], 2)
+    results["ratios"] = ratios
+    targets = {
+        "pg paced claim p50 <= 2 ms": pg[f"paced_{big}"]["claim_p50_ms"] <= 2,
+        "pg paced claim p99 <= 10 ms": pg[f"paced_{big}"]["claim_p99_ms"] <= 10,
+        "pg saturated >= 1500 cycles/s": pg["saturated"]["cycles_per_s"] >= 1500,
+        "sqlite >= 5000 cycles/s": results["sqlite"]["saturated"]["cycles_per_s"] >= 5000,
+        "sqlite claim p99 <= 5 ms": results["sqlite"]["saturated"]["claim_p99_ms"] <= 5,
+        "claim p50 at 1M within 1.5x of 10k": ratios["claim_p50_1M_over_10k"] <= 1.5,
+        "0 duplicates": all(r.get("duplicates") == 0 for r in [*pg.values(), *results["sqlite"].values()]),
+    }
+    results["targets"] = targets
+    print_table("Work queue: claim+submit", ["run", "cycles/s", "claim p50 ms", "claim p99 ms", "submit p50 ms", "duplicates"], rows)
+    print_table("Ratios", ["ratio", "value"], [[k, v] for k, v in ratios.items()])
+    print_table("Targets", ["target", "met"], [[k, "yes" if v else "NO"] for k, v in targets.items()])
+    print(f"results: {write_results('queue', results)}")
+
+
+if __name__ == "__main__":
+    main()
