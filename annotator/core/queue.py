@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from annotator.core import audit
 from annotator.core.auth import Actor
 from annotator.core.projects import get_project
-from annotator.core.queue_sql import hot_path
+from annotator.core.queue_sql import ClaimContext, PostgresHot, Taken, hot_path
 from annotator.db.base import utcnow
 from annotator.db.models import Assignment, Conflict, GoldAnswer, Item, Membership, Project
 from annotator.errors import (
@@ -165,7 +165,16 @@ def claim_next(
         raise AnnotatorError("Only a logged-in user can claim work.")
     now = now or utcnow()
     hot = hot_path(session)
-    ctx = hot.context(project_ref, actor.id, now)
+    if isinstance(hot, PostgresHot):
+        ctx, taken, fast = hot.claim_fast(project_ref, actor.id, actor.name, now, len(holding))
+        if ctx is not None and fast:
+            if taken is None:
+                raise NothingLeft(
+                    f"Nothing is left for you in {ctx.project_name}: every item has its answers or is being worked on."
+                )
+            return _fresh_claim(ctx, taken, now)
+    else:
+        ctx = hot.context(project_ref, actor.id, now)
     if ctx is None:
         get_project(session, project_ref)  # raises the NotFound with its message
     if ctx.membership_state is None:  # first claim on this project
@@ -194,6 +203,10 @@ def claim_next(
     taken = hot.take(ctx, actor.id, actor.name, now, lease_until, count_down=ctx.gold_rate > 0 and not gold_due)
     if taken is None:
         raise NothingLeft(f"Nothing is left for you in {ctx.project_name}: every item has its answers or is being worked on.")
+    return _fresh_claim(ctx, taken, now)
+
+
+def _fresh_claim(ctx: ClaimContext, taken: Taken, now: datetime) -> ClaimedItem:
     return ClaimedItem(
         assignment_id=taken.assignment_id,
         assignment_uid=taken.assignment_uid,
@@ -210,7 +223,7 @@ def claim_next(
         draft=None,
         active_seconds=0.0,
         claimed_at=now,
-        lease_until=lease_until,
+        lease_until=now + timedelta(seconds=ctx.lease_seconds),
     )
 
 
@@ -378,7 +391,16 @@ def submit(
     now holds, the answer is kept as a Conflict for a lead: never thrown away."""
     now = now or utcnow()
     hot = hot_path(session)
-    ctx = hot.submit_context(assignment_id)  # locks the assignment row on PostgreSQL
+    if isinstance(hot, PostgresHot):
+        # Store first, validate after: a wrong answer raises and the transaction rolls back.
+        ctx, status = hot.submit_fast(assignment_id, actor.id, actor.name, answer, active_seconds, now)
+        if ctx is None or ctx.user_id != actor.id:
+            raise NotYourAssignment(f"Assignment {assignment_id} is not yours.")
+        registry.get(ctx.kind).validate_answer(ctx.config, answer)
+        if status is not None:
+            return SubmitOutcome(assignment_id, True, status)
+        return _submit_slow(session, actor, assignment_id, answer, active_seconds, now)
+    ctx = hot.submit_context(assignment_id)
     if ctx is None or ctx.user_id != actor.id:
         raise NotYourAssignment(f"Assignment {assignment_id} is not yours.")
     registry.get(ctx.kind).validate_answer(ctx.config, answer)

@@ -69,18 +69,19 @@ class SubmitContext:
 
 
 _CONTEXT = """
-SELECT p.id, p.name, p.kind, p.config, p.instructions, p.media_root, p.lease_seconds, p.gold_rate,
-       p.qualification_project_id, m.id, m.state, m.reason, m.gold_countdown,
-       EXISTS (SELECT 1 FROM assignments e WHERE e.project_id = p.id AND e.status = 'claimed' AND e.lease_until < {now}),
+SELECT p.id AS pid, p.name, p.kind, p.config, p.instructions, p.media_root, p.lease_seconds, p.gold_rate,
+       p.qualification_project_id AS qual, m.id AS mid, m.state, m.reason, m.gold_countdown,
+       EXISTS (SELECT 1 FROM assignments e WHERE e.project_id = p.id AND e.status = 'claimed'
+               AND e.lease_until < {now}) AS expired,
        (SELECT count(*) FROM assignments o WHERE o.user_id = {user} AND o.project_id = p.id
-          AND o.status IN ('claimed', 'expired', 'released') AND NOT o.skipped)
+          AND o.status IN ('claimed', 'expired', 'released') AND NOT o.skipped) AS open_mine
 FROM projects p LEFT JOIN memberships m ON m.project_id = p.id AND m.user_id = {user}
 WHERE {where}
 """
 
 _SUBMIT_CONTEXT = """
 SELECT a.user_id, a.status, a.skipped, a.uid, a.item_id, a.claimed_at, a.lease_until, a.answer, i.is_gold,
-       p.id, p.kind, p.config, p.review_policy, p.review_sample, p.training_mode
+       p.id AS project_id, p.kind, p.config, p.review_policy, p.review_sample, p.training_mode
 FROM assignments a JOIN items i ON i.id = a.item_id JOIN projects p ON p.id = a.project_id
 WHERE a.id = {id}
 """
@@ -105,6 +106,61 @@ class PostgresHot(_Hot):
         params = {"now": now, "user": user_id, "name": str(project_ref), "pid": int(project_ref) if by_id else None}
         row = self.conn.execute(sql, params).fetchone()
         return None if row is None else _context(row)
+
+    def claim_fast(self, project_ref: str | int, user_id: int, actor_name: str, now: datetime,
+                   held: int) -> tuple[ClaimContext | None, Taken | None, bool]:
+        """One round trip: read the context and, when the common case applies (an active member,
+        no expired leases, nothing of theirs to resume, no gold due, no qualification), take the
+        next item there and then. Returns (context, taken, whether the fast path applied)."""
+        by_id = isinstance(project_ref, int) or str(project_ref).isdigit()
+        where = "(p.id = %(pid)s OR p.name = %(name)s)" if by_id else "p.name = %(name)s"
+        uid = str(uuid.uuid4())
+        row = self.conn.execute(
+            "WITH ctx AS (" + _CONTEXT.format(now="%(now)s", user="%(u)s", where=where) + """
+            ), fast AS (
+                SELECT * FROM ctx
+                WHERE mid IS NOT NULL AND state = 'active' AND qual IS NULL AND NOT expired
+                  AND open_mine <= %(held)s AND NOT (gold_rate > 0 AND gold_countdown <= 0)
+            ), picked AS (
+                SELECT id FROM items
+                WHERE project_id = (SELECT pid FROM fast) AND open_slots > 0
+                  AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = items.id AND a.user_id = %(u)s)
+                ORDER BY priority DESC, confidence, id
+                LIMIT 1
+                FOR UPDATE SKIP LOCKED
+            ), took AS (
+                UPDATE items SET open_slots = open_slots - 1 FROM picked WHERE items.id = picked.id
+                RETURNING items.id, items.external_id, items.payload, items.prediction, items.confidence
+            ), asg AS (
+                INSERT INTO assignments (uid, item_id, user_id, project_id, status, claimed_at, lease_until,
+                                         active_seconds, is_gold, needs_review, skipped, offline)
+                SELECT %(uid)s, took.id, %(u)s, fast.pid, 'claimed', %(now)s,
+                       %(now)s + make_interval(secs => fast.lease_seconds), 0, false, false, false, false
+                FROM took, fast
+                RETURNING id, item_id, lease_until
+            ), audit AS (
+                INSERT INTO audit_events (at, actor_id, actor, action, entity_type, entity_id, details)
+                SELECT %(now)s, %(u)s, %(actor)s, 'assignment.claim', 'assignment', asg.id::text,
+                       jsonb_build_object('item_id', asg.item_id, 'project_id', fast.pid)
+                FROM asg, fast
+            ), countdown AS (
+                UPDATE memberships SET gold_countdown = memberships.gold_countdown - 1
+                FROM fast WHERE memberships.id = fast.mid AND fast.gold_rate > 0 AND EXISTS (SELECT 1 FROM asg)
+            )
+            SELECT ctx.*, (SELECT count(*) FROM fast), asg.id, took.external_id, took.payload, took.prediction,
+                   took.confidence, asg.lease_until
+            FROM ctx LEFT JOIN asg ON true LEFT JOIN took ON took.id = asg.item_id
+            """,
+            {"now": now, "u": user_id, "name": str(project_ref), "pid": int(project_ref) if by_id else None,
+             "held": held, "uid": uid, "actor": actor_name},
+        ).fetchone()
+        if row is None:
+            return None, None, False
+        ctx = _context(row)
+        fast = bool(row[15])
+        if row[16] is None:
+            return ctx, None, fast
+        return ctx, Taken(row[16], uid, row[17], row[18], row[19], row[20]), fast
 
     def take(self, ctx: ClaimContext, user_id: int, actor_name: str, now: datetime, lease_until: datetime,
              count_down: bool) -> Taken | None:
@@ -145,6 +201,41 @@ class PostgresHot(_Hot):
         if row is None:
             return None
         return Taken(row[0], uid, row[1], row[2], row[3], row[4])
+
+    def submit_fast(self, assignment_id: int, user_id: int, actor_name: str, answer: dict, active_seconds: float,
+                    now: datetime) -> tuple[SubmitContext | None, str | None]:
+        """One round trip: lock the assignment and, when it is a live claim of an ordinary item by
+        this user, store the answer under the review policy with its audit event. The caller
+        validates the answer afterwards and raises (rolling all of it back) if it is wrong.
+        Returns the context and the new status (None when the slow path must decide)."""
+        row = self.conn.execute(
+            "WITH a AS (" + _SUBMIT_CONTEXT.format(id="%(id)s") + """ FOR UPDATE OF a
+            ), ok AS (
+                SELECT * FROM a WHERE user_id = %(u)s AND status = 'claimed' AND NOT skipped AND NOT is_gold
+            ), upd AS (
+                UPDATE assignments SET
+                    answer = %(answer)s, draft = NULL, submitted_at = %(now)s,
+                    active_seconds = LEAST(GREATEST(%(secs)s, 0), GREATEST(EXTRACT(EPOCH FROM %(now)s - ok.claimed_at), 0)),
+                    lease_until = LEAST(assignments.lease_until, %(now)s),
+                    status = CASE WHEN ok.review_policy = 'none' THEN 'approved' ELSE 'submitted' END,
+                    reviewed_at = CASE WHEN ok.review_policy = 'none' THEN %(now)s END,
+                    needs_review = (ok.review_policy = 'all' OR (ok.review_policy = 'sample' AND random() < ok.review_sample))
+                FROM ok WHERE assignments.id = %(id)s
+                RETURNING assignments.status, assignments.active_seconds, assignments.item_id
+            ), audit AS (
+                INSERT INTO audit_events (at, actor_id, actor, action, entity_type, entity_id, details)
+                SELECT %(now)s, %(u)s, %(actor)s, 'assignment.submit', 'assignment', %(id_text)s,
+                       jsonb_build_object('item_id', upd.item_id, 'active_seconds', upd.active_seconds, 'status', upd.status)
+                FROM upd
+            )
+            SELECT a.*, upd.status FROM a LEFT JOIN upd ON true
+            """,
+            {"id": assignment_id, "u": user_id, "actor": actor_name, "answer": self.Jsonb(answer),
+             "secs": float(active_seconds), "now": now, "id_text": str(assignment_id)},
+        ).fetchone()
+        if row is None:
+            return None, None
+        return SubmitContext(*row[:15]), row[15]
 
     def submit_context(self, assignment_id: int) -> SubmitContext | None:
         row = self.conn.execute(_SUBMIT_CONTEXT.format(id="%(id)s") + " FOR UPDATE OF a", {"id": assignment_id}).fetchone()

@@ -209,6 +209,19 @@ def upgrade() -> None:
 
 
     _create_audit_guard()
+    _tune_queue_tables()
+
+
+def _tune_queue_tables() -> None:
+    """PostgreSQL: vacuum the queue's hot tables early, so dead row versions left by claims
+    (each takes a slot, an UPDATE) never pile up in the claim index. See docs/adr/0004."""
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    for table in ("items", "assignments", "memberships"):
+        op.execute(
+            f"ALTER TABLE {table} SET (fillfactor = 90, autovacuum_vacuum_scale_factor = 0.01, "
+            "autovacuum_vacuum_threshold = 1000, autovacuum_analyze_scale_factor = 0.02)"
+        )
 
 
 # Audit events are append-only: the database itself refuses to change or remove one.
