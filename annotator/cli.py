@@ -323,15 +323,166 @@ def import_cmd(
 
 
 @app.command("export")
-def export_cmd(project: str, out: Path, fmt: str = typer.Option("jsonl", "--format", help="jsonl")) -> None:
-    """Export a project's items and answers."""
-    from annotator.core.exporting import export_jsonl
+def export_cmd(project: str, out: Path, fmt: str = typer.Option("jsonl", "--format", help="jsonl or csv")) -> None:
+    """Export results: each item with its answers, review states and consensus."""
+    from annotator.core.exporting import export_results
 
-    if fmt != "jsonl":
-        raise AnnotatorError(f"Unknown export format {fmt!r}; available: jsonl.")
     with _write() as s:
-        count = export_jsonl(s, _operator(), project, out)
+        count = export_results(s, _operator(), project, out, fmt)
     console.print(f"Exported {count} item(s) to {out}.")
+
+
+# ---- review, quality ---------------------------------------------------------------------
+
+review_app = typer.Typer(help="Review submitted work.", no_args_is_help=True)
+member_app = typer.Typer(help="Annotators' standing on a project: paused, reinstated.", no_args_is_help=True)
+app.add_typer(review_app, name="review")
+app.add_typer(member_app, name="member")
+
+
+def _pct(value: Optional[float]) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
+@review_app.command("list")
+def review_list(
+    project: Optional[str] = typer.Argument(None),
+    user: Optional[str] = typer.Option(None, "--user", help="Only this annotator's work."),
+    status: str = typer.Option("submitted", "--status", help="Comma-separated: submitted, approved, rejected."),
+    sort: str = typer.Option("submitted_at", "--sort", help="submitted_at or gold_score"),
+    limit: int = typer.Option(50, "--limit"),
+) -> None:
+    """Submitted work waiting for a decision (oldest first)."""
+    from annotator.core.review import auto_approve, review_queue
+
+    with _write() as s:
+        auto_approve(s, _operator(), project=project)
+        page = review_queue(s, _operator(), project=project, annotator=user, statuses=status.split(","), sort=sort, limit=limit)
+    table = Table("id", "project", "item", "annotator", "status", "submitted", "gold", "seconds")
+    for r in page.rows:
+        table.add_row(str(r.assignment_id), r.project, r.external_id, r.annotator, r.status,
+                      f"{r.submitted_at:%Y-%m-%d %H:%M}" if r.submitted_at else "", _pct(r.gold_score), f"{r.active_seconds:.0f}")
+    console.print(table)
+
+
+@review_app.command("approve")
+def review_approve(assignment_ids: list[int], comment: str = typer.Option("", "--comment")) -> None:
+    """Approve submitted work."""
+    from annotator.core.review import approve, bulk_approve
+
+    with _write() as s:
+        if len(assignment_ids) == 1:
+            approve(s, _operator(), assignment_ids[0], comment)
+            done = 1
+        else:
+            done = bulk_approve(s, _operator(), assignment_ids)
+    console.print(f"Approved {done}.")
+
+
+@review_app.command("reject")
+def review_reject(assignment_id: int, comment: str = typer.Option(..., "--comment", help="What was wrong (the annotator sees it).")) -> None:
+    """Reject work; its slot reopens for someone else."""
+    from annotator.core.review import reject
+
+    with _write() as s:
+        reject(s, _operator(), assignment_id, comment)
+    console.print(f"Rejected {assignment_id}; the item is open again.")
+
+
+@review_app.command("auto-approve")
+def review_auto_approve(project: Optional[str] = typer.Argument(None)) -> None:
+    """Approve work left unreviewed past its project's auto-approve delay."""
+    from annotator.core.review import auto_approve
+
+    with _write() as s:
+        n = auto_approve(s, _operator(), project=project)
+    console.print(f"Auto-approved {n} assignment(s).")
+
+
+@member_app.command("list")
+def member_list(project: Optional[str] = typer.Argument(None)) -> None:
+    """Paused annotators, with the reason."""
+    from annotator.core.quality import paused_members
+
+    with _read() as s:
+        rows = paused_members(s, _operator(), project)
+    table = Table("user", "project", "since", "reason")
+    for m in rows:
+        table.add_row(m.user, m.project, f"{m.since:%Y-%m-%d %H:%M}", m.reason)
+    console.print(table)
+
+
+@member_app.command("reinstate")
+def member_reinstate(user: str, project: str) -> None:
+    """Let a paused annotator work on the project again."""
+    from annotator.core.quality import reinstate
+
+    with _write() as s:
+        reinstate(s, _operator(), user, project)
+    console.print(f"{user} is reinstated on {project}.")
+
+
+@member_app.command("pause")
+def member_pause(user: str, project: str, reason: str = typer.Option(..., "--reason")) -> None:
+    """Pause an annotator on a project, with a reason they will see."""
+    from annotator.core.quality import pause
+
+    with _write() as s:
+        pause(s, _operator(), user, project, reason)
+    console.print(f"{user} is paused on {project}.")
+
+
+@app.command("aggregate")
+def aggregate_cmd(project: str, method: str = typer.Option("majority", "--method", help="majority or dawid-skene")) -> None:
+    """Compute and store one consensus answer per item, with a confidence."""
+    from annotator.core.aggregate import aggregate_project
+
+    with _write() as s:
+        report = aggregate_project(s, _operator(), project, method)
+    console.print(f"{report.method}: consensus for {report.items} item(s) of {report.project}, mean confidence {report.mean_confidence:.2f}.")
+
+
+@app.command("agreement")
+def agreement_cmd(project: str) -> None:
+    """Agreement between annotators: per project, per label and per annotator."""
+    from annotator.core.agreement import project_agreement
+
+    with _read() as s:
+        a = project_agreement(s, _operator(), project)
+    console.print(f"{a.project}: {a.measure} = {'-' if a.overall is None else f'{a.overall:.3f}'} over {a.items} item(s)")
+    if a.per_label:
+        table = Table("label", "agreement")
+        for label, v in a.per_label.items():
+            table.add_row(label, "-" if v is None else f"{v:.3f}")
+        console.print(table)
+    table = Table("annotator", "agreement with others")
+    for name, v in a.per_annotator.items():
+        table.add_row(name, "-" if v is None else f"{v:.3f}")
+    console.print(table)
+
+
+@app.command("stats")
+def stats_cmd(project: str) -> None:
+    """Per annotator: items, active hours, items per hour, gold accuracy, approval rates, agreement with consensus."""
+    from annotator.core.review import auto_approve
+    from annotator.core.stats import project_stats
+
+    with _write() as s:
+        auto_approve(s, _operator(), project=project)
+        st = project_stats(s, _operator(), project)
+    console.print(f"{st.project}: {st.finished_items}/{st.items} items finished ({st.progress:.0%})")
+    table = Table("annotator", "state", "items", "active h", "items/h", "gold (last 20)", "gold (all)",
+                  "approved", "30 d", "7 d", "vs consensus")
+    for a in st.annotators:
+        table.add_row(a.user, a.state, str(a.done), f"{a.active_hours:.2f}", "-" if a.items_per_hour is None else f"{a.items_per_hour:.0f}",
+                      _pct(a.gold_accuracy), _pct(a.gold_accuracy_lifetime), _pct(a.approval_lifetime),
+                      _pct(a.approval_30_days), _pct(a.approval_7_days), _pct(a.agreement_with_consensus))
+    console.print(table)
+    if st.per_day:
+        days = Table("day", "answers")
+        for day, n in st.per_day[-14:]:
+            days.add_row(day, str(n))
+        console.print(days)
 
 
 @app.command("import-predictions")

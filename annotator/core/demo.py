@@ -86,6 +86,44 @@ def _projects() -> list[tuple[ProjectSpec, list[tuple[str, bool]]]]:
     ]
 
 
+# Colleagues with some past work on the intents project, so the lead's views have content.
+DEMO_CREW = (("demo-ana", 0.95), ("demo-ben", 0.85), ("demo-chen", 0.45))
+
+
+def _simulate_past_work(session: Session, items: int = 40) -> None:
+    """Real claims and submits, back-dated over the last days, with answers right at each
+    colleague's accuracy (the CSV's labels are the truth)."""
+    import csv
+    import random
+    from datetime import timedelta
+
+    from annotator.core import queue
+    from annotator.db.base import utcnow
+    from annotator.errors import QueueError
+
+    truth = {row["id"]: row["label"] for row in csv.DictReader((demo_dir() / "texts.csv").open(encoding="utf-8"))}
+    truth.update({row["id"]: row["label"] for row in csv.DictReader((demo_dir() / "texts_gold.csv").open(encoding="utf-8"))})
+    labels = sorted(set(truth.values()))
+    rng = random.Random(42)
+    start = utcnow() - timedelta(days=3)
+    for name, accuracy in DEMO_CREW:
+        info = add_user(session, Actor.local_operator(), name, name, "annotator")
+        actor = Actor(info.id, info.name, info.role)
+        when = start + timedelta(minutes=rng.randint(0, 60))
+        for _ in range(items):
+            try:
+                claimed = queue.claim_next(session, actor, "Demo: support intents", now=when)
+            except QueueError:
+                break
+            right = truth.get(claimed.external_id, labels[0])
+            label = right if rng.random() < accuracy else rng.choice([l for l in labels if l != right])
+            seconds = rng.uniform(6, 30)
+            when += timedelta(seconds=seconds + rng.uniform(1, 5))
+            queue.submit(session, actor, claimed.assignment_id, {"label": label}, seconds, now=when)
+            if rng.random() < 0.05:
+                when += timedelta(hours=rng.uniform(2, 20))  # the next working day
+
+
 def build_demo(session: Session) -> DemoSummary:
     """Create what is missing, keep what is there: running it twice changes nothing."""
     operator = Actor.local_operator()
@@ -102,4 +140,6 @@ def build_demo(session: Session) -> DemoSummary:
             report = import_items(session, operator, spec.name, demo_dir() / filename, gold=gold)
             added += report.read
         summary.projects.append((spec.name, spec.kind, added))
+    if session.scalar(select(User.id).where(User.name == DEMO_CREW[0][0])) is None:
+        _simulate_past_work(session)
     return summary

@@ -1,7 +1,9 @@
-"""Export a project's items and answers. JSONL here; the interop formats build on `export_rows`."""
+"""Export a project's results: each item with its answers, their review state, and the
+consensus, as JSONL or CSV. Leads and admins only."""
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 from typing import Any, Iterator
@@ -12,49 +14,110 @@ from sqlalchemy.orm import Session
 from annotator.core import audit
 from annotator.core.auth import Actor, require
 from annotator.core.projects import get_project
-from annotator.db.models import Assignment, Item, User
+from annotator.db.models import Assignment, Consensus, Item, Review, User
 
-FINISHED = ("submitted", "approved")
+FINISHED = ("submitted", "approved", "rejected")
+FORMATS = ("jsonl", "csv")
 
 
 def export_rows(session: Session, actor: Actor, project_name: str | int) -> Iterator[dict[str, Any]]:
-    """One row per item: its payload and every finished answer, with who gave it and when."""
+    """One row per item: its payload, every finished answer (who, when, review state, a lead's
+    fix), and the consensus of each method computed so far."""
     require(actor, "lead", "export projects")
     project = get_project(session, project_name)
+    fixes = dict(session.execute(
+        select(Review.assignment_id, Review.fixed_answer)
+        .join(Assignment, Assignment.id == Review.assignment_id)
+        .where(Assignment.project_id == project.id, Review.decision == "fix").order_by(Review.id)
+    ).all())
+    comments = dict(session.execute(
+        select(Review.assignment_id, Review.comment)
+        .join(Assignment, Assignment.id == Review.assignment_id)
+        .where(Assignment.project_id == project.id).order_by(Review.id)
+    ).all())
     answers: dict[int, list[dict[str, Any]]] = {}
     query = (
-        select(Assignment.item_id, User.name, Assignment.status, Assignment.answer, Assignment.submitted_at, Assignment.active_seconds)
+        select(Assignment.id, Assignment.item_id, User.name, Assignment.status, Assignment.answer,
+               Assignment.submitted_at, Assignment.active_seconds)
         .join(User, User.id == Assignment.user_id)
         .where(Assignment.project_id == project.id, Assignment.status.in_(FINISHED))
         .order_by(Assignment.id)
     )
-    for item_id, user, status, answer, submitted_at, seconds in session.execute(query):
-        answers.setdefault(item_id, []).append(
-            {"user": user, "status": status, "answer": answer,
-             "submitted_at": submitted_at.isoformat() if submitted_at else None, "active_seconds": seconds}
-        )
+    for aid, item_id, user, status, answer, submitted_at, seconds in session.execute(query):
+        answers.setdefault(item_id, []).append({
+            "user": user, "review": status, "answer": answer, "fixed_answer": fixes.get(aid),
+            "review_comment": comments.get(aid) or None,
+            "submitted_at": submitted_at.isoformat() if submitted_at else None, "active_seconds": seconds,
+        })
+    consensus: dict[int, dict[str, Any]] = {}
+    for item_id, method, answer, confidence in session.execute(
+        select(Consensus.item_id, Consensus.method, Consensus.answer, Consensus.confidence)
+        .join(Item, Item.id == Consensus.item_id).where(Item.project_id == project.id)
+    ):
+        consensus.setdefault(item_id, {})[method] = {"answer": answer, "confidence": round(confidence, 4)}
     items = session.execute(
-        select(Item.id, Item.external_id, Item.payload, Item.prediction, Item.confidence)
+        select(Item.id, Item.external_id, Item.payload, Item.prediction, Item.confidence, Item.done_by_model)
         .where(Item.project_id == project.id, Item.is_gold.is_(False))
         .order_by(Item.id)
     )
-    for item_id, external_id, payload, prediction, confidence in items:
+    for item_id, external_id, payload, prediction, confidence, by_model in items:
         yield {
             "id": external_id,
             **payload,
             "prediction": prediction,
             "confidence": None if confidence < 0 else confidence,
+            "done_by_model": by_model,
             "answers": answers.get(item_id, []),
+            "consensus": consensus.get(item_id, {}),
         }
 
 
-def export_jsonl(session: Session, actor: Actor, project_name: str | int, out: Path) -> int:
+def _csv_row(row: dict[str, Any], payload_keys: list[str]) -> dict[str, Any]:
+    states: dict[str, int] = {}
+    for a in row["answers"]:
+        states[a["review"]] = states.get(a["review"], 0) + 1
+    best = row["consensus"].get("dawid-skene") or row["consensus"].get("majority") or row["consensus"].get("model")
+    return {
+        "id": row["id"],
+        **{k: row.get(k) if not isinstance(row.get(k), (dict, list)) else json.dumps(row.get(k), ensure_ascii=False)
+           for k in payload_keys},
+        "answers": json.dumps([{k: a[k] for k in ("user", "review", "answer", "fixed_answer")} for a in row["answers"]],
+                              ensure_ascii=False),
+        "review_state": ";".join(f"{k}:{v}" for k, v in sorted(states.items())),
+        "consensus": json.dumps(best["answer"], ensure_ascii=False) if best else "",
+        "consensus_confidence": best["confidence"] if best else "",
+        "done_by_model": row["done_by_model"],
+    }
+
+
+def export_results(session: Session, actor: Actor, project_name: str | int, out: Path, fmt: str = "jsonl") -> int:
+    if fmt not in FORMATS:
+        from annotator.errors import AnnotatorError
+
+        raise AnnotatorError(f"Unknown export format {fmt!r}; available: {', '.join(FORMATS)}.")
+    rows = export_rows(session, actor, project_name)
     count = 0
     tmp = out.with_name(out.name + ".part")
-    with tmp.open("w", encoding="utf-8") as fh:
-        for row in export_rows(session, actor, project_name):
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-            count += 1
+    with tmp.open("w", encoding="utf-8", newline="") as fh:
+        if fmt == "jsonl":
+            for row in rows:
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+                count += 1
+        else:
+            writer = None
+            for row in rows:
+                if writer is None:
+                    fixed = {"id", "prediction", "confidence", "done_by_model", "answers", "consensus"}
+                    payload_keys = [k for k in row if k not in fixed]
+                    writer = csv.DictWriter(fh, fieldnames=["id", *payload_keys, "answers", "review_state", "consensus",
+                                                            "consensus_confidence", "done_by_model"])
+                    writer.writeheader()
+                writer.writerow(_csv_row(row, payload_keys))
+                count += 1
     tmp.replace(out)  # never leave a half-written export under the real name
-    audit.record(session, actor, "project.export", "project", str(project_name), format="jsonl", path=str(out), items=count)
+    audit.record(session, actor, "project.export", "project", str(project_name), format=fmt, path=str(out), items=count)
     return count
+
+
+def export_jsonl(session: Session, actor: Actor, project_name: str | int, out: Path) -> int:
+    return export_results(session, actor, project_name, out, "jsonl")

@@ -1,9 +1,24 @@
-"""Review: which submissions a lead must look at, and the decisions on them."""
+"""Review: the lead's queue of submitted work and the decisions on it (approve, reject, fix),
+auto-approval after the project's delay, and an annotator's view of their own rejections."""
 
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Sequence
 
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.orm import Session
+
+from annotator.core import audit
+from annotator.core.auth import Actor, require
+from annotator.db.base import utcnow
+from annotator.db.models import Assignment, Item, Project, Review, User
+from annotator.errors import AnnotatorError, AssignmentClosed, NotFound
+from annotator.tasks import registry
+
+SORTS = ("submitted_at", "gold_score")
 
 
 def status_for(policy: str, sample: float) -> tuple[str, bool]:
@@ -15,3 +30,234 @@ def status_for(policy: str, sample: float) -> tuple[str, bool]:
     if policy == "all":
         return "submitted", True
     return "submitted", random.random() < sample
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    assignment_id: int
+    project: str
+    kind: str
+    item_id: int
+    external_id: str
+    annotator: str
+    status: str
+    needs_review: bool
+    submitted_at: datetime | None
+    active_seconds: float
+    gold_score: float | None
+    answer: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class ReviewPage:
+    rows: list[ReviewRow]
+    # Pass back as `after` for the next page (keyset paging: no OFFSET, so page 1,000 costs
+    # what page 1 does); None when this was the last page.
+    next_cursor: tuple | None
+
+
+def review_queue(
+    session: Session,
+    actor: Actor,
+    *,
+    project: str | int | None = None,
+    annotator: str | None = None,
+    statuses: Sequence[str] = ("submitted",),
+    since: datetime | None = None,
+    until: datetime | None = None,
+    min_gold_score: float | None = None,
+    max_gold_score: float | None = None,
+    needs_review_only: bool = False,
+    sort: str = "submitted_at",
+    descending: bool = False,
+    after: tuple | None = None,
+    limit: int = 100,
+) -> ReviewPage:
+    require(actor, "lead", "review work")
+    if sort not in SORTS:
+        raise AnnotatorError(f"Sort by {' or '.join(SORTS)}, not {sort!r}.")
+    key = Assignment.submitted_at if sort == "submitted_at" else func.coalesce(Assignment.gold_score, -1.0)
+    query = (
+        select(Assignment, Item.external_id, User.name, Project.name, Project.kind)
+        .join(Item, Item.id == Assignment.item_id)
+        .join(User, User.id == Assignment.user_id)
+        .join(Project, Project.id == Assignment.project_id)
+        .where(Assignment.status.in_(tuple(statuses)))
+    )
+    if project is not None:
+        from annotator.core.projects import get_project
+
+        query = query.where(Assignment.project_id == get_project(session, project).id)
+    if annotator:
+        query = query.where(User.name == annotator)
+    if since:
+        query = query.where(Assignment.submitted_at >= since)
+    if until:
+        query = query.where(Assignment.submitted_at < until)
+    if min_gold_score is not None:
+        query = query.where(Assignment.gold_score >= min_gold_score)
+    if max_gold_score is not None:
+        query = query.where(Assignment.gold_score <= max_gold_score)
+    if needs_review_only:
+        query = query.where(Assignment.needs_review.is_(True))
+    if after is not None:
+        value, last_id = after
+        cmp = tuple_(key, Assignment.id)
+        query = query.where(cmp < tuple_(value, last_id) if descending else cmp > tuple_(value, last_id))
+    order = (key.desc(), Assignment.id.desc()) if descending else (key, Assignment.id)
+    rows = session.execute(query.order_by(*order).limit(limit + 1)).all()
+    page = [
+        ReviewRow(a.id, pname, kind, a.item_id, ext, uname, a.status, a.needs_review, a.submitted_at,
+                  a.active_seconds, a.gold_score, a.answer)
+        for a, ext, uname, pname, kind in rows[:limit]
+    ]
+    cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1][0]
+        cursor = (last.submitted_at if sort == "submitted_at" else (last.gold_score if last.gold_score is not None else -1.0), last.id)
+    return ReviewPage(page, cursor)
+
+
+def _assignment(session: Session, assignment_id: int) -> tuple[Assignment, Project]:
+    a = session.scalars(select(Assignment).where(Assignment.id == assignment_id).with_for_update()).one_or_none()
+    if a is None:
+        raise NotFound(f"There is no assignment {assignment_id}.")
+    return a, session.get(Project, a.project_id)
+
+
+def _decide(session: Session, actor: Actor, a: Assignment, project: Project, decision: str, comment: str,
+            fixed: dict | None, now: datetime) -> None:
+    session.add(Review(assignment_id=a.id, reviewer_id=actor.id, decision=decision, comment=comment,
+                       fixed_answer=fixed, created_at=now))
+    a.reviewed_at = now
+    a.needs_review = False
+    audit.record(session, actor, f"review.{decision}", "assignment", a.id, item_id=a.item_id, user_id=a.user_id,
+                 comment=comment, status=a.status)
+    from annotator.core.quality import after_review
+
+    after_review(session, project, a.user_id, now)
+
+
+def approve(session: Session, actor: Actor, assignment_id: int, comment: str = "", *, now: datetime | None = None) -> None:
+    require(actor, "lead", "approve work")
+    now = now or utcnow()
+    a, project = _assignment(session, assignment_id)
+    if a.status == "rejected":  # MTurk lets a requester approve a rejected assignment
+        from annotator.core.queue import _retake_slot
+
+        if not _retake_slot(session, a.item_id):
+            raise AssignmentClosed("This rejection cannot be undone: the item's slot went to someone else.")
+    elif a.status != "submitted":
+        raise AssignmentClosed(f"Only submitted work can be approved; this is {a.status}.")
+    a.status = "approved"
+    _decide(session, actor, a, project, "approve", comment, None, now)
+
+
+def reject(session: Session, actor: Actor, assignment_id: int, comment: str, *, now: datetime | None = None) -> None:
+    """Reject with a reason the annotator will read; the slot reopens for someone else."""
+    require(actor, "lead", "reject work")
+    if not comment or not comment.strip():
+        raise AnnotatorError("A rejection needs a comment: tell the annotator what was wrong.")
+    now = now or utcnow()
+    a, project = _assignment(session, assignment_id)
+    if a.status not in ("submitted", "approved"):
+        raise AssignmentClosed(f"Only submitted or approved work can be rejected; this is {a.status}.")
+    a.status = "rejected"
+    from annotator.core.queue import _give_back_slots
+
+    _give_back_slots(session, [a.item_id])
+    _decide(session, actor, a, project, "reject", comment.strip(), None, now)
+
+
+def fix(session: Session, actor: Actor, assignment_id: int, fixed_answer: dict[str, Any], comment: str = "",
+        *, now: datetime | None = None) -> None:
+    """Store the lead's corrected answer beside the original; it becomes the accepted answer."""
+    require(actor, "lead", "fix answers")
+    now = now or utcnow()
+    a, project = _assignment(session, assignment_id)
+    if a.status not in ("submitted", "approved"):
+        raise AssignmentClosed(f"Only submitted or approved work can be fixed; this is {a.status}.")
+    registry.get(project.kind).validate_answer(project.config, fixed_answer)
+    a.status = "approved"
+    _decide(session, actor, a, project, "fix", comment, fixed_answer, now)
+
+
+def bulk_approve(session: Session, actor: Actor, assignment_ids: Sequence[int], *, now: datetime | None = None) -> int:
+    require(actor, "lead", "approve work")
+    now = now or utcnow()
+    done = 0
+    for assignment_id in sorted(set(assignment_ids)):
+        a, project = _assignment(session, assignment_id)
+        if a.status == "submitted":
+            a.status = "approved"
+            _decide(session, actor, a, project, "approve", "", None, now)
+            done += 1
+    return done
+
+
+def accepted_answer(session: Session, assignment: Assignment) -> dict[str, Any] | None:
+    """The lead's latest fix if there is one, else the annotator's answer."""
+    fixed = session.scalar(
+        select(Review.fixed_answer)
+        .where(Review.assignment_id == assignment.id, Review.decision == "fix")
+        .order_by(Review.id.desc())
+        .limit(1)
+    )
+    return fixed if fixed is not None else assignment.answer
+
+
+def auto_approve(session: Session, actor: Actor, *, project: str | int | None = None, now: datetime | None = None) -> int:
+    """Approve submitted work older than its project's auto-approve delay, as MTurk's
+    AutoApprovalDelay does. Runs lazily (when a lead opens the review queue or stats) and by
+    `annotator review auto-approve`."""
+    now = now or utcnow()
+    query = (
+        select(Assignment, Project)
+        .join(Project, Project.id == Assignment.project_id)
+        .where(Assignment.status == "submitted")
+    )
+    if project is not None:
+        from annotator.core.projects import get_project
+
+        query = query.where(Assignment.project_id == get_project(session, project).id)
+    count = 0
+    for a, p in session.execute(query.with_for_update(of=Assignment)).all():
+        if a.submitted_at is not None and a.submitted_at + timedelta(seconds=p.auto_approve_seconds) <= now:
+            a.status = "approved"
+            a.reviewed_at = now
+            a.needs_review = False
+            session.add(Review(assignment_id=a.id, reviewer_id=None, decision="approve",
+                               comment="approved automatically after the project's delay", created_at=now))
+            audit.record(session, actor, "review.auto_approve", "assignment", a.id, item_id=a.item_id, user_id=a.user_id)
+            from annotator.core.quality import after_review
+
+            after_review(session, p, a.user_id, now)
+            count += 1
+    return count
+
+
+@dataclass(frozen=True)
+class Rejection:
+    assignment_id: int
+    project: str
+    external_id: str
+    comment: str
+    reviewer: str | None
+    at: datetime
+
+
+def my_rejections(session: Session, actor: Actor, *, since: datetime | None = None) -> list[Rejection]:
+    """What a user sees of their own rejected work, with the lead's comments."""
+    reviewer = User.__table__.alias("reviewer")
+    query = (
+        select(Review, Assignment.id, Project.name, Item.external_id, reviewer.c.name)
+        .join(Assignment, Assignment.id == Review.assignment_id)
+        .join(Project, Project.id == Assignment.project_id)
+        .join(Item, Item.id == Assignment.item_id)
+        .outerjoin(reviewer, reviewer.c.id == Review.reviewer_id)
+        .where(Assignment.user_id == actor.id, Review.decision == "reject")
+        .order_by(Review.created_at.desc())
+    )
+    if since is not None:
+        query = query.where(Review.created_at > since)
+    return [Rejection(aid, pname, ext, r.comment, rname, r.created_at) for r, aid, pname, ext, rname in session.execute(query)]

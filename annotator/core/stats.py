@@ -79,3 +79,90 @@ def queue_status(session: Session, actor: Actor, project_ref: str | int, *, now:
         conflicts=conflicts or 0,
         active_annotators=list(active),
     )
+
+
+@dataclass(frozen=True)
+class AnnotatorStats:
+    user: str
+    done: int  # submitted, approved or rejected
+    active_hours: float
+    items_per_hour: float | None
+    gold_accuracy: float | None  # last 20 gold items
+    gold_accuracy_lifetime: float | None
+    approval_lifetime: float | None
+    approval_30_days: float | None
+    approval_7_days: float | None
+    agreement_with_consensus: float | None
+    state: str
+
+
+@dataclass(frozen=True)
+class ProjectStats:
+    project: str
+    items: int
+    finished_items: int  # items with all their answers (or done by the model)
+    progress: float
+    per_day: list[tuple[str, int]]
+    annotators: list[AnnotatorStats]
+
+
+def project_stats(session: Session, actor: Actor, project_ref: str | int, *, now: datetime | None = None) -> ProjectStats:
+    """Per annotator: work done, active hours, speed, quality. Per project: progress and daily throughput."""
+    require(actor, "lead", "see statistics")
+    from annotator.core.quality import approval_rates, gold_accuracy
+    from annotator.db.models import Consensus, Membership
+    from annotator.tasks import registry
+
+    now = now or utcnow()
+    project = get_project(session, project_ref)
+    kind = registry.get(project.kind)
+    answered = (
+        select(func.count()).where(Assignment.item_id == Item.id, Assignment.status.in_(("submitted", "approved")))
+        .correlate(Item).scalar_subquery()
+    )
+    items, finished = session.execute(
+        select(func.count(), func.count().filter(Item.done_by_model | (answered >= project.overlap)))
+        .where(Item.project_id == project.id, Item.is_gold.is_(False))
+    ).one()
+    done_status = ("submitted", "approved", "rejected")
+    submitted = session.execute(
+        select(Assignment.submitted_at).where(Assignment.project_id == project.id, Assignment.status.in_(done_status))
+    ).scalars().all()
+    per_day: dict[str, int] = {}
+    for when in submitted:
+        if when is not None:
+            day = when.date().isoformat()
+            per_day[day] = per_day.get(day, 0) + 1
+    consensus = dict(session.execute(
+        select(Consensus.item_id, Consensus.answer)
+        .join(Item, Item.id == Consensus.item_id)
+        .where(Item.project_id == project.id)
+        .order_by(Consensus.computed_at)
+    ).all())
+    rows = session.execute(
+        select(User.id, User.name, func.count(), func.sum(Assignment.active_seconds))
+        .join(Assignment, Assignment.user_id == User.id)
+        .where(Assignment.project_id == project.id, Assignment.status.in_(done_status))
+        .group_by(User.id, User.name)
+        .order_by(User.name)
+    ).all()
+    states = dict(session.execute(
+        select(Membership.user_id, Membership.state).where(Membership.project_id == project.id)
+    ).all())
+    annotators = []
+    for user_id, name, done, seconds in rows:
+        hours = (seconds or 0.0) / 3600
+        gold = gold_accuracy(session, user_id, project.id)
+        rates = approval_rates(session, user_id, project.id, now=now)
+        answers = session.execute(
+            select(Assignment.item_id, Assignment.answer).where(
+                Assignment.user_id == user_id, Assignment.project_id == project.id, Assignment.status.in_(done_status)
+            )
+        ).all()
+        scores = [kind.score(project.config, a, consensus[i]) for i, a in answers if i in consensus and a]
+        annotators.append(AnnotatorStats(
+            name, done, round(hours, 3), round(done / hours, 1) if hours > 0 else None, gold.recent, gold.lifetime,
+            rates.lifetime, rates.last_30_days, rates.last_7_days,
+            sum(scores) / len(scores) if scores else None, states.get(user_id, "active"),
+        ))
+    return ProjectStats(project.name, items, finished, finished / items if items else 0.0, sorted(per_day.items()), annotators)

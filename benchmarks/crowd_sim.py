@@ -1,0 +1,175 @@
+"""A simulated crowd on a text-categories project, through the real services on SQLite.
+
+20 annotators: good (90% right), noisy (65%) and spammers (uniformly random), on 2,000 items
+with overlap 3 and 10% gold. Reports how many gold items it takes to pause each spammer,
+majority-vote and Dawid–Skene accuracy against the truth, and Dawid–Skene's time on 100,000
+answers.
+
+usage: python benchmarks/crowd_sim.py [--runs 20] [--full-runs 3] [--items 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np  # noqa: E402
+from sqlalchemy import insert, select  # noqa: E402
+
+from annotator.core import queue  # noqa: E402
+from annotator.core.aggregate import compute  # noqa: E402
+from annotator.core.auth import Actor, hash_password  # noqa: E402
+from annotator.core.dawid_skene import dawid_skene  # noqa: E402
+from annotator.core.projects import ProjectSpec, create_project  # noqa: E402
+from annotator.db import open_database  # noqa: E402
+from annotator.db.models import Assignment, GoldAnswer, Item, User  # noqa: E402
+from annotator.errors import NothingLeft, UserPaused  # noqa: E402
+from benchmarks.common import print_table, write_results  # noqa: E402
+
+LABELS = ["billing", "delivery", "returns", "account", "technical"]
+CROWD = [("good", 0.9)] * 12 + [("noisy", 0.65)] * 5 + [("spammer", None)] * 3
+OPERATOR = Actor.local_operator()
+
+
+def build(path: Path, items: int, gold_items: int, rng: random.Random):
+    db = open_database(f"sqlite:///{path}")
+    with db.write() as s:
+        pid = create_project(s, OPERATOR, ProjectSpec(
+            name="crowd", kind="text_categories", config={"labels": LABELS}, overlap=3, gold_rate=0.1,
+            min_gold_accuracy=0.5, min_scored_items=8, lease_seconds=600,
+        )).id
+        truth = {f"i{n}": rng.choice(LABELS) for n in range(items)}
+        gold = {f"g{n}": rng.choice(LABELS) for n in range(gold_items)}
+        s.execute(insert(Item), [{"project_id": pid, "external_id": k, "payload": {"text": f"message {k}"}, "open_slots": 3,
+                                  "is_gold": False, "confidence": -1.0} for k in truth])
+        ids = s.scalars(insert(Item).returning(Item.id, sort_by_parameter_order=True),
+                        [{"project_id": pid, "external_id": k, "payload": {"text": f"message {k}"}, "open_slots": 0,
+                          "is_gold": True, "confidence": -1.0} for k in gold]).all()
+        s.execute(insert(GoldAnswer), [{"item_id": i, "answer": {"label": gold[k]}} for i, k in zip(ids, gold)])
+        h = hash_password("sim")
+        s.add_all(User(name=f"{kind}{n}", password_hash=h, role="annotator", active=True) for n, (kind, _) in enumerate(CROWD))
+    with db.read() as s:
+        users = [Actor(u.id, u.name, u.role) for u in s.scalars(select(User).order_by(User.id))]
+    return db, users, {**truth, **gold}
+
+
+def answer(kind: str, accuracy: float | None, true_label: str, rng: random.Random) -> str:
+    if accuracy is None or rng.random() >= accuracy:
+        return rng.choice(LABELS) if accuracy is None else rng.choice([l for l in LABELS if l != true_label])
+    return true_label
+
+
+def simulate(seed: int, items: int, stop_when_spammers_paused: bool) -> dict:
+    rng = random.Random(seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        db, users, truth = build(Path(tmp) / "crowd.sqlite3", items, 200, rng)
+        active = set(range(len(users)))
+        paused_at: dict[int, int] = {}
+        gold_seen = [0] * len(users)
+        while active:
+            for n in sorted(active):
+                kind, accuracy = CROWD[n]
+                user = users[n]
+                try:
+                    with db.write() as s:
+                        c = queue.claim_next(s, user, "crowd")
+                        label = answer(kind, accuracy, truth[c.external_id], rng)
+                        queue.submit(s, user, c.assignment_id, {"label": label}, 5.0)
+                    if c.external_id.startswith("g"):
+                        gold_seen[n] += 1
+                except UserPaused:
+                    paused_at[n] = gold_seen[n]
+                    active.discard(n)
+                except NothingLeft:
+                    active.discard(n)
+            spammers = [n for n, (k, _) in enumerate(CROWD) if k == "spammer"]
+            if stop_when_spammers_paused and all(n in paused_at for n in spammers):
+                break
+        result = {"seed": seed, "paused": {users[n].name: g for n, g in paused_at.items()}}
+        if not stop_when_spammers_paused:
+            with db.read() as s:
+                rows = s.execute(select(Assignment.item_id, Assignment.user_id, Assignment.answer, Item.external_id)
+                                 .join(Item, Item.id == Assignment.item_id)
+                                 .where(Item.is_gold.is_(False), Assignment.status.in_(("submitted", "approved")))).all()
+            answers: dict[int, list] = {}
+            external = {}
+            for item_id, user_id, ans, ext in rows:
+                answers.setdefault(item_id, []).append((user_id, ans))
+                external[item_id] = ext
+            config = {"labels": LABELS}
+            for method in ("majority", "dawid-skene"):
+                consensus = compute("text_categories", config, answers, method)
+                right = sum(1 for i, (a, _) in consensus.items() if a["label"] == truth[external[i]])
+                result[method] = right / len(consensus)
+        db.dispose()
+        return result
+
+
+def ds_timing(n_answers: int = 100_000) -> dict:
+    rng = np.random.default_rng(0)
+    n_items, n_workers, k = n_answers // 3, 60, len(LABELS)
+    truth = rng.integers(0, k, n_items)
+    items = np.repeat(np.arange(n_items), 3)
+    workers = rng.integers(0, n_workers, items.size)
+    right = rng.random(items.size) < 0.8
+    labels = np.where(right, truth[items], rng.integers(0, k, items.size))
+    t = time.perf_counter()
+    fit = dawid_skene(items, workers, labels, n_items, n_workers, k)
+    core = time.perf_counter() - t
+    answers = {int(i): [] for i in range(n_items)}
+    for i, w, l in zip(items.tolist(), workers.tolist(), labels.tolist()):
+        answers[i].append((w, {"label": LABELS[l]}))
+    t = time.perf_counter()
+    compute("text_categories", {"labels": LABELS}, answers, "dawid-skene")
+    full = time.perf_counter() - t
+    return {"answers": int(items.size), "em_seconds": round(core, 3), "with_conversion_seconds": round(full, 3),
+            "iterations": fit.iterations, "accuracy": round(float((fit.labels == truth).mean()), 4)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=20)
+    ap.add_argument("--full-runs", type=int, default=3)
+    ap.add_argument("--items", type=int, default=2000)
+    a = ap.parse_args()
+    pause_runs = [simulate(seed, a.items, True) for seed in range(a.runs)]
+    spammer_names = [f"spammer{n}" for n, (k, _) in enumerate(CROWD) if k == "spammer"]
+    per_run_ok = [all(r["paused"].get(name, 10**9) <= 20 for name in spammer_names) for r in pause_runs]
+    gold_to_pause = [r["paused"].get(name) for r in pause_runs for name in spammer_names]
+    good_paused = sum(1 for r in pause_runs for name in r["paused"] if name.startswith("good"))
+    full = [simulate(1000 + seed, a.items, False) for seed in range(a.full_runs)]
+    timing = ds_timing()
+    results = {
+        "pause": {"runs": a.runs, "runs_all_spammers_within_20": sum(per_run_ok), "share": sum(per_run_ok) / a.runs,
+                  "gold_to_pause": gold_to_pause, "good_annotators_paused": good_paused},
+        "accuracy": [{k: r[k] for k in ("seed", "majority", "dawid-skene")} for r in full],
+        "dawid_skene_timing": timing,
+    }
+    mv = float(np.mean([r["majority"] for r in full]))
+    ds = float(np.mean([r["dawid-skene"] for r in full]))
+    results["targets"] = {
+        "every spammer paused within 20 gold items in >= 95% of runs": sum(per_run_ok) / a.runs >= 0.95,
+        "Dawid-Skene accuracy >= majority vote": ds >= mv,
+        "Dawid-Skene on 100,000 answers <= 2 s": timing["with_conversion_seconds"] <= 2,
+    }
+    g = [x for x in gold_to_pause if x is not None]
+    print_table("Crowd simulation (20 annotators: 12 good, 5 noisy, 3 spammers)", ["measure", "value"], [
+        ["runs with every spammer paused within 20 gold", f"{sum(per_run_ok)}/{a.runs}"],
+        ["gold items to pause a spammer: median / max", f"{int(np.median(g))} / {max(g)}" if g else "-"],
+        ["good annotators paused (all runs)", good_paused],
+        ["majority-vote accuracy (mean of full runs)", f"{mv:.4f}"],
+        ["Dawid-Skene accuracy (mean of full runs)", f"{ds:.4f}"],
+        ["Dawid-Skene, 100,000 answers: EM / with conversion (s)", f"{timing['em_seconds']} / {timing['with_conversion_seconds']}"],
+    ])
+    print_table("Targets", ["target", "met"], [[k, "yes" if v else "NO"] for k, v in results["targets"].items()])
+    print(f"results: {write_results('crowd_sim', results)}")
+
+
+if __name__ == "__main__":
+    main()
