@@ -1,0 +1,65 @@
+"""What an annotator sees outside the item itself: the projects they can work on, with their
+standing, and today's count."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timezone
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from annotator.core.auth import Actor
+from annotator.core.quality import approval_rates, gold_accuracy
+from annotator.db.base import utcnow
+from annotator.db.models import Assignment, Item, Membership, Project
+
+
+@dataclass(frozen=True)
+class ProjectCard:
+    project_id: int
+    name: str
+    kind: str
+    instructions: str
+    open_items: int
+    my_done: int
+    gold_accuracy: float | None
+    approval_rate: float | None
+    paused: bool
+    paused_reason: str
+    training_mode: bool = False
+    lease_seconds: int = 1800
+    media_root: str | None = None
+
+
+def my_projects(session: Session, actor: Actor) -> list[ProjectCard]:
+    projects = session.scalars(select(Project).order_by(Project.name)).all()
+    open_counts = dict(session.execute(
+        select(Item.project_id, func.count()).where(Item.open_slots > 0).group_by(Item.project_id)
+    ).all())
+    done = dict(session.execute(
+        select(Assignment.project_id, func.count())
+        .where(Assignment.user_id == actor.id, Assignment.status.in_(("submitted", "approved", "rejected")))
+        .group_by(Assignment.project_id)
+    ).all())
+    memberships = {m.project_id: m for m in session.scalars(select(Membership).where(Membership.user_id == actor.id))}
+    cards = []
+    for p in projects:
+        m = memberships.get(p.id)
+        cards.append(ProjectCard(
+            p.id, p.name, p.kind, p.instructions, open_counts.get(p.id, 0), done.get(p.id, 0),
+            gold_accuracy(session, actor.id, p.id).recent if actor.id else None,
+            approval_rates(session, actor.id, p.id).lifetime if actor.id else None,
+            bool(m and m.state == "paused"), m.reason if m and m.state == "paused" else "",
+            p.training_mode, p.lease_seconds, p.media_root,
+        ))
+    return cards
+
+
+def today_count(session: Session, actor: Actor, *, now: datetime | None = None) -> int:
+    now = now or utcnow()
+    midnight = datetime.combine(now.astimezone().date(), time.min).astimezone(timezone.utc)
+    return session.scalar(
+        select(func.count()).select_from(Assignment)
+        .where(Assignment.user_id == actor.id, Assignment.submitted_at >= midnight)
+    ) or 0

@@ -1,0 +1,136 @@
+"""The desktop app: log in, pick a project, work. Heavy imports (pyqtgraph, SQLAlchemy models,
+the task widgets) wait until they are needed, so the login window shows at once."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timezone
+
+from PySide6.QtCore import QObject, QSettings
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from annotator.resources import resources_dir
+
+
+def make_settings() -> QSettings:
+    return QSettings("Annotator", "Annotator")
+
+
+class AppController(QObject):
+    """Owns the worker and moves the user from login to picker to workbench."""
+
+    def __init__(self, url: str, settings: QSettings | None = None):
+        super().__init__()
+        self.settings = settings or make_settings()
+        self.url = url
+        self.worker = None
+        self.actor = None
+        self.login = self.picker = self.workbench = None
+
+    def start(self) -> None:
+        from annotator.ui.login import LoginDialog
+
+        self._start_worker(self.url)
+        self.login = LoginDialog(self.url, self.worker, self.settings)
+        self.login.database_changed.connect(self._restart_worker)
+        self.login.logged_in.connect(self._logged_in)
+        self.login.rejected.connect(self.quit)
+        self.login.show()
+
+    def _start_worker(self, url: str) -> None:
+        from annotator.ui.worker import DbWorker
+
+        self.url = url
+        self.worker = DbWorker(url)
+        self.worker.start()
+
+    def _restart_worker(self, url: str) -> None:
+        self.worker.stop()
+        self._start_worker(url)
+        self.login.worker = self.worker
+
+    def _logged_in(self, actor) -> None:
+        from annotator.config import data_dir
+        from annotator.core.journal import Journal
+
+        self.actor = actor
+        self.journal = Journal(data_dir(), self.url, actor.name)
+        self._replay_journal()
+        self._tell_about_rejections()
+        self.show_picker()
+
+    def _replay_journal(self) -> None:
+        """Answers a crash or a lost connection left on this computer are submitted now."""
+        from annotator.core import queue
+
+        for entry in self.journal.pending():
+            if entry.kind != "submit":
+                continue
+
+            def job(db, entry=entry):
+                out = db.run(lambda s: queue.submit(s, self.actor, entry.assignment_id, entry.answer, entry.active_seconds))
+                self.journal.clear(entry.assignment_id)
+                return out
+
+            self.worker.call_db(job, None, lambda exc: None)
+
+    def _tell_about_rejections(self) -> None:
+        from annotator.core.review import my_rejections
+
+        key = f"rejections_seen/{self.actor.name}"
+        since_text = self.settings.value(key, "", str)
+        since = datetime.fromisoformat(since_text) if since_text else None
+        self.settings.setValue(key, datetime.now(timezone.utc).isoformat())
+
+        def show(rejections) -> None:
+            if not rejections:
+                return
+            lines = [f"• {r.project}, item {r.external_id} — {r.reviewer or 'a lead'}: “{r.comment}”" for r in rejections[:10]]
+            more = f"\n…and {len(rejections) - 10} more." if len(rejections) > 10 else ""
+            self.rejection_box = QMessageBox(QMessageBox.Icon.Information, "Feedback from your leads",
+                                             f"{len(rejections)} of your answers were rejected since you last worked:\n\n"
+                                             + "\n".join(lines) + more)
+            self.rejection_box.show()
+
+        self.worker.call(lambda s: my_rejections(s, self.actor, since=since), show, write=False)
+
+    def show_picker(self) -> None:
+        from annotator.ui.picker import ProjectPicker
+
+        self.picker = ProjectPicker(self.actor, self.worker)
+        self.picker.chosen.connect(self.open_project)
+        self.picker.rejected.connect(lambda: self.workbench is None and self.quit())
+        self.picker.show()
+
+    def open_project(self, card) -> None:
+        from annotator.ui.workbench import Workbench
+
+        self.workbench = Workbench(self.actor, card, self.worker, self.journal)
+        self.workbench.show()
+        self.workbench.start()
+
+    def quit(self) -> None:
+        QApplication.instance().quit()
+
+    def shutdown(self) -> None:
+        if self.workbench is not None:
+            self.workbench.close()
+        if self.worker is not None:
+            self.worker.stop()
+
+
+def apply_style(app: QApplication) -> None:
+    qss = resources_dir() / "style.qss"
+    if qss.exists():
+        app.setStyleSheet(qss.read_text(encoding="utf-8"))
+
+
+def run(url: str) -> int:
+    app = QApplication.instance() or QApplication(sys.argv)
+    app.setApplicationName("Annotator")
+    app.setOrganizationName("Annotator")
+    apply_style(app)
+    controller = AppController(url)
+    controller.start()
+    app.aboutToQuit.connect(controller.shutdown)
+    return app.exec()

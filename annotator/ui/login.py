@@ -1,0 +1,119 @@
+"""The login dialog: which database, who you are. Remembers the last user and database."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings, Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+)
+
+from annotator.core.auth import Actor
+
+
+class LoginDialog(QDialog):
+    """Emits `logged_in(actor)`; the password check runs on the worker (argon2 and the database)."""
+
+    logged_in = Signal(object)
+    database_changed = Signal(str)
+
+    def __init__(self, url: str, worker, settings: QSettings, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Annotator — log in")
+        self.worker, self.settings, self.url = worker, settings, url
+        self.db_label = QLabel()
+        self.db_label.setWordWrap(True)
+        self._show_url(url)
+        change = QPushButton("Change…")
+        change.clicked.connect(self._change_database)
+        db_row = QHBoxLayout()
+        db_row.addWidget(self.db_label, 1)
+        db_row.addWidget(change)
+        self.user = QLineEdit(settings.value("last_user", "", str))
+        self.user.setObjectName("user")
+        self.password = QLineEdit()
+        self.password.setObjectName("password")
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.error = QLabel()
+        self.error.setObjectName("error")
+        self.error.setWordWrap(True)
+        form = QFormLayout()
+        form.addRow("Database", db_row)
+        form.addRow("User", self.user)
+        form.addRow("Password", self.password)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Log in")
+        buttons.accepted.connect(self.submit)
+        buttons.rejected.connect(self.reject)
+        self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        title = QLabel("Annotator")
+        title.setObjectName("title")
+        layout = QVBoxLayout(self)
+        layout.addWidget(title)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+        self.resize(520, 260)
+        (self.password if self.user.text() else self.user).setFocus()
+
+    def _show_url(self, url: str) -> None:
+        from sqlalchemy.engine import make_url
+
+        try:
+            shown = make_url(url).render_as_string(hide_password=True)
+        except Exception:
+            shown = url
+        self.db_label.setText(shown)
+        self.db_label.setToolTip(shown)
+
+    def _change_database(self) -> None:
+        text, ok = QInputDialog.getText(
+            self, "Database", "A PostgreSQL URL (postgresql://user@host/db), or leave empty to choose a SQLite file or bundle:",
+            text="" if self.url.startswith("sqlite") else self.url,
+        )
+        if not ok:
+            return
+        if not text.strip():
+            path, _ = QFileDialog.getOpenFileName(self, "Database file", "", "Annotator databases (*.sqlite3 *.annot);;All files (*)")
+            if not path:
+                return
+            text = path
+        from annotator.config import normalise_url
+
+        self.url = normalise_url(text.strip())
+        self._show_url(self.url)
+        self.database_changed.emit(self.url)
+
+    def submit(self) -> None:
+        name, password = self.user.text().strip(), self.password.text()
+        if not name or not password:
+            self.error.setText("Enter your user name and password.")
+            return
+        self.ok_button.setEnabled(False)
+        self.error.setText("Checking…")
+        from annotator.core.auth import login
+
+        self.worker.call(lambda s: login(s, name, password), self._ok, self._failed)
+
+    def _ok(self, actor: Actor) -> None:
+        self.settings.setValue("last_user", actor.name)
+        self.settings.setValue("last_database", self.url)
+        self.error.setText("")
+        self.logged_in.emit(actor)
+        self.accept()
+
+    def _failed(self, exc: Exception) -> None:
+        self.ok_button.setEnabled(True)
+        from annotator.errors import AnnotatorError
+
+        self.error.setText(str(exc) if isinstance(exc, AnnotatorError) else f"Cannot log in: {exc}")
+        self.password.selectAll()
+        self.password.setFocus()

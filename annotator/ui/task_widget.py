@@ -1,0 +1,41 @@
+"""The base of every kind's widget: shows one item, reports `answer()`, emits `changed`, keeps
+its own undo stack, can be read-only (review) and can overlay other answers (gold feedback)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QUndoStack
+from PySide6.QtWidgets import QWidget
+
+
+class TaskWidget(QWidget):
+    changed = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.undo_stack = QUndoStack(self)
+        self.read_only = False
+
+    def load(self, item: Any, media_root: str | None = None) -> None:
+        """Show a claimed item (a queue.ClaimedItem); restores its draft if it has one."""
+        raise NotImplementedError
+
+    def answer(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def set_answer(self, answer: dict[str, Any] | None) -> None:
+        raise NotImplementedError
+
+    def set_read_only(self, read_only: bool) -> None:
+        self.read_only = read_only
+
+    def show_overlay(self, overlays: list[tuple[str, dict[str, Any], str]]) -> None:
+        """Show other answers over this one: (who, answer, colour), e.g. ("correct answer", gold, "#2e7d32")."""
+
+    def clear_overlay(self) -> None:
+        self.show_overlay([])
+
+    def media_paths(self, item: Any, media_root: str | None) -> list[str]:
+        return []

@@ -1,0 +1,412 @@
+"""The workbench: one claimed item in its kind's widget, the lease countdown, active time and
+today's count, and Submit / Skip / Release. Drafts autosave; the next item is claimed ahead."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QStackedWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from annotator.core import queue
+from annotator.core.journal import Entry, Journal
+from annotator.core.workspace import ProjectCard, today_count
+from annotator.errors import AnnotatorError, NothingLeft, QueueError
+from annotator.tasks import registry
+
+AUTOSAVE_MS = 1500  # a draft reaches the database within 2 s of a change
+IDLE_SECONDS = 60  # the active-time clock stops after a minute without input
+LEASE_WARNING_SECONDS = 120
+
+
+class _InputWatcher(QObject):
+    """Notes the time of the last keyboard or mouse input anywhere in the app."""
+
+    INPUT = {QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove, QEvent.Type.Wheel}
+
+    def __init__(self):
+        super().__init__()
+        self.last = time.monotonic()
+
+    def eventFilter(self, obj, event) -> bool:
+        if event.type() in self.INPUT:
+            self.last = time.monotonic()
+        return False
+
+
+class Workbench(QMainWindow):
+    item_shown = Signal(object)  # ClaimedItem: tests and benchmarks wait on it
+    status_changed = Signal(str)
+
+    def __init__(self, actor, card: ProjectCard, worker, journal: Journal, cache_dir: Path | None = None, parent=None):
+        super().__init__(parent)
+        self.actor, self.card, self.worker, self.journal = actor, card, worker, journal
+        self.kind = registry.get(card.kind)
+        self.current: queue.ClaimedItem | None = None
+        self.ahead: queue.ClaimedItem | None = None
+        self._claiming_ahead = False
+        self._waiting_feedback = False
+        self.active_seconds = 0.0
+        self.today = 0
+        self.setWindowTitle(f"Annotator — {card.name} — {actor.name}")
+
+        self.banner = QLabel()
+        self.banner.setObjectName("banner")
+        self.banner.hide()
+        title = QLabel(card.name)
+        title.setObjectName("title")
+        self.lease_label = QLabel()
+        self.active_label = QLabel()
+        self.today_label = QLabel()
+        header = QHBoxLayout()
+        header.addWidget(title)
+        header.addStretch(1)
+        for w in (self.lease_label, self.active_label, self.today_label):
+            header.addWidget(w)
+            header.addSpacing(16)
+        self.instructions_button = QToolButton()
+        self.instructions_button.setText("▸ Instructions (F2)")
+        self.instructions_button.setCheckable(True)
+        self.instructions_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.instructions = QLabel(card.instructions or "No instructions for this project.")
+        self.instructions.setObjectName("instructions")
+        self.instructions.setWordWrap(True)
+        self.instructions.setVisible(False)
+        self.instructions_button.toggled.connect(self._toggle_instructions)
+
+        self.stack = QStackedWidget()
+        self.message = QLabel("Claiming an item…")
+        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.message.setWordWrap(True)
+        self.stack.addWidget(self.message)
+        self.widget = self._make_widget()
+        if self.widget is not None:
+            self.stack.addWidget(self.widget)
+            self.widget.changed.connect(self._changed)
+
+        self.submit_button = QPushButton("Submit  (Ctrl+Enter)")
+        self.submit_button.setObjectName("primary")
+        self.skip_button = QPushButton("Skip")
+        self.release_button = QPushButton("Release")
+        self.extend_button = QPushButton("Extend time")
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.status, 1)
+        for b in (self.extend_button, self.release_button, self.skip_button, self.submit_button):
+            buttons.addWidget(b)
+
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.addWidget(self.banner)
+        layout.addLayout(header)
+        layout.addWidget(self.instructions_button, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.instructions)
+        layout.addWidget(self.stack, 1)
+        layout.addLayout(buttons)
+        self.setCentralWidget(body)
+
+        self.actions_list: list[QAction] = []
+        self._action("Submit and take the next item", "Ctrl+Return", self.submit, self.submit_button, extra=("Ctrl+Enter",))
+        self._action("Skip this item (you will not see it again)", "Ctrl+Shift+K", self.skip, self.skip_button)
+        self._action("Release this item (give it back for now)", "Ctrl+Shift+R", self.release, self.release_button)
+        self._action("Extend the time limit", "Ctrl+E", self.extend, self.extend_button)
+        self._action("Undo", "Ctrl+Z", lambda: self.widget and self.widget.undo_stack.undo())
+        self._action("Redo", "Ctrl+Shift+Z", lambda: self.widget and self.widget.undo_stack.redo(), extra=("Ctrl+Y",))
+        self._action("Show or hide the instructions", "F2", self.instructions_button.toggle)
+        self._action("Keyboard shortcuts", "F1", self.show_shortcuts)
+        self._shortcut_hints = [("Pick label 1–9", "1 … 9"), ("Search labels", "Ctrl+F"), ("Play / pause audio", "Ctrl+Space"),
+                                ("Seek audio ∓2 s", "Ctrl+← / Ctrl+→")]
+
+        self.watcher = _InputWatcher()
+        QApplication.instance().installEventFilter(self.watcher)
+        self.autosave = QTimer(self, singleShot=True, interval=AUTOSAVE_MS, timeout=self.save_draft)
+        self.tick = QTimer(self, interval=1000, timeout=self._tick)
+        self.tick.start()
+        worker.connection_lost.connect(self._connection_lost)
+        worker.connection_restored.connect(self._connection_restored)
+        self._set_buttons(False)
+        self.resize(1280, 800)
+
+    # ---- set-up -----------------------------------------------------------------------------
+
+    def _make_widget(self):
+        try:
+            cls = self.kind.widget_class()
+        except Exception as exc:  # a kind without a widget in this build, or a broken plugin
+            self.message.setText(f"This build cannot show {self.card.kind} items: {exc}")
+            return None
+        widget = cls(self)
+        if hasattr(widget, "cache_dir"):
+            from annotator.config import data_dir
+
+            widget.cache_dir = data_dir() / "envelopes"
+        return widget
+
+    def _action(self, text: str, key: str, slot, button: QPushButton | None = None, extra: tuple[str, ...] = ()) -> None:
+        action = QAction(text, self)
+        action.setShortcuts([QKeySequence(key), *map(QKeySequence, extra)])
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        self.actions_list.append(action)
+        if button is not None:
+            button.clicked.connect(slot)
+
+    def start(self) -> None:
+        self.worker.call(lambda s: today_count(s, self.actor), self._set_today, write=False)
+        self.claim()
+
+    # ---- claiming ---------------------------------------------------------------------------
+
+    def claim(self) -> None:
+        self._set_buttons(False)
+        self.stack.setCurrentWidget(self.message)
+        self.message.setText("Claiming an item…")
+        self.worker.call(lambda s: queue.claim_next(s, self.actor, self.card.project_id), self._show, self._claim_failed)
+
+    def _claim_failed(self, exc: Exception) -> None:
+        self.current = None
+        self.stack.setCurrentWidget(self.message)
+        if isinstance(exc, NothingLeft):
+            self.message.setText(f"{exc}\n\nThank you! Check back later or pick another project.")
+        elif isinstance(exc, QueueError):
+            self.message.setText(str(exc))
+        else:
+            self.message.setText(f"Cannot claim an item: {exc}")
+        self.status_changed.emit(self.message.text())
+
+    def _show(self, item: queue.ClaimedItem) -> None:
+        self.current = item
+        self.active_seconds = item.active_seconds
+        self._waiting_feedback = False
+        self.submit_button.setText("Submit  (Ctrl+Enter)")
+        if self.widget is None:
+            return
+        self.widget.set_read_only(False)
+        self.widget.load(item, item.media_root)
+        self.stack.setCurrentWidget(self.widget)
+        self._set_buttons(True)
+        self._tick()
+        self.status.setText("Draft restored from your last session." if item.draft else "")
+        self.item_shown.emit(item)
+        self._claim_ahead()
+
+    def _claim_ahead(self) -> None:
+        if self.ahead is not None or self._claiming_ahead or self.current is None:
+            return
+        self._claiming_ahead = True
+        holding = (self.current.assignment_id,)
+
+        def done(item):
+            self._claiming_ahead = False
+            self.ahead = item
+
+        def failed(_exc):
+            self._claiming_ahead = False
+
+        self.worker.call(lambda s: queue.claim_next(s, self.actor, self.card.project_id, holding=holding), done, failed)
+
+    def _advance(self) -> None:
+        if self.ahead is not None:
+            item, self.ahead = self.ahead, None
+            self._show(item)
+        else:
+            self.claim()
+
+    # ---- actions -----------------------------------------------------------------------------
+
+    def submit(self) -> None:
+        if self._waiting_feedback:  # the correct answer was shown; move on
+            self._advance()
+            return
+        if self.current is None or self.widget is None or not self.submit_button.isEnabled():
+            return
+        answer = self.widget.answer()
+        try:
+            self.kind.validate_answer(self.current.config, answer)  # the check the server makes
+        except AnnotatorError as exc:
+            self.status.setText(str(exc))
+            return
+        self.autosave.stop()
+        item, seconds = self.current, self.active_seconds
+        actor, journal = self.actor, self.journal
+        entry = Entry(item.assignment_id, answer, seconds, "submit")
+
+        def job(db):
+            journal.write(entry)  # on disk before the database sees it
+            outcome = db.run(lambda s: queue.submit(s, actor, item.assignment_id, answer, seconds))
+            journal.clear(item.assignment_id)
+            return outcome
+
+        if self.card.training_mode:
+            self._set_buttons(False)
+            self.worker.call_db(job, lambda out: self._submitted(out, wait=True), self._submit_failed)
+            return
+        self.worker.call_db(job, lambda out: self._submitted(out, wait=False), self._submit_failed)
+        self.current = None
+        self._advance()
+
+    def _submitted(self, outcome, wait: bool) -> None:
+        self._set_today(self.today + (1 if outcome.accepted else 0))
+        if not outcome.accepted:
+            self.status.setText(outcome.message)
+        if wait:
+            if outcome.correct_answer is not None and self.widget is not None:
+                self.widget.set_read_only(True)
+                self.widget.show_overlay([("Correct answer", outcome.correct_answer, "#2e7d32")])
+                self.status.setText(f"Training item: your score {outcome.score:.0%}. Press Ctrl+Enter for the next item.")
+                self._waiting_feedback = True
+                self.submit_button.setText("Next  (Ctrl+Enter)")
+                self.submit_button.setEnabled(True)
+                self.current = None
+            else:
+                self.current = None
+                self._advance()
+
+    def _submit_failed(self, exc: Exception) -> None:
+        self.status.setText(f"Not submitted: {exc}")
+        self.status_changed.emit(self.status.text())
+
+    def _give_back(self, skip: bool) -> None:
+        if self.current is None:
+            return
+        item = self.current
+        fn = queue.skip if skip else queue.release
+        self.autosave.stop()
+        self.worker.call(lambda s: fn(s, self.actor, item.assignment_id), None, self._submit_failed)
+        self.current = None
+        self._advance()
+
+    def skip(self) -> None:
+        self._give_back(True)
+
+    def release(self) -> None:
+        self._give_back(False)
+
+    def extend(self) -> None:
+        if self.current is None:
+            return
+        item = self.current
+
+        def done(until):
+            if self.current is not None and self.current.assignment_id == item.assignment_id:
+                self.current = _replace(self.current, lease_until=until)
+                self._tick()
+
+        self.worker.call(lambda s: queue.extend_lease(s, self.actor, item.assignment_id), done, self._submit_failed)
+
+    # ---- drafts, time ------------------------------------------------------------------------
+
+    def _changed(self) -> None:
+        if self.current is not None and not self._waiting_feedback:
+            self.autosave.start()
+
+    def save_draft(self) -> None:
+        if self.current is None or self.widget is None or self._waiting_feedback:
+            return
+        item, draft, seconds = self.current, self.widget.answer(), self.active_seconds
+        self.worker.call(lambda s: queue.save_draft(s, self.actor, item.assignment_id, draft, seconds), None,
+                         lambda exc: self.status.setText(f"Draft not saved: {exc}"))
+
+    def _tick(self) -> None:
+        if self.current is not None and time.monotonic() - self.watcher.last < IDLE_SECONDS:
+            self.active_seconds += self.tick.interval() / 1000 if self.sender() is self.tick else 0
+        self.active_label.setText(f"Active {_clock(self.active_seconds)}")
+        if self.current is None:
+            self.lease_label.setText("")
+            return
+        left = (self.current.lease_until - datetime.now(timezone.utc)).total_seconds()
+        if left <= 0:
+            self.lease_label.setText("Time limit passed — submit soon or extend")
+            self.lease_label.setObjectName("leaseWarning")
+        else:
+            self.lease_label.setText(f"Time left {_clock(left)}")
+            self.lease_label.setObjectName("leaseWarning" if left < LEASE_WARNING_SECONDS else "")
+        self.lease_label.style().unpolish(self.lease_label)
+        self.lease_label.style().polish(self.lease_label)
+
+    def _set_today(self, n: int) -> None:
+        self.today = n
+        self.today_label.setText(f"Today {n}")
+
+    def _set_buttons(self, on: bool) -> None:
+        for b in (self.submit_button, self.skip_button, self.release_button, self.extend_button):
+            b.setEnabled(on)
+
+    def _toggle_instructions(self, on: bool) -> None:
+        self.instructions.setVisible(on)
+        self.instructions_button.setText(("▾" if on else "▸") + " Instructions (F2)")
+
+    # ---- connection --------------------------------------------------------------------------
+
+    def _connection_lost(self, reason: str) -> None:
+        self.banner.setText(f"Connection to the database lost ({reason}). Reconnecting… "
+                            "Your work stays here and on this computer, and is sent when the connection is back.")
+        self.banner.show()
+
+    def _connection_restored(self) -> None:
+        self.banner.hide()
+
+    # ---- shortcuts, closing ------------------------------------------------------------------
+
+    def show_shortcuts(self) -> None:
+        dialog = QDialog(self)
+        dialog.setWindowTitle("Keyboard shortcuts")
+        rows = [(a.text(), " or ".join(s.toString(QKeySequence.SequenceFormat.NativeText) for s in a.shortcuts()))
+                for a in self.actions_list] + self._shortcut_hints
+        table = QTableWidget(len(rows), 2)
+        table.setHorizontalHeaderLabels(["Action", "Keys"])
+        table.verticalHeader().hide()
+        for r, (text, keys) in enumerate(rows):
+            table.setItem(r, 0, QTableWidgetItem(text))
+            table.setItem(r, 1, QTableWidgetItem(keys))
+        table.resizeColumnsToContents()
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(table)
+        dialog.resize(560, 420)
+        dialog.show()
+        self.shortcuts_dialog = dialog
+
+    def closeEvent(self, event) -> None:
+        """Save the draft and give back the item claimed ahead; the worker finishes both."""
+        self.tick.stop()
+        self.autosave.stop()
+        self.save_draft()
+        if self.ahead is not None:
+            ahead, self.ahead = self.ahead, None
+            self.worker.call(lambda s: queue.release(s, self.actor, ahead.assignment_id))
+        QApplication.instance().removeEventFilter(self.watcher)
+        if self.widget is not None and hasattr(self.widget, "player"):
+            self.widget.player.stop()
+        super().closeEvent(event)
+
+
+def _clock(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def _replace(item: Any, **changes) -> Any:
+    import dataclasses
+
+    return dataclasses.replace(item, **changes)

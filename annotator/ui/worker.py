@@ -1,0 +1,121 @@
+"""The one background worker: every database call (and the disk work that goes with it) runs
+here, one at a time, and its result comes back to the UI thread by signal. The UI never holds
+a session and never waits. A lost connection is retried until it comes back; the job waits in
+the queue meanwhile, so nothing is dropped."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from PySide6.QtCore import QThread, Signal
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+log = logging.getLogger(__name__)
+RETRY_SECONDS = 2.0
+
+
+@dataclass
+class _Job:
+    fn: Callable[[Any], Any]
+    on_done: Callable[[Any], None] | None
+    on_error: Callable[[Exception], None] | None
+    write: bool
+
+
+def _is_connection_loss(exc: Exception) -> bool:
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, OperationalError):
+        text = str(exc.orig).lower()
+        return any(s in text for s in ("connection", "server closed", "could not connect", "terminating", "unable to open"))
+    return False
+
+
+class DbWorker(QThread):
+    connection_lost = Signal(str)
+    connection_restored = Signal()
+    opened = Signal(str)  # the database's description, once it is open
+    _result = Signal(object, object, object)  # callback, value, is_error
+
+    def __init__(self, url: str, parent=None):
+        super().__init__(parent)
+        self.url = url
+        self.db = None
+        self._jobs: queue.Queue[_Job | None] = queue.Queue()
+        self._stopping = False
+        self._result.connect(self._deliver)  # this QThread object lives in the UI thread
+
+    # ---- UI thread -----------------------------------------------------------------------------
+
+    def call(self, fn: Callable[[Any], Any], on_done=None, on_error=None, *, write: bool = True) -> None:
+        """Run fn(session) in a transaction on the worker; on_done(result) or on_error(exc)
+        run later on the UI thread."""
+        self._jobs.put(_Job(fn, on_done, on_error, write))
+
+    def call_db(self, fn: Callable[[Any], Any], on_done=None, on_error=None) -> None:
+        """Run fn(database) on the worker, for work that manages its own transactions."""
+        self._jobs.put(_Job(fn, on_done, on_error, write=None))  # type: ignore[arg-type]
+
+    def stop(self) -> None:
+        """Finish what is queued (drafts, releases), then stop."""
+        self._stopping = True
+        self._jobs.put(None)
+        self.wait()
+
+    def _deliver(self, callback, value, is_error) -> None:
+        if callback is not None:
+            callback(value)
+        elif is_error:
+            log.error("background database call failed: %s", value)
+
+    # ---- worker thread ---------------------------------------------------------------------------
+
+    def run(self) -> None:
+        from annotator.db import open_database
+
+        while self.db is None:
+            try:
+                self.db = open_database(self.url)
+                self.opened.emit(self.db.describe())
+            except Exception as exc:  # an unreachable server at start: wait for it
+                if self._stopping:
+                    return
+                self.connection_lost.emit(str(exc).splitlines()[0])
+                time.sleep(RETRY_SECONDS)
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                break
+            self._run(job)
+        self.db.dispose()
+
+    def _run(self, job: _Job) -> None:
+        lost = False
+        while True:
+            try:
+                if job.write is None:
+                    value = job.fn(self.db)
+                elif job.write:
+                    value = self.db.run(job.fn)
+                else:
+                    with self.db.read() as session:
+                        value = job.fn(session)
+            except Exception as exc:
+                if _is_connection_loss(exc) and not self._stopping:
+                    if not lost:
+                        lost = True
+                        self.connection_lost.emit(str(getattr(exc, "orig", exc)).splitlines()[0])
+                    time.sleep(RETRY_SECONDS)
+                    continue
+                if lost:
+                    self.connection_restored.emit()
+                self._result.emit(job.on_error, exc, True)
+                return
+            if lost:
+                self.connection_restored.emit()
+            self._result.emit(job.on_done, value, False)
+            return
