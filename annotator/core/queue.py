@@ -375,6 +375,20 @@ def release(session: Session, actor: Actor, assignment_id: int, *, now: datetime
     _give_back(session, actor, assignment_id, skip=False, now=now)
 
 
+def release_held(session: Session, actor: Actor, project_id: int, *, keep: tuple[int, ...] = ()) -> int:
+    """Give back every live claim this user holds in the project except `keep`: the app calls
+    it on exit for the item it claimed ahead, whether or not that claim had come back yet."""
+    query = select(Assignment.id).where(
+        Assignment.user_id == actor.id, Assignment.project_id == project_id, Assignment.status == "claimed"
+    )
+    if keep:
+        query = query.where(Assignment.id.not_in(keep))
+    ids = session.scalars(query).all()
+    for assignment_id in ids:
+        _give_back(session, actor, assignment_id, skip=False, now=None)
+    return len(ids)
+
+
 # ---- submit ---------------------------------------------------------------------------------
 
 

@@ -390,9 +390,10 @@ class Workbench(QMainWindow):
         self.tick.stop()
         self.autosave.stop()
         self.save_draft()
-        if self.ahead is not None:
-            ahead, self.ahead = self.ahead, None
-            self.worker.call(lambda s: queue.release(s, self.actor, ahead.assignment_id))
+        # Jobs run in order, so this runs after any claim-ahead still in flight.
+        keep = (self.current.assignment_id,) if self.current is not None else ()
+        self.ahead = None
+        self.worker.call(lambda s: queue.release_held(s, self.actor, self.card.project_id, keep=keep))
         QApplication.instance().removeEventFilter(self.watcher)
         if self.widget is not None and hasattr(self.widget, "player"):
             self.widget.player.stop()

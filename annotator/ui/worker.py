@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import queue
 import time
+import weakref
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -36,6 +37,9 @@ def _is_connection_loss(exc: Exception) -> bool:
 
 
 class DbWorker(QThread):
+    # Every worker ever started, so a test guard can fail a test that leaves one running.
+    started_workers: "weakref.WeakSet[DbWorker]"
+
     connection_lost = Signal(str)
     connection_restored = Signal()
     opened = Signal(str)  # the database's description, once it is open
@@ -48,6 +52,7 @@ class DbWorker(QThread):
         self._jobs: queue.Queue[_Job | None] = queue.Queue()
         self._stopping = False
         self._result.connect(self._deliver)  # this QThread object lives in the UI thread
+        DbWorker.started_workers.add(self)
 
     # ---- UI thread -----------------------------------------------------------------------------
 
@@ -65,6 +70,9 @@ class DbWorker(QThread):
         self._stopping = True
         self._jobs.put(None)
         self.wait()
+
+    def idle(self) -> bool:
+        return self._jobs.empty()
 
     def _deliver(self, callback, value, is_error) -> None:
         if callback is not None:
@@ -119,3 +127,6 @@ class DbWorker(QThread):
                 self.connection_restored.emit()
             self._result.emit(job.on_done, value, False)
             return
+
+
+DbWorker.started_workers = weakref.WeakSet()

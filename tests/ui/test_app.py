@@ -1,0 +1,260 @@
+"""The annotator's desktop, driven with real key presses on a real database."""
+
+import json
+import time
+
+import pytest
+from PySide6.QtCore import Qt, QTimer
+from sqlalchemy import select, update
+
+from annotator.core.auth import Actor
+from annotator.core.importing import import_items
+from annotator.core.workspace import my_projects
+from annotator.db.models import Assignment, Membership
+from annotator.ui.app import AppController
+from annotator.ui.workbench import Workbench
+from annotator.ui.worker import DbWorker
+from tests.helpers import make_project, make_user, shared
+
+
+def log_in(qtbot, controller, name="ann", password="secret"):
+    controller.start()
+    qtbot.addWidget(controller.login)
+    controller.login.user.setText(name)
+    controller.login.password.setText(password)
+    controller.login.submit()
+
+
+def open_workbench(qtbot, db_url, actor, project="intents", data_dir=None):
+    from annotator.config import data_dir as dd
+    from annotator.core.journal import Journal
+
+    worker = DbWorker(db_url)
+    worker.start()
+    with worker_db(db_url) as s:
+        card = next(c for c in my_projects(s, actor) if c.name == project)
+    bench = Workbench(actor, card, worker, Journal(dd(), db_url, actor.name))
+    qtbot.addWidget(bench)
+    bench.show()
+    with qtbot.waitSignal(bench.item_shown, timeout=10_000):
+        bench.start()
+    return bench, worker
+
+
+class worker_db:
+    def __init__(self, url):
+        from annotator.db import Database
+
+        self.db = Database(url)
+
+    def __enter__(self):
+        self.cm = self.db.read()
+        return self.cm.__enter__()
+
+    def __exit__(self, *exc):
+        self.cm.__exit__(*exc)
+        self.db.dispose()
+
+
+def close(bench, worker):
+    bench.close()
+    worker.stop()
+
+
+def test_log_in_pick_a_project_answer_with_the_keyboard_and_get_the_next(qtbot, db, db_url, text_project, settings):
+    controller = AppController(db_url, settings)
+    log_in(qtbot, controller)
+    qtbot.waitUntil(lambda: bool(controller.picker is not None and controller.picker.cards), timeout=10_000)
+    picker = controller.picker
+    assert [c.name for c in picker.cards] == ["intents"] and picker.cards[0].open_items == 5
+    qtbot.keyClick(picker.table, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: controller.workbench is not None and controller.workbench.current is not None, timeout=10_000)
+    bench = controller.workbench
+    first = bench.current
+    assert "Message number" in bench.widget.text.toPlainText()
+    qtbot.keyClick(bench.widget, Qt.Key.Key_2)  # "delivery"
+    assert bench.widget.answer() == {"label": "delivery"}
+    qtbot.waitUntil(lambda: bench.ahead is not None, timeout=10_000)  # claimed ahead in the background
+    with qtbot.waitSignal(bench.item_shown, timeout=10_000):
+        qtbot.keyClick(bench, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert bench.current.assignment_id != first.assignment_id
+    qtbot.waitUntil(lambda: bench.today == 1, timeout=10_000)
+    with db.read() as s:
+        stored = s.get(Assignment, first.assignment_id)
+    assert stored.status == "approved" and stored.answer == {"label": "delivery"}
+    assert settings.value("last_user") == "ann"
+    controller.shutdown()
+
+
+def test_a_wrong_password_gets_a_clear_message(qtbot, db_url, text_project, settings):
+    controller = AppController(db_url, settings)
+    log_in(qtbot, controller, password="nope")
+    qtbot.waitUntil(lambda: "Wrong user name or password" in controller.login.error.text(), timeout=10_000)
+    assert controller.login.isVisible() and controller.picker is None
+    controller.worker.stop()
+
+
+def test_closing_mid_item_keeps_the_draft_and_reopening_restores_it(qtbot, db, db_url, text_project):
+    bench, worker = open_workbench(qtbot, db_url, text_project)
+    item = bench.current
+    qtbot.keyClick(bench.widget, Qt.Key.Key_3)
+    close(bench, worker)  # saves the draft, releases the claim-ahead, drains the worker
+    with db.read() as s:
+        assert s.get(Assignment, item.assignment_id).draft == {"label": "returns"}
+        held = s.scalars(select(Assignment.status).where(Assignment.user_id == text_project.id)).all()
+    assert sorted(held) == ["claimed", "released"]
+    bench, worker = open_workbench(qtbot, db_url, text_project)
+    assert bench.current.assignment_id == item.assignment_id
+    assert bench.widget.answer() == {"label": "returns"} and "Draft restored" in bench.status.text()
+    close(bench, worker)
+
+
+def test_drafts_autosave_within_two_seconds(qtbot, db, db_url, text_project):
+    bench, worker = open_workbench(qtbot, db_url, text_project)
+    item = bench.current
+    qtbot.keyClick(bench.widget, Qt.Key.Key_1)
+
+    def saved():
+        with db.read() as s:
+            return s.get(Assignment, item.assignment_id).draft == {"label": "billing"}
+
+    qtbot.waitUntil(saved, timeout=2_500)
+    close(bench, worker)
+
+
+def test_undo_and_redo_a_label_choice(qtbot, db_url, text_project):
+    bench, worker = open_workbench(qtbot, db_url, text_project)
+    qtbot.keyClick(bench.widget, Qt.Key.Key_1)
+    qtbot.keyClick(bench.widget, Qt.Key.Key_3)
+    assert bench.widget.answer() == {"label": "returns"}
+    qtbot.keyClick(bench, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert bench.widget.answer() == {"label": "billing"}
+    qtbot.keyClick(bench, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert bench.widget.answer() == {"label": "returns"}
+    close(bench, worker)
+
+
+def test_a_paused_user_sees_why(qtbot, db, db_url, text_project, settings):
+    with db.write() as s:
+        from annotator.core.quality import pause
+
+        pause(s, Actor.local_operator(), "ann", "intents", "gold accuracy 40% is below 70%")
+    controller = AppController(db_url, settings)
+    log_in(qtbot, controller)
+    qtbot.waitUntil(lambda: bool(controller.picker is not None and controller.picker.cards), timeout=10_000)
+    picker = controller.picker
+    assert picker.cards[0].paused
+    assert "Paused: gold accuracy 40% is below 70%" in picker.table.item(0, 6).text()
+    assert "A lead can reinstate you" in picker.status.text()
+    assert not picker.open_button.isEnabled()
+    controller.shutdown()
+
+
+def test_the_event_loop_keeps_running_while_the_database_is_slow(qtbot, db_url, text_project):
+    worker = DbWorker(db_url)
+    worker.start()
+    ticks = []
+    timer = QTimer(interval=10, timeout=lambda: ticks.append(time.monotonic()))
+    timer.start()
+    done = []
+    start = time.monotonic()
+    worker.call(lambda s: time.sleep(1.0) or "slow result", done.append)
+    assert time.monotonic() - start < 0.05, "call() must return at once"
+    qtbot.waitUntil(lambda: bool(done), timeout=5_000)
+    timer.stop()
+    worker.stop()
+    assert done == ["slow result"]
+    gaps = [b - a for a, b in zip(ticks, ticks[1:])]
+    assert len(ticks) > 50 and max(gaps) < 0.25, "timers kept firing while the call ran"
+
+
+def test_transcribe_a_real_clip_and_submit(qtbot, db, db_url, tmp_path):
+    clip = shared("audio", "sb_spk1_snt1.wav")
+    make_project(db, "speech", kind="transcription")
+    (tmp_path / "clips.jsonl").write_text(json.dumps({"id": "c1", "audio": str(clip)}) + "\n")
+    with db.write() as s:
+        import_items(s, Actor.local_operator(), "speech", tmp_path / "clips.jsonl")
+    actor = make_user(db, "tom")
+    bench, worker = open_workbench(qtbot, db_url, actor, project="speech")
+    w = bench.widget
+    qtbot.waitUntil(lambda: w.envelope is not None and w.envelope.complete, timeout=10_000)
+    assert w.envelope.duration == pytest.approx(2.87, abs=0.05)
+    qtbot.keyClicks(w.text, "the child almost hurt the small dog")
+    w.seek(1.0)
+    assert w.player.seconds == pytest.approx(1.0, abs=0.01) or not w.player.available
+    item = bench.current
+    qtbot.keyClick(bench, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: bench.today == 1, timeout=10_000)
+    with db.read() as s:
+        assert s.get(Assignment, item.assignment_id).answer == {"text": "the child almost hurt the small dog"}
+    close(bench, worker)
+
+
+def test_training_mode_shows_the_correct_answer_after_a_gold_item(qtbot, db, db_url, tmp_path):
+    make_project(db, "training", config={"labels": ["yes", "no"]}, gold_rate=1.0, training_mode=True)
+    path = tmp_path / "gold.jsonl"
+    path.write_text(json.dumps({"id": "g1", "text": "Is the sky blue?", "answer": {"label": "yes"}}) + "\n")
+    with db.write() as s:
+        import_items(s, Actor.local_operator(), "training", path, gold=True)
+    actor = make_user(db, "trainee")
+    bench, worker = open_workbench(qtbot, db_url, actor, project="training")
+    qtbot.keyClick(bench.widget, Qt.Key.Key_2)  # "no": wrong
+    qtbot.keyClick(bench, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: bench.widget.overlay.isVisible(), timeout=10_000)
+    assert "Correct answer" in bench.widget.overlay.text() and "yes" in bench.widget.overlay.text()
+    assert "your score 0%" in bench.status.text()
+    close(bench, worker)
+
+
+def test_the_shortcuts_dialog_lists_every_action(qtbot, db_url, text_project):
+    bench, worker = open_workbench(qtbot, db_url, text_project)
+    qtbot.keyClick(bench, Qt.Key.Key_F1)
+    texts = [bench.shortcuts_dialog.layout().itemAt(0).widget().item(r, 0).text()
+             for r in range(bench.shortcuts_dialog.layout().itemAt(0).widget().rowCount())]
+    for action in bench.actions_list:
+        assert action.text() in texts and action.shortcuts()
+    bench.shortcuts_dialog.close()
+    close(bench, worker)
+
+
+def test_a_lost_connection_shows_a_banner_keeps_the_answer_and_sends_it_when_back(qtbot, pg_schema_url, operator, tmp_path, data_dir):
+    from sqlalchemy.engine import make_url
+
+    from annotator.db import Database
+    from tests.conftest import _truncate_all
+    from tests.ui.tcp_proxy import TcpProxy
+
+    _truncate_all(pg_schema_url)
+    db = Database(pg_schema_url)
+    make_project(db, "intents", config={"labels": ["billing", "delivery", "returns"]})
+    path = tmp_path / "t.jsonl"
+    path.write_text("\n".join(json.dumps({"id": f"t{n}", "text": f"text {n}"}) for n in range(3)) + "\n")
+    with db.write() as s:
+        import_items(s, operator, "intents", path)
+    actor = make_user(db, "ann")
+    url = make_url(pg_schema_url)
+    proxy = TcpProxy(url.host, url.port or 5432)
+    proxy.start()
+    proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    bench, worker = open_workbench(qtbot, proxied, actor)
+    qtbot.waitUntil(lambda: bench.ahead is not None, timeout=10_000)
+    item = bench.current
+    qtbot.keyClick(bench.widget, Qt.Key.Key_1)
+    proxy.stop()  # the network goes away
+    qtbot.keyClick(bench, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: bench.banner.isVisible(), timeout=15_000)
+    assert "Reconnecting" in bench.banner.text()
+    journal = list(bench.journal.dir.glob("*.json"))
+    assert [json.loads(p.read_text())["answer"] for p in journal] == [{"label": "billing"}]
+    with db.read() as s:
+        assert s.get(Assignment, item.assignment_id).status == "claimed"
+    proxy.start()  # and comes back
+    qtbot.waitUntil(lambda: not bench.banner.isVisible(), timeout=20_000)
+    qtbot.waitUntil(lambda: bench.today == 1, timeout=10_000)
+    with db.read() as s:
+        stored = s.get(Assignment, item.assignment_id)
+    assert stored.answer == {"label": "billing"} and stored.status == "approved"
+    assert not list(bench.journal.dir.glob("*.json"))
+    close(bench, worker)
+    proxy.stop()
+    db.dispose()
