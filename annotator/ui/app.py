@@ -3,7 +3,9 @@ the task widgets) wait until they are needed, so the login window shows at once.
 
 from __future__ import annotations
 
+import os
 import sys
+import time
 from datetime import datetime, timezone
 
 from PySide6.QtCore import QObject, QSettings
@@ -133,4 +135,13 @@ def run(url: str) -> int:
     controller = AppController(url)
     controller.start()
     app.aboutToQuit.connect(controller.shutdown)
+    if os.environ.get("ANNOTATOR_STARTUP_PROBE"):
+        # benchmarks/ui_bench.py: report when the login window is up, then leave.
+        from PySide6.QtCore import QTimer
+
+        def probe() -> None:
+            print(f"login-shown {time.time():.6f}", flush=True)
+            app.quit()
+
+        QTimer.singleShot(0, probe)
     return app.exec()

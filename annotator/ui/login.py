@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from annotator.core.auth import Actor
 
 
 class LoginDialog(QDialog):
@@ -65,12 +64,9 @@ class LoginDialog(QDialog):
         (self.password if self.user.text() else self.user).setFocus()
 
     def _show_url(self, url: str) -> None:
-        from sqlalchemy.engine import make_url
+        import re
 
-        try:
-            shown = make_url(url).render_as_string(hide_password=True)
-        except Exception:
-            shown = url
+        shown = re.sub(r"://([^:/@]+):[^@/]*@", r"://\1:***@", url)  # hide a password; no SQLAlchemy import at start-up
         self.db_label.setText(shown)
         self.db_label.setToolTip(shown)
 
@@ -103,7 +99,7 @@ class LoginDialog(QDialog):
 
         self.worker.call(lambda s: login(s, name, password), self._ok, self._failed)
 
-    def _ok(self, actor: Actor) -> None:
+    def _ok(self, actor) -> None:
         self.settings.setValue("last_user", actor.name)
         self.settings.setValue("last_database", self.url)
         self.error.setText("")

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from PySide6.QtCore import QThread, Signal
-from sqlalchemy.exc import DBAPIError, OperationalError
 
 log = logging.getLogger(__name__)
 RETRY_SECONDS = 2.0
@@ -28,6 +27,8 @@ class _Job:
 
 
 def _is_connection_loss(exc: Exception) -> bool:
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True
     if isinstance(exc, OperationalError):

@@ -258,3 +258,15 @@ def test_a_lost_connection_shows_a_banner_keeps_the_answer_and_sends_it_when_bac
     close(bench, worker)
     proxy.stop()
     db.dispose()
+
+
+def test_the_worker_delivers_thousands_of_results(qtbot, db_url, text_project):
+    """A day's worth of results (None, booleans, objects) crosses the thread boundary intact."""
+    worker = DbWorker(db_url)
+    worker.start()
+    got = []
+    for n in range(3000):
+        worker.call(lambda s, n=n: (None if n % 3 == 0 else (n % 2 == 0)), got.append, write=False)
+    qtbot.waitUntil(lambda: len(got) == 3000, timeout=30_000)
+    worker.stop()
+    assert got[:4] == [None, False, True, None]

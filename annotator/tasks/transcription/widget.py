@@ -26,6 +26,31 @@ from annotator.ui.task_widget import TaskWidget
 SEEK_STEP = 2.0
 
 
+class _Pyramid:
+    """The envelope at halving resolutions, so any view draws about two points per pixel
+    whether it shows two seconds or the whole hour."""
+
+    def __init__(self, mins: np.ndarray, maxs: np.ndarray, seconds_per_bin: float):
+        self.spb = seconds_per_bin
+        self.levels = [(mins, maxs)]
+        while len(self.levels[-1][0]) > 2048:
+            a, b = self.levels[-1]
+            n = len(a) // 2 * 2
+            self.levels.append((np.minimum(a[:n:2], a[1:n:2]), np.maximum(b[:n:2], b[1:n:2])))
+
+    def view(self, x0: float, x1: float, pixels: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        level = 0
+        while level + 1 < len(self.levels) and (x1 - x0) / (self.spb * 2**level) > 2 * pixels:
+            level += 1
+        mins, maxs = self.levels[level]
+        width = self.spb * 2**level
+        i0 = max(0, int(x0 / width) - 1)
+        i1 = min(len(mins), int(x1 / width) + 2)
+        if i1 <= i0:
+            return np.empty(0), np.empty(0), np.empty(0)
+        return np.arange(i0, i1) * width, mins[i0:i1], maxs[i0:i1]
+
+
 class _EnvelopeSignals(QObject):
     progress = Signal(object, object)  # token, Envelope (partially filled)
     failed = Signal(object, str)
@@ -110,12 +135,12 @@ class TranscriptionWidget(TaskWidget):
         self.plot.hideAxis("left")
         self.plot.setYRange(-1, 1)
         self.plot.setMenuEnabled(False)
-        self.plot.getPlotItem().setDownsampling(auto=True, mode="peak")
-        self.plot.getPlotItem().setClipToView(True)
-        self.curve_max = self.plot.plot(pen=pg.mkPen("#7aa2f7", width=1))
+        # The band between each bin's min and max, drawn from _Pyramid: only what the view needs.
         self.curve_min = self.plot.plot(pen=pg.mkPen("#7aa2f7", width=1))
-        self.fill = pg.FillBetweenItem(self.curve_min, self.curve_max, brush=pg.mkBrush(122, 162, 247, 110))
-        self.plot.addItem(self.fill)
+        self.curve_max = self.plot.plot(pen=pg.mkPen("#7aa2f7", width=1))
+        self.plot.addItem(pg.FillBetweenItem(self.curve_min, self.curve_max, brush=pg.mkBrush(122, 162, 247, 140)))
+        self.pyramid: _Pyramid | None = None
+        self.plot.getPlotItem().vb.sigXRangeChanged.connect(self._redraw)
         self.playhead = pg.InfiniteLine(0, pen=pg.mkPen("#f7768e", width=2))
         self.plot.addItem(self.playhead)
         self.region = pg.LinearRegionItem(brush=pg.mkBrush(255, 200, 80, 50))
@@ -182,6 +207,7 @@ class TranscriptionWidget(TaskWidget):
         self.segment_label.setText(f"Segment {self.segment[0]:.1f}–{self.segment[1]:.1f} s" if self.segment else "")
         self.curve_min.setData([], [])
         self.curve_max.setData([], [])
+        self.pyramid = None
         self.envelope = None
         self._token = object()
         job = _EnvelopeJob(self._token, self.path, self.cache_dir, None)
@@ -231,14 +257,23 @@ class TranscriptionWidget(TaskWidget):
             return  # an older clip's envelope
         self.envelope = env
         n = env.filled
-        x = np.arange(n) * (env.samples_per_bin / env.samplerate)
         # Mix channels for display: the outermost extent of any channel.
-        self.curve_min.setData(x, env.mins[:n].min(axis=1))
-        self.curve_max.setData(x, env.maxs[:n].max(axis=1))
+        self.pyramid = _Pyramid(env.mins[:n].min(axis=1), env.maxs[:n].max(axis=1), env.samples_per_bin / env.samplerate)
+        if self.plot.getPlotItem().vb.viewRange()[0][1] < env.duration * 0.99 and n < len(env.mins):
+            self.plot.setXRange(0, env.duration, padding=0.01)
+        self._redraw()
         if n == len(env.mins):
             self.plot.setXRange(0, env.duration, padding=0.01)
             self.time_label.setText(f"0:00.0 / {self._fmt(env.duration)}")
             self.envelope_ready.emit()
+
+    def _redraw(self, *_args) -> None:
+        if self.pyramid is None:
+            return
+        x0, x1 = self.plot.getPlotItem().vb.viewRange()[0]
+        x, lo, hi = self.pyramid.view(max(0.0, x0), x1, max(200, self.plot.width()))
+        self.curve_min.setData(x, lo)
+        self.curve_max.setData(x, hi)
 
     def _envelope_failed(self, token, message: str) -> None:
         if token is self._token:
