@@ -126,14 +126,24 @@ def submit_to_next(db_url: str, items: int) -> dict:
     from annotator.ui.workbench import Workbench
     from annotator.ui.worker import DbWorker
 
+    from annotator.core.importing import import_items
+    from annotator.core.projects import ProjectSpec, create_project
+
     app = QApplication.instance() or QApplication([])
     db = open_database(db_url)
+    # A project of its own: no gold to fail (the demo's would pause an annotator who always picks 1).
+    texts = Path(data_dir()) / "bench_texts.csv"
+    texts.write_text("id,text\n" + "".join(f"b{n},Customer message number {n} about an order\n" for n in range(items + 20)))
+    with db.write() as s:
+        create_project(s, Actor.local_operator(), ProjectSpec(name="UI bench", kind="text_categories",
+                                                               config={"labels": ["billing", "delivery", "other"]}))
+        import_items(s, Actor.local_operator(), "UI bench", texts)
     with db.read() as s:
         from annotator.db.models import User
 
         user = s.query(User).filter(User.name == "annotator").one()
         actor = Actor(user.id, user.name, user.role)
-        card = next(c for c in my_projects(s, actor) if c.kind == "text_categories")
+        card = next(c for c in my_projects(s, actor) if c.name == "UI bench")
     db.dispose()
     worker = DbWorker(db_url)
     worker.start()

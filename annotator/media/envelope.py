@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import os
 import struct
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -96,17 +98,54 @@ def compute_chunks(path: str | Path, *, samples_per_bin: int = SAMPLES_PER_BIN) 
             _reduce(env, start, block, 1 / 32768)
             yield env
         return
-    with soundfile.SoundFile(str(path)) as sf:
-        for start in range(0, bins, CHUNK_BINS):
-            block = sf.read(CHUNK_BINS * samples_per_bin, dtype="float32", always_2d=True)
-            if not len(block):
-                break
-            _reduce(env, start, block, 1.0)
+    # Compressed audio: decoding is the cost, so two threads decode the two halves at once
+    # (libsndfile runs without the GIL). `filled` only ever counts the finished prefix.
+    chunks = list(range(0, bins, CHUNK_BINS))
+    halves = [chunks[: (len(chunks) + 1) // 2], chunks[(len(chunks) + 1) // 2:]]
+    done: set[int] = set()
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+
+    def decode(starts: list[int]) -> None:
+        try:
+            with soundfile.SoundFile(str(path)) as sf:
+                if starts:
+                    sf.seek(starts[0] * samples_per_bin)
+                for start in starts:
+                    # 16-bit integers: the cheapest form libsndfile hands over, and all a display needs.
+                    block = sf.read(CHUNK_BINS * samples_per_bin, dtype="int16", always_2d=True)
+                    if len(block):
+                        _reduce(env, start, block, 1 / 32768, track=False)
+                    with lock:
+                        done.add(start)
+        except BaseException as exc:  # re-raised in the caller's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=decode, args=(h,), daemon=True) for h in halves if h]
+    for t in threads:
+        t.start()
+    prefix = 0
+    while prefix < len(chunks):
+        with lock:
+            advanced = False
+            while prefix < len(chunks) and chunks[prefix] in done:
+                prefix += 1
+                advanced = True
+        if errors:
+            raise MediaError(f"{path}: cannot decode ({errors[0]})")
+        if advanced:
+            env.filled = min(bins, chunks[prefix - 1] + CHUNK_BINS)
             yield env
+        elif not any(t.is_alive() for t in threads):
+            break
+        else:
+            time.sleep(0.005)
+    for t in threads:
+        t.join()
     env.filled = bins
 
 
-def _reduce(env: Envelope, start: int, block: np.ndarray, scale: float) -> None:
+def _reduce(env: Envelope, start: int, block: np.ndarray, scale: float, *, track: bool = True) -> None:
     n = len(block) // env.samples_per_bin
     if n:
         # One channel at a time, made contiguous: a 2-D row reduction is ~10× faster than
@@ -120,7 +159,8 @@ def _reduce(env: Envelope, start: int, block: np.ndarray, scale: float) -> None:
         env.mins[start + n] = rest.min(axis=0) * scale
         env.maxs[start + n] = rest.max(axis=0) * scale
         n += 1
-    env.filled = start + n
+    if track:
+        env.filled = start + n
 
 
 def load_cached(cache_dir: Path, key: str) -> Envelope | None:

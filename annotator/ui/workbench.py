@@ -218,6 +218,8 @@ class Workbench(QMainWindow):
         def done(item):
             self._claiming_ahead = False
             self.ahead = item
+            if self.widget is not None and hasattr(self.widget, "prefetch"):
+                self.widget.prefetch(item, item.media_root)  # decode its media while this one is worked on
 
         def failed(_exc):
             self._claiming_ahead = False

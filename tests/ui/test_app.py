@@ -270,3 +270,74 @@ def test_the_worker_delivers_thousands_of_results(qtbot, db_url, text_project):
     qtbot.waitUntil(lambda: len(got) == 3000, timeout=30_000)
     worker.stop()
     assert got[:4] == [None, False, True, None]
+
+
+def test_at_login_the_annotator_reads_new_rejections(qtbot, db, db_url, text_project, settings):
+    from annotator.core import queue, review
+
+    lead = make_user(db, "lead", "lead")
+    with db.write() as s:
+        c = queue.claim_next(s, text_project, "intents")
+        queue.submit(s, text_project, c.assignment_id, {"label": "billing"}, 1)
+    with db.write() as s:
+        review.reject(s, lead, c.assignment_id, "This one asks where the parcel is: delivery.")
+    controller = AppController(db_url, settings)
+    log_in(qtbot, controller)
+    qtbot.waitUntil(lambda: getattr(controller, "rejection_box", None) is not None, timeout=10_000)
+    text = controller.rejection_box.text()
+    assert "1 of your answers were rejected" in text and "delivery." in text and "lead" in text
+    controller.rejection_box.close()
+    controller.shutdown()
+
+
+def test_active_time_stops_after_a_minute_without_input_and_extend_lease_works(qtbot, db, db_url, text_project):
+    bench, worker = open_workbench(qtbot, db_url, text_project)
+    bench.watcher.last = time.monotonic()
+    bench.tick.timeout.emit()
+    busy = bench.active_seconds
+    assert busy >= 1
+    bench.watcher.last = time.monotonic() - 61  # a minute without input
+    for _ in range(3):
+        bench.tick.timeout.emit()
+    assert bench.active_seconds == busy
+    before = bench.current.lease_until
+    qtbot.keyClick(bench, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: bench.current.lease_until > before, timeout=10_000)
+    close(bench, worker)
+
+
+def test_answers_left_in_the_journal_are_sent_at_the_next_login(qtbot, db, db_url, text_project, settings, data_dir):
+    from annotator.core import queue
+    from annotator.core.journal import Entry, Journal
+
+    with db.write() as s:
+        c = queue.claim_next(s, text_project, "intents")
+    Journal(data_dir, db_url, "ann").write(Entry(c.assignment_id, {"label": "returns"}, 12.0, "submit"))  # the app died here
+    controller = AppController(db_url, settings)
+    log_in(qtbot, controller)
+
+    def sent():
+        with db.read() as s:
+            return s.get(Assignment, c.assignment_id).answer == {"label": "returns"}
+
+    qtbot.waitUntil(sent, timeout=10_000)
+    qtbot.waitUntil(lambda: not Journal(data_dir, db_url, "ann").pending(), timeout=5_000)
+    controller.shutdown()
+
+
+def test_long_label_lists_are_searchable(qtbot, db, db_url, tmp_path):
+    labels = [f"intent_{n:02d}" for n in range(20)] + ["card_arrival"]
+    make_project(db, "many", config={"labels": labels})
+    (tmp_path / "m.jsonl").write_text(json.dumps({"id": "x", "text": "Where is my new card?"}) + "\n")
+    with db.write() as s:
+        import_items(s, Actor.local_operator(), "many", tmp_path / "m.jsonl")
+    actor = make_user(db, "mia")
+    bench, worker = open_workbench(qtbot, db_url, actor, project="many")
+    w = bench.widget
+    assert w.search.isVisible()
+    qtbot.keyClick(w, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(w.search, "arriv")
+    assert [l for l, b in w.buttons.items() if b.isVisible()] == ["card_arrival"]
+    qtbot.keyClick(w.search, Qt.Key.Key_Return)
+    assert w.answer() == {"label": "card_arrival"}
+    close(bench, worker)

@@ -135,10 +135,19 @@ class TranscriptionWidget(TaskWidget):
         self.plot.hideAxis("left")
         self.plot.setYRange(-1, 1)
         self.plot.setMenuEnabled(False)
-        # The band between each bin's min and max, drawn from _Pyramid: only what the view needs.
+        # Drawn from _Pyramid, only what the view needs: a vertical stroke from each bin's min to
+        # its max (dense strokes read as a filled band, and strokes are far cheaper to raster
+        # than one huge jagged polygon), outlined by the min and max curves.
+        self.band = pg.PlotCurveItem(pen=pg.mkPen((122, 162, 247, 170), width=1), connect="pairs")
+        self.plot.addItem(self.band)
         self.curve_min = self.plot.plot(pen=pg.mkPen("#7aa2f7", width=1))
         self.curve_max = self.plot.plot(pen=pg.mkPen("#7aa2f7", width=1))
-        self.plot.addItem(pg.FillBetweenItem(self.curve_min, self.curve_max, brush=pg.mkBrush(122, 162, 247, 140)))
+        # Where bins are wider than pixels (a short clip, a deep zoom) the strokes would show
+        # gaps; a filled band is cheap there because it has few vertices.
+        # Its own (invisible) edges, fed only while sparse, so dense views never rebuild its path.
+        self._fill_lo, self._fill_hi = pg.PlotCurveItem(pen=None), pg.PlotCurveItem(pen=None)
+        self.fill = pg.FillBetweenItem(self._fill_lo, self._fill_hi, brush=pg.mkBrush(122, 162, 247, 150))
+        self.plot.addItem(self.fill)
         self.pyramid: _Pyramid | None = None
         self.plot.getPlotItem().vb.sigXRangeChanged.connect(self._redraw)
         self.playhead = pg.InfiniteLine(0, pen=pg.mkPen("#f7768e", width=2))
@@ -199,6 +208,13 @@ class TranscriptionWidget(TaskWidget):
 
         return [str(resolve(media_root, item.payload["audio"]))]
 
+    def prefetch(self, item: Any, media_root: str | None = None) -> None:
+        """Warm the envelope cache for the item claimed ahead, so it shows at once."""
+        if self.cache_dir is None:
+            return
+        job = _EnvelopeJob(object(), self.media_paths(item, media_root)[0], self.cache_dir, None)
+        QThreadPool.globalInstance().start(job)
+
     def load(self, item: Any, media_root: str | None = None) -> None:
         self.player.stop()
         self.path = self.media_paths(item, media_root)[0]
@@ -207,6 +223,7 @@ class TranscriptionWidget(TaskWidget):
         self.segment_label.setText(f"Segment {self.segment[0]:.1f}–{self.segment[1]:.1f} s" if self.segment else "")
         self.curve_min.setData([], [])
         self.curve_max.setData([], [])
+        self.band.setData([], [])
         self.pyramid = None
         self.envelope = None
         self._token = object()
@@ -271,9 +288,23 @@ class TranscriptionWidget(TaskWidget):
         if self.pyramid is None:
             return
         x0, x1 = self.plot.getPlotItem().vb.viewRange()[0]
-        x, lo, hi = self.pyramid.view(max(0.0, x0), x1, max(200, self.plot.width()))
+        pixels = max(200, self.plot.width())
+        x, lo, hi = self.pyramid.view(max(0.0, x0), x1, pixels)
+        sparse = len(x) < pixels / 2
         self.curve_min.setData(x, lo)
         self.curve_max.setData(x, hi)
+        if sparse:
+            self._fill_lo.setData(x, lo)
+            self._fill_hi.setData(x, hi)
+            self.band.setData([], [])
+        else:
+            strokes = np.empty(2 * len(x), dtype=np.float32)
+            strokes[0::2], strokes[1::2] = lo, hi
+            self.band.setData(np.repeat(x, 2), strokes)
+            if self.fill.isVisible():
+                self._fill_lo.setData([], [])
+                self._fill_hi.setData([], [])
+        self.fill.setVisible(sparse)
 
     def _envelope_failed(self, token, message: str) -> None:
         if token is self._token:
