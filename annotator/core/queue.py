@@ -59,6 +59,7 @@ class ClaimedItem:
     active_seconds: float
     claimed_at: datetime
     lease_until: datetime
+    pixel_limit: int = 178_956_970  # images over it are refused with a message, not decoded
 
 
 @dataclass(frozen=True)
@@ -224,6 +225,7 @@ def _fresh_claim(ctx: ClaimContext, taken: Taken, now: datetime) -> ClaimedItem:
         active_seconds=0.0,
         claimed_at=now,
         lease_until=now + timedelta(seconds=ctx.lease_seconds),
+        pixel_limit=ctx.pixel_limit,
     )
 
 
@@ -305,6 +307,7 @@ def _dto(session: Session, project: Project, assignment: Assignment) -> ClaimedI
         active_seconds=assignment.active_seconds,
         claimed_at=assignment.claimed_at,
         lease_until=assignment.lease_until,
+        pixel_limit=project.pixel_limit,
     )
 
 

@@ -37,6 +37,7 @@ class ClaimContext:
     gold_countdown: int
     has_expired_leases: bool
     open_assignments: int  # this user's claimed, expired or released (not skipped) assignments
+    pixel_limit: int
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,8 @@ SELECT p.id AS pid, p.name, p.kind, p.config, p.instructions, p.media_root, p.le
        EXISTS (SELECT 1 FROM assignments e WHERE e.project_id = p.id AND e.status = 'claimed'
                AND e.lease_until < {now}) AS expired,
        (SELECT count(*) FROM assignments o WHERE o.user_id = {user} AND o.project_id = p.id
-          AND o.status IN ('claimed', 'expired', 'released') AND NOT o.skipped) AS open_mine
+          AND o.status IN ('claimed', 'expired', 'released') AND NOT o.skipped) AS open_mine,
+       p.pixel_limit
 FROM projects p LEFT JOIN memberships m ON m.project_id = p.id AND m.user_id = {user}
 WHERE {where}
 """
@@ -157,10 +159,10 @@ class PostgresHot(_Hot):
         if row is None:
             return None, None, False
         ctx = _context(row)
-        fast = bool(row[15])
-        if row[16] is None:
+        fast = bool(row[16])
+        if row[17] is None:
             return ctx, None, fast
-        return ctx, Taken(row[16], uid, row[17], row[18], row[19], row[20]), fast
+        return ctx, Taken(row[17], uid, row[18], row[19], row[20], row[21]), fast
 
     def take(self, ctx: ClaimContext, user_id: int, actor_name: str, now: datetime, lease_until: datetime,
              count_down: bool) -> Taken | None:
@@ -353,7 +355,7 @@ def _context(row) -> ClaimContext:
         project_id=row[0], project_name=row[1], kind=row[2], config=row[3], instructions=row[4], media_root=row[5],
         lease_seconds=row[6], gold_rate=row[7], qualification_project_id=row[8], membership_id=row[9],
         membership_state=row[10], membership_reason=row[11], gold_countdown=row[12] or 0,
-        has_expired_leases=bool(row[13]), open_assignments=row[14],
+        has_expired_leases=bool(row[13]), open_assignments=row[14], pixel_limit=row[15],
     )
 
 

@@ -86,3 +86,23 @@ def load_upright(path: str | Path, pixel_limit: int, max_side: int | None = None
         raise MediaError(f"{path}: file not found") from None
     except (OSError, SyntaxError, ValueError, UnidentifiedImageError) as exc:
         raise MediaError(f"{path}: the image cannot be read ({exc})") from None
+
+
+def inspect_size_upright(path: str | Path, pixel_limit: int) -> tuple[int, int]:
+    """(width, height) of the upright image from its header alone, after the pixel-limit check."""
+    try:
+        with Image.open(path) as img:
+            width, height = img.size
+            if width * height > pixel_limit:
+                raise MediaError(
+                    f"the image is {width}×{height} = {width * height:,} pixels, over this project's limit of "
+                    f"{pixel_limit:,}; raise the project's pixel_limit if it is genuine"
+                )
+            orientation = exif_orientation(img)
+    except MediaError:
+        raise
+    except FileNotFoundError:
+        raise MediaError(f"{path}: file not found") from None
+    except (OSError, SyntaxError, ValueError, UnidentifiedImageError) as exc:
+        raise MediaError(f"{path}: the image cannot be read ({exc})") from None
+    return (height, width) if orientation in _SWAPS_AXES else (width, height)

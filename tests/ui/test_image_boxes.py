@@ -1,0 +1,176 @@
+"""The image-box canvas with real mouse and key events, real images and a real database."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+from PIL import Image, ImageOps
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtTest import QTest
+from sqlalchemy import select
+
+from annotator.core.auth import Actor
+from annotator.core.exporting import export_results
+from annotator.core.importing import import_items
+from annotator.db.models import Assignment
+from tests.helpers import VOC_LABELS, make_project, make_user, shared
+from tests.ui.test_app import close, open_workbench
+
+
+def vp(canvas, x, y) -> QPoint:
+    return canvas.mapFromScene(QPointF(x, y))
+
+
+def drag(canvas, start, end, button=Qt.MouseButton.LeftButton):
+    port = canvas.viewport()
+    QTest.mousePress(port, button, Qt.KeyboardModifier.NoModifier, vp(canvas, *start))
+    for t in (0.25, 0.5, 0.75, 1.0):
+        x = start[0] + (end[0] - start[0]) * t
+        y = start[1] + (end[1] - start[1]) * t
+        QTest.mouseMove(port, vp(canvas, x, y))
+    QTest.mouseRelease(port, button, Qt.KeyboardModifier.NoModifier, vp(canvas, *end))
+
+
+def image_project(db, tmp_path, files, name="photos", labels=None, **fields):
+    make_project(db, name, kind="image_boxes", config={"labels": labels or ["face", "hat", "background"]}, **fields)
+    folder = tmp_path / name
+    folder.mkdir()
+    for f in files:
+        shutil.copy(f, folder / f.name)
+    with db.write() as s:
+        import_items(s, Actor.local_operator(), name, folder)
+    return make_user(db, f"{name}-ann")
+
+
+def ready(qtbot, bench):
+    w = bench.widget
+    qtbot.waitUntil(lambda: w.canvas.image_size != (0, 0) or w.error.isVisible(), timeout=10_000)
+    bench.resize(1280, 800)
+    w.canvas.fit()
+    return w
+
+
+def test_draw_move_resize_relabel_delete_then_undo_everything(qtbot, db, db_url, tmp_path):
+    actor = image_project(db, tmp_path, [shared("voc-sample", "2011_000003.jpg")], labels=VOC_LABELS)
+    bench, worker = open_workbench(qtbot, db_url, actor, project="photos")
+    w = ready(qtbot, bench)
+    c = w.canvas
+    assert c.image_size == (500, 338)
+    qtbot.keyClick(w.canvas, Qt.Key.Key_2)  # number keys pick labels
+    assert w.current_label == VOC_LABELS[1]
+    w.set_label("person")
+    drag(c, (190, 110), (310, 330))
+    assert len(c.boxes) == 1
+    box = c.boxes[0]
+    r = box.rect()
+    assert (r.x(), r.y(), r.width(), r.height()) == pytest.approx((190, 110, 120, 220), abs=2)
+    drag(c, (250, 200), (270, 210))  # move from the middle
+    assert box.rect().x() == pytest.approx(210, abs=2) and box.rect().y() == pytest.approx(120, abs=2)
+    right = box.rect().right()
+    drag(c, (right, 220), (right + 30, 220))  # resize by the right edge
+    assert box.rect().width() == pytest.approx(150, abs=3)
+    w.set_label("dog")  # relabel the selected box
+    assert box.label == "dog"
+    qtbot.keyClick(c, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)
+    assert box.rect().x() == pytest.approx(220, abs=2)
+    drag(c, (480, 10), (900, 900))  # drawn past the edge: clamped to the image
+    assert c.boxes[1].rect().right() == pytest.approx(500, abs=0.5) and c.boxes[1].rect().bottom() == pytest.approx(338, abs=0.5)
+    qtbot.keyClick(c, Qt.Key.Key_Delete)
+    assert len(c.boxes) == 1 and w.box_list.count() == 1
+    while w.undo_stack.canUndo():
+        w.undo_stack.undo()
+    assert c.boxes == []
+    w.undo_stack.redo()
+    assert len(c.boxes) == 1
+    close(bench, worker)
+
+
+def test_submitted_boxes_are_stored_in_image_pixels(qtbot, db, db_url, tmp_path):
+    actor = image_project(db, tmp_path, [shared("voc-sample", "2011_000006.jpg")], labels=VOC_LABELS)
+    bench, worker = open_workbench(qtbot, db_url, actor, project="photos")
+    w = ready(qtbot, bench)
+    w.set_label("person")
+    drag(w.canvas, (10, 20), (110, 220))
+    item = bench.current
+    qtbot.keyClick(bench, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: bench.today == 1, timeout=10_000)
+    with db.read() as s:
+        boxes = s.get(Assignment, item.assignment_id).answer["boxes"]
+    assert len(boxes) == 1 and boxes[0]["label"] == "person"
+    assert (boxes[0]["x"], boxes[0]["y"], boxes[0]["w"], boxes[0]["h"]) == pytest.approx((10, 20, 100, 200), abs=2)
+    close(bench, worker)
+
+
+@pytest.mark.parametrize("orientation", [3, 6, 8])
+def test_an_exif_rotated_photo_box_lands_on_the_same_object_after_export(qtbot, db, db_url, tmp_path, orientation):
+    rotated = shared("images", f"hopper_orientation_{orientation}.jpg")
+    actor = image_project(db, tmp_path, [rotated])
+    bench, worker = open_workbench(qtbot, db_url, actor, project="photos")
+    w = ready(qtbot, bench)
+    assert w.canvas.image_size == (128, 128)
+    drag(w.canvas, (40, 20), (90, 70))  # a box around the face, as seen upright
+    qtbot.keyClick(bench, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: bench.today == 1, timeout=10_000)
+    with db.write() as s:
+        export_results(s, Actor.local_operator(), "photos", tmp_path / "out.jsonl")
+    row = json.loads((tmp_path / "out.jsonl").read_text().splitlines()[0])
+    b = row["answers"][0]["answer"]["boxes"][0]
+    crop = (round(b["x"]), round(b["y"]), round(b["x"] + b["w"]), round(b["y"] + b["h"]))
+    upright = ImageOps.exif_transpose(Image.open(tmp_path / "photos" / rotated.name)).convert("L")
+    reference = Image.open(shared("images", "hopper.jpg")).convert("L")
+    diff = np.abs(np.asarray(upright.crop(crop), float) - np.asarray(reference.crop(crop), float)).mean()
+    assert diff < 12, "the exported box must cover the same pixels as on the upright reference"
+    close(bench, worker)
+
+
+def test_predicted_boxes_are_dashed_until_accepted(qtbot, db, db_url, tmp_path):
+    make_project(db, "pred", kind="image_boxes", config={"labels": ["face"]})
+    img = shared("images", "hopper.jpg")
+    (tmp_path / "p.jsonl").write_text(json.dumps({"id": "h", "image": str(img), "confidence": 0.4,
+                                                  "prediction": {"boxes": [{"label": "face", "x": 30, "y": 20, "w": 60, "h": 70}]}}) + "\n")
+    with db.write() as s:
+        import_items(s, Actor.local_operator(), "pred", tmp_path / "p.jsonl")
+    actor = make_user(db, "pia")
+    bench, worker = open_workbench(qtbot, db_url, actor, project="pred")
+    w = ready(qtbot, bench)
+    assert len(w.canvas.boxes) == 1 and w.canvas.boxes[0].predicted
+    assert w.canvas.boxes[0].pen().style() == Qt.PenStyle.DashLine and "from the model" in w.model_note.text()
+    assert w.answer() == {"boxes": []}
+    qtbot.keyClick(w.canvas, Qt.Key.Key_Return)
+    assert not w.canvas.boxes[0].predicted and w.answer()["boxes"][0]["w"] == 60
+    w.undo_stack.undo()
+    assert w.canvas.boxes[0].predicted
+    close(bench, worker)
+
+
+def test_a_corrupt_image_shows_an_error_and_can_be_skipped(qtbot, db, db_url, tmp_path):
+    actor = image_project(db, tmp_path, [shared("images", "hopper.jpg")])
+    # The file goes bad after import (a disk error, a partial sync).
+    path = next((tmp_path / "photos").glob("*.jpg"))
+    path.write_bytes(path.read_bytes()[:400])
+    bench, worker = open_workbench(qtbot, db_url, actor, project="photos")
+    w = ready(qtbot, bench)
+    assert w.error.isVisible() and "Cannot show this image" in w.error.text() and "Ctrl+Shift+K" in w.error.text()
+    item = bench.current
+    qtbot.keyClick(bench, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: bench.current is None, timeout=10_000)
+
+    def skipped():
+        with db.read() as s:
+            return s.get(Assignment, item.assignment_id).skipped
+
+    qtbot.waitUntil(skipped, timeout=10_000)
+    close(bench, worker)
+
+
+def test_an_image_over_the_pixel_limit_is_refused_with_a_message(qtbot, db, db_url, tmp_path):
+    actor = image_project(db, tmp_path, [shared("images", "hopper.jpg")])
+    from annotator.core.projects import update_project
+
+    with db.write() as s:  # the lead lowers the limit after the import
+        update_project(s, Actor.local_operator(), "photos", pixel_limit=10_000)
+    bench, worker = open_workbench(qtbot, db_url, actor, project="photos")
+    w = ready(qtbot, bench)
+    assert w.error.isVisible() and "limit of 10,000" in w.error.text()
+    close(bench, worker)
