@@ -37,7 +37,7 @@ from annotator.ui.task_widget import TaskWidget
 
 PALETTE = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#bfef45",
            "#fabed4", "#469990", "#dcbeff", "#9a6324", "#800000", "#aaffc3", "#808000", "#000075"]
-SCREEN_SIDE = 2560  # the first, reduced decode: enough for a 1440p screen at fit-to-window
+SCREEN_SIDE = 1400  # the first, reduced decode: about a fitted canvas on a 1080p or 1440p screen
 HANDLE = 7  # pixels on screen that count as a box edge
 MIN_BOX = 2.0
 
@@ -91,7 +91,9 @@ class _Decode(QRunnable):
 
 
 class ImageCache(QObject):
-    """Reduced decodes of the current and the next image, made in the background."""
+    """Reduced decodes of the current and the next image, made in the background, and the
+    full-resolution decode of the current one. Full decodes have a pool of their own, so a
+    first view never waits behind one, and only the newest is kept."""
 
     ready = Signal(object)
 
@@ -100,6 +102,10 @@ class ImageCache(QObject):
         self.items: OrderedDict[str, Decoded] = OrderedDict()
         self.pending: set[tuple[str, bool]] = set()
         self.size = size
+        self.quick_pool = QThreadPool(self)
+        self.quick_pool.setMaxThreadCount(2)
+        self.full_pool = QThreadPool(self)
+        self.full_pool.setMaxThreadCount(1)
 
     def request(self, path: str, pixel_limit: int, *, full: bool = False) -> Decoded | None:
         key = path if not full else path + "#full"
@@ -107,19 +113,31 @@ class ImageCache(QObject):
             self.items.move_to_end(key)
             return self.items[key]
         if (path, full) not in self.pending:
+            if full:  # an older full decode still queued is for an image no longer shown
+                self.full_pool.clear()
+                self.pending = {p for p in self.pending if not p[1]}
             self.pending.add((path, full))
             job = _Decode(path, pixel_limit, None if full else SCREEN_SIDE)
             job.signals.done.connect(self._done)
-            QThreadPool.globalInstance().start(job)
+            (self.full_pool if full else self.quick_pool).start(job)
         return None
 
     def _done(self, decoded: Decoded) -> None:
         full = decoded.requested_full
         self.pending.discard((decoded.path, full))
+        if full:  # one full-resolution image at a time: they are large
+            for key in [k for k in self.items if k.endswith("#full")]:
+                del self.items[key]
         self.items[decoded.path + ("#full" if full else "")] = decoded
         while len(self.items) > self.size:
             self.items.popitem(last=False)
         self.ready.emit(decoded)
+
+    def wait(self) -> None:
+        """Let running decodes finish (on close), so none reports to a deleted widget."""
+        self.full_pool.clear()
+        self.quick_pool.waitForDone()
+        self.full_pool.waitForDone()
 
 
 # ---- undo commands ----------------------------------------------------------------------------
@@ -188,6 +206,7 @@ class BoxItem(QGraphicsRectItem):
         font.setPointSize(9)
         font.setBold(True)
         self.caption.setFont(font)
+        self.caption.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         if overlay is None:
             self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setZValue(2 if overlay is None else 1)
@@ -240,7 +259,8 @@ class Canvas(QGraphicsView):
         super().__init__()
         self.widget = widget
         self.setScene(QGraphicsScene(self))
-        self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.SmoothPixmapTransform)
+        # No antialiasing: boxes are axis-aligned, and it is the most expensive part of a frame.
+        self.setRenderHints(QPainter.RenderHint.SmoothPixmapTransform)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate)
         self.setBackgroundBrush(QColor("#2b2d31"))
@@ -248,6 +268,8 @@ class Canvas(QGraphicsView):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.pixmap = QGraphicsPixmapItem()
         self.pixmap.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
+        # Scaled once per zoom level, then blitted: a drag does not rescale the photo every frame.
+        self.pixmap.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.scene().addItem(self.pixmap)
         self.image_size = (0, 0)
         self.boxes: list[BoxItem] = []
@@ -318,6 +340,7 @@ class Canvas(QGraphicsView):
             if b.scene() is not None:
                 self.scene().removeItem(b)
         self.boxes, self.overlays = [], []
+        self.boxes_changed.emit()
 
     def set_boxes_visible(self, on: bool) -> None:
         self.boxes_visible = on
@@ -521,10 +544,12 @@ class ImageBoxesWidget(TaskWidget):
         left_layout.addWidget(self.error)
         left_layout.addWidget(self.canvas, 1)
         left_layout.addWidget(self.model_note)
+        side.setMinimumWidth(240)
         split.addWidget(left)
         split.addWidget(side)
         split.setStretchFactor(0, 5)
         split.setStretchFactor(1, 1)
+        split.setSizes([1000, 260])
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(split)
@@ -590,6 +615,10 @@ class ImageBoxesWidget(TaskWidget):
         if not first and not decoded.full:
             return
         self.canvas.set_image(decoded.image, decoded.full_size)
+        if decoded.full and decoded.requested_full:
+            # Now a pixmap on the canvas; the decoded bytes (36 MB at 12 MP) are not needed twice.
+            self.cache.items.pop(decoded.path + "#full", None)
+            decoded.image = None
         if first:
             self.canvas.fit()
             self._place_pending()
@@ -621,6 +650,10 @@ class ImageBoxesWidget(TaskWidget):
     def set_read_only(self, read_only: bool) -> None:
         super().set_read_only(read_only)
         self.label_list.setEnabled(not read_only)
+
+    def closeEvent(self, event) -> None:
+        self.cache.wait()
+        super().closeEvent(event)
 
     def show_overlay(self, overlays: list[tuple[str, dict[str, Any], str]]) -> None:
         for o in self.canvas.overlays:
