@@ -4,7 +4,6 @@ predictions can be accepted without a human, minus a spot-check sample that stil
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from annotator.core.auth import Actor, require
 from annotator.core.projects import get_project
 from annotator.db.models import Consensus, Item
 from annotator.errors import AnnotatorError, BadInput
-from annotator.formats.text_io import read_utf8
+from annotator.formats.text_io import json_objects
 from annotator.tasks import registry
 
 
@@ -57,15 +56,7 @@ def import_predictions(
         )
     }
     rows = []
-    for line_no, line in enumerate(read_utf8(path).splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise BadInput(str(path), f"invalid JSON: {exc.msg} (column {exc.colno})", line=line_no) from None
-        if not isinstance(obj, dict):
-            raise BadInput(str(path), "each line must be a JSON object", line=line_no)
+    for line_no, obj in json_objects(path):
         external_id = obj.get("external_id", obj.get("id"))
         if external_id is None:
             raise BadInput(str(path), "missing 'external_id'", line=line_no, field="external_id")

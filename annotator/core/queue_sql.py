@@ -89,6 +89,39 @@ WHERE a.id = {id}
 """
 
 
+# Takes the next item for the user in the `fast` row's project (pid, lease_seconds, mid,
+# count_down): locks it skipping rows other claimers hold, takes a slot, writes the
+# assignment and its audit event, and counts down to the next gold item.
+_PG_TAKE = """
+picked AS (
+    SELECT id FROM items
+    WHERE project_id = (SELECT pid FROM fast) AND open_slots > 0
+      AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = items.id AND a.user_id = %(u)s)
+    ORDER BY priority DESC, confidence, id
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED
+), took AS (
+    UPDATE items SET open_slots = open_slots - 1 FROM picked WHERE items.id = picked.id
+    RETURNING items.id, items.external_id, items.payload, items.prediction, items.confidence
+), asg AS (
+    INSERT INTO assignments (uid, item_id, user_id, project_id, status, claimed_at, lease_until,
+                             active_seconds, is_gold, needs_review, skipped, offline)
+    SELECT %(uid)s, took.id, %(u)s, fast.pid, 'claimed', %(now)s,
+           %(now)s + make_interval(secs => fast.lease_seconds), 0, false, false, false, false
+    FROM took, fast
+    RETURNING id, item_id, lease_until
+), audit AS (
+    INSERT INTO audit_events (at, actor_id, actor, action, entity_type, entity_id, details)
+    SELECT %(now)s, %(u)s, %(actor)s, 'assignment.claim', 'assignment', asg.id::text,
+           jsonb_build_object('item_id', asg.item_id, 'project_id', fast.pid)
+    FROM asg, fast
+), countdown AS (
+    UPDATE memberships SET gold_countdown = memberships.gold_countdown - 1
+    FROM fast WHERE memberships.id = fast.mid AND fast.count_down AND EXISTS (SELECT 1 FROM asg)
+)
+"""
+
+
 class _Hot:
     def __init__(self, session: Session):
         self.conn = session.connection().connection.driver_connection
@@ -120,35 +153,10 @@ class PostgresHot(_Hot):
         row = self.conn.execute(
             "WITH ctx AS (" + _CONTEXT.format(now="%(now)s", user="%(u)s", where=where) + """
             ), fast AS (
-                SELECT * FROM ctx
+                SELECT *, gold_rate > 0 AS count_down FROM ctx
                 WHERE mid IS NOT NULL AND state = 'active' AND qual IS NULL AND NOT expired
                   AND open_mine <= %(held)s AND NOT (gold_rate > 0 AND gold_countdown <= 0)
-            ), picked AS (
-                SELECT id FROM items
-                WHERE project_id = (SELECT pid FROM fast) AND open_slots > 0
-                  AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = items.id AND a.user_id = %(u)s)
-                ORDER BY priority DESC, confidence, id
-                LIMIT 1
-                FOR UPDATE SKIP LOCKED
-            ), took AS (
-                UPDATE items SET open_slots = open_slots - 1 FROM picked WHERE items.id = picked.id
-                RETURNING items.id, items.external_id, items.payload, items.prediction, items.confidence
-            ), asg AS (
-                INSERT INTO assignments (uid, item_id, user_id, project_id, status, claimed_at, lease_until,
-                                         active_seconds, is_gold, needs_review, skipped, offline)
-                SELECT %(uid)s, took.id, %(u)s, fast.pid, 'claimed', %(now)s,
-                       %(now)s + make_interval(secs => fast.lease_seconds), 0, false, false, false, false
-                FROM took, fast
-                RETURNING id, item_id, lease_until
-            ), audit AS (
-                INSERT INTO audit_events (at, actor_id, actor, action, entity_type, entity_id, details)
-                SELECT %(now)s, %(u)s, %(actor)s, 'assignment.claim', 'assignment', asg.id::text,
-                       jsonb_build_object('item_id', asg.item_id, 'project_id', fast.pid)
-                FROM asg, fast
-            ), countdown AS (
-                UPDATE memberships SET gold_countdown = memberships.gold_countdown - 1
-                FROM fast WHERE memberships.id = fast.mid AND fast.gold_rate > 0 AND EXISTS (SELECT 1 FROM asg)
-            )
+            ), """ + _PG_TAKE + """
             SELECT ctx.*, (SELECT count(*) FROM fast), asg.id, took.external_id, took.payload, took.prediction,
                    took.confidence, asg.lease_until
             FROM ctx LEFT JOIN asg ON true LEFT JOIN took ON took.id = asg.item_id
@@ -166,39 +174,19 @@ class PostgresHot(_Hot):
 
     def take(self, ctx: ClaimContext, user_id: int, actor_name: str, now: datetime, lease_until: datetime,
              count_down: bool) -> Taken | None:
+        """The same take as claim_fast's, after the slow path has done what the fast one could not."""
         uid = str(uuid.uuid4())
         row = self.conn.execute(
             """
-            WITH picked AS (
-                SELECT id FROM items
-                WHERE project_id = %(p)s AND open_slots > 0
-                  AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = items.id AND a.user_id = %(u)s)
-                ORDER BY priority DESC, confidence, id
-                LIMIT 1
-                FOR UPDATE SKIP LOCKED
-            ), took AS (
-                UPDATE items SET open_slots = open_slots - 1 FROM picked WHERE items.id = picked.id
-                RETURNING items.id, items.external_id, items.payload, items.prediction, items.confidence
-            ), asg AS (
-                INSERT INTO assignments (uid, item_id, user_id, project_id, status, claimed_at, lease_until,
-                                         active_seconds, is_gold, needs_review, skipped, offline)
-                SELECT %(uid)s, took.id, %(u)s, %(p)s, 'claimed', %(now)s, %(lease)s, 0, false, false, false, false
-                FROM took
-                RETURNING id, item_id
-            ), audit AS (
-                INSERT INTO audit_events (at, actor_id, actor, action, entity_type, entity_id, details)
-                SELECT %(now)s, %(u)s, %(actor)s, 'assignment.claim', 'assignment', asg.id::text,
-                       jsonb_build_object('item_id', asg.item_id, 'project_id', %(p)s)
-                FROM asg
-            ), countdown AS (
-                UPDATE memberships SET gold_countdown = gold_countdown - 1
-                WHERE id = %(m)s AND %(count_down)s AND EXISTS (SELECT 1 FROM asg)
-            )
+            WITH fast AS (
+                SELECT %(p)s::int AS pid, %(lease_seconds)s::int AS lease_seconds, %(m)s::int AS mid,
+                       %(count_down)s::boolean AS count_down
+            ), """ + _PG_TAKE + """
             SELECT asg.id, took.external_id, took.payload, took.prediction, took.confidence
             FROM asg JOIN took ON took.id = asg.item_id
             """,
-            {"p": ctx.project_id, "u": user_id, "uid": uid, "now": now, "lease": lease_until, "actor": actor_name,
-             "m": ctx.membership_id, "count_down": count_down},
+            {"p": ctx.project_id, "u": user_id, "uid": uid, "now": now, "lease_seconds": ctx.lease_seconds,
+             "actor": actor_name, "m": ctx.membership_id, "count_down": count_down},
         ).fetchone()
         if row is None:
             return None

@@ -16,7 +16,7 @@ from typing import Any
 
 from annotator.errors import BadInput
 from annotator.formats import ItemRecord
-from annotator.formats.text_io import read_utf8
+from annotator.formats.text_io import json_objects, read_utf8
 
 ID_KEYS = ("id", "external_id")
 LABEL_KEYS = ("label", "category", "labels")
@@ -93,15 +93,7 @@ def read_csv(path: Path, *, primary: str, media_fields: tuple[str, ...], multi: 
 
 def read_jsonl(path: Path, *, primary: str, media_fields: tuple[str, ...]) -> list[ItemRecord]:
     records: list[ItemRecord] = []
-    for line_no, line in enumerate(read_utf8(path).splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise BadInput(str(path), f"invalid JSON: {exc.msg} (column {exc.colno})", line=line_no) from None
-        if not isinstance(obj, dict):
-            raise BadInput(str(path), f"each line must be a JSON object, not {type(obj).__name__}", line=line_no)
+    for line_no, obj in json_objects(path):
         if isinstance(obj.get("data"), dict):  # Label Studio-style {"data": {...}} tasks
             obj = {**obj["data"], **{k: v for k, v in obj.items() if k != "data"}}
         if primary not in obj:

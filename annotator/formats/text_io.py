@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any, Iterator
 
 from annotator.errors import BadInput
 
@@ -24,3 +26,18 @@ def read_utf8(path: Path) -> str:
             f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at column {column}); save the file as UTF-8 and import again",
             line=line,
         ) from None
+
+
+def json_objects(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each non-blank line of a JSONL file, or one BadInput naming
+    the line that is not a JSON object."""
+    for line_no, line in enumerate(read_utf8(path).splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise BadInput(str(path), f"invalid JSON: {exc.msg} (column {exc.colno})", line=line_no) from None
+        if not isinstance(obj, dict):
+            raise BadInput(str(path), f"each line must be a JSON object, not {type(obj).__name__}", line=line_no)
+        yield line_no, obj

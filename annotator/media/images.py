@@ -33,17 +33,22 @@ def exif_orientation(img: Image.Image) -> int:
         return 1
 
 
+def check_pixels(width: int, height: int, pixel_limit: int) -> None:
+    """Refuse an image over the project's limit before anything is decoded."""
+    if width * height > pixel_limit:
+        raise MediaError(
+            f"the image is {width}×{height} = {width * height:,} pixels, over this project's limit of "
+            f"{pixel_limit:,} (a possible decompression bomb); raise the project's pixel_limit if it is genuine"
+        )
+
+
 def inspect_image(path: str | Path, pixel_limit: int) -> ImageInfo:
     """Open, check the size against the pixel limit before decoding anything, then decode the
     whole file (at reduced size where the format allows) to catch truncation and corruption."""
     try:
         with Image.open(path) as img:
             width, height = img.size
-            if width * height > pixel_limit:
-                raise MediaError(
-                    f"the image is {width}×{height} = {width * height:,} pixels, over this project's limit of "
-                    f"{pixel_limit:,} (a possible decompression bomb); raise the project's pixel_limit if it is genuine"
-                )
+            check_pixels(width, height, pixel_limit)
             orientation = exif_orientation(img)
             fmt = img.format or "unknown"
             if fmt == "JPEG":
@@ -69,9 +74,7 @@ def load_upright(path: str | Path, pixel_limit: int, max_side: int | None = None
     then turned upright by its EXIF orientation."""
     try:
         img = Image.open(path)
-        width, height = img.size
-        if width * height > pixel_limit:
-            raise MediaError(f"the image has {width * height:,} pixels, over the limit of {pixel_limit:,}")
+        check_pixels(*img.size, pixel_limit)
         if max_side and max(width, height) > max_side:
             if img.format == "JPEG":
                 img.draft("RGB", (max_side, max_side))
@@ -93,11 +96,7 @@ def inspect_size_upright(path: str | Path, pixel_limit: int) -> tuple[int, int]:
     try:
         with Image.open(path) as img:
             width, height = img.size
-            if width * height > pixel_limit:
-                raise MediaError(
-                    f"the image is {width}×{height} = {width * height:,} pixels, over this project's limit of "
-                    f"{pixel_limit:,}; raise the project's pixel_limit if it is genuine"
-                )
+            check_pixels(width, height, pixel_limit)
             orientation = exif_orientation(img)
     except MediaError:
         raise
