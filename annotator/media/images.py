@@ -74,7 +74,8 @@ def load_upright(path: str | Path, pixel_limit: int, max_side: int | None = None
     then turned upright by its EXIF orientation."""
     try:
         img = Image.open(path)
-        check_pixels(*img.size, pixel_limit)
+        width, height = img.size
+        check_pixels(width, height, pixel_limit)
         if max_side and max(width, height) > max_side:
             if img.format == "JPEG":
                 img.draft("RGB", (max_side, max_side))
