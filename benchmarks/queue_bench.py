@@ -167,52 +167,6 @@ def duplicates(db: Database) -> int:
         return s.scalar(select(func.count()).select_from(sub))
 
 
-def pg_process_worker(url: str, actors: list[tuple], seconds: float, start_at: float, out) -> None:
-    """One desktop's worth of clients: a process with a few annotator threads of its own."""
-    db = Database(url, engine=make_engine(url, pool_size=len(actors) + 1, max_overflow=2))
-    time.sleep(max(0.0, start_at - time.time()))
-    r = run_threads_raw(db, [Actor(*a) for a in actors], seconds)
-    db.dispose()
-    out.put(r)
-
-
-def run_threads_raw(db: Database, actors: list[Actor], seconds: float) -> tuple[list[float], list[float]]:
-    claims: list[float] = []
-    submits: list[float] = []
-    stop = time.perf_counter() + seconds
-
-    def worker(actor: Actor) -> None:
-        while time.perf_counter() < stop:
-            if not cycle(db, actor, claims, submits):
-                return
-
-    threads = [threading.Thread(target=worker, args=(a,)) for a in actors]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
-    return claims, submits
-
-
-def run_pg_processes(url: str, actors: list[Actor], procs: int, seconds: float) -> dict:
-    """32 annotators as they really are: separate clients. Here 8 processes of 4 threads,
-    so the measure is the queue and the database, not one interpreter's GIL."""
-    ctx = mp.get_context("spawn")
-    out = ctx.Queue()
-    start_at = time.time() + 4.0
-    groups = [actors[i::procs] for i in range(procs)]
-    ps = [ctx.Process(target=pg_process_worker, args=(url, [(a.id, a.name, a.role) for a in g], seconds, start_at, out))
-          for g in groups]
-    for p in ps:
-        p.start()
-    results = [out.get() for _ in ps]
-    for p in ps:
-        p.join()
-    claims = [x for r in results for x in r[0]]
-    submits = [x for r in results for x in r[1]]
-    return summarise(claims, submits, seconds)
-
-
 def sqlite_worker(url: str, actor: tuple, seconds_until: float, out) -> None:
     db = Database(url)
     claims: list[float] = []
@@ -285,13 +239,8 @@ def main() -> None:
         if items == big:
             sat = run_threads(db, actors, secs, paced=None)
             sat["duplicates"] = duplicates(db)
-            results["pg"]["saturated_one_process"] = {"items": items, **sat}
-            rows.append([f"PostgreSQL {items:,} items, 32 saturated, 1 process", sat["cycles_per_s"], sat["claim_p50_ms"],
-                         sat["claim_p99_ms"], sat["submit_p50_ms"], sat["duplicates"]])
-            sat = run_pg_processes(url, actors, 8, secs)
-            sat["duplicates"] = duplicates(db)
-            results["pg"]["saturated"] = {"items": items, "processes": 8, **sat}
-            rows.append([f"PostgreSQL {items:,} items, 32 saturated, 8 processes", sat["cycles_per_s"], sat["claim_p50_ms"],
+            results["pg"]["saturated"] = {"items": items, **sat}
+            rows.append([f"PostgreSQL {items:,} items, 32 saturated", sat["cycles_per_s"], sat["claim_p50_ms"],
                          sat["claim_p99_ms"], sat["submit_p50_ms"], sat["duplicates"]])
         db.dispose()
     admin = create_engine(pg_base, isolation_level="AUTOCOMMIT")
