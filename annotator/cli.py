@@ -317,7 +317,7 @@ def import_cmd(
             report = import_items(s, _operator(), project, source, gold=gold, progress=progress)
     console.print(
         f"Imported {report.added} item(s) into {report.project}"
-        + (f" as gold" if gold else "")
+        + (" as gold" if gold else "")
         + f"; {report.already_present} already present."
     )
 

@@ -26,7 +26,6 @@ from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from annotator.core import queue  # noqa: E402
 from annotator.core.auth import Actor  # noqa: E402
 from annotator.core.projects import ProjectSpec, create_project  # noqa: E402
-from annotator.core.users import add_user  # noqa: E402
 from annotator.db import Database, migrate  # noqa: E402
 from annotator.db.engine import make_engine  # noqa: E402
 from annotator.db.models import Assignment, User  # noqa: E402

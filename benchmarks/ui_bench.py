@@ -7,7 +7,6 @@ usage: python benchmarks/ui_bench.py [--quick]
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -209,7 +208,7 @@ def main() -> None:
         ["cold start to login window (median / max)", f"{results['cold_start']['median_s']} / {results['cold_start']['max_s']} s"],
         ["submit → next text item (p50 / p95)", f"{results['submit_to_next']['p50_ms']} / {results['submit_to_next']['p95_ms']} ms"],
         [f"WAV envelope, {seconds // 60} min stereo 44.1 kHz: first chunk / complete", f"{results['wav']['first_chunk_s']} / {results['wav']['complete_s']} s"],
-        [f"FLAC envelope: first chunk / complete", f"{results['flac']['first_chunk_s']} / {results['flac']['complete_s']} s"],
+        ["FLAC envelope: first chunk / complete", f"{results['flac']['first_chunk_s']} / {results['flac']['complete_s']} s"],
         ["cached envelope reopen (WAV / FLAC)", f"{results['wav']['cached_reopen_s'] * 1000:.1f} / {results['flac']['cached_reopen_s'] * 1000:.1f} ms"],
         ["widget: load → first paint / complete", f"{results['widget']['load_to_first_paint_s'] * 1000:.1f} ms / {results['widget']['load_to_complete_s']} s"],
         ["pan/zoom frame (p50 / p95 / max)", f"{results['widget']['frame_p50_ms']} / {results['widget']['frame_p95_ms']} / {results['widget']['frame_max_ms']} ms"],

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -170,9 +170,7 @@ def claim_next(
         ctx, taken, fast = hot.claim_fast(project_ref, actor.id, actor.name, now, len(holding))
         if ctx is not None and fast:
             if taken is None:
-                raise NothingLeft(
-                    f"Nothing is left for you in {ctx.project_name}: every item has its answers or is being worked on."
-                )
+                raise _nothing_left(ctx.project_name)
             return _fresh_claim(ctx, taken, now)
     else:
         ctx = hot.context(project_ref, actor.id, now)
@@ -203,8 +201,12 @@ def claim_next(
             return gold
     taken = hot.take(ctx, actor.id, actor.name, now, lease_until, count_down=ctx.gold_rate > 0 and not gold_due)
     if taken is None:
-        raise NothingLeft(f"Nothing is left for you in {ctx.project_name}: every item has its answers or is being worked on.")
+        raise _nothing_left(ctx.project_name)
     return _fresh_claim(ctx, taken, now)
+
+
+def _nothing_left(project_name: str) -> NothingLeft:
+    return NothingLeft(f"Nothing is left for you in {project_name}: every item has its answers or is being worked on.")
 
 
 def _fresh_claim(ctx: ClaimContext, taken: Taken, now: datetime) -> ClaimedItem:

@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 import soundfile
 from PIL import Image
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from annotator.core.importing import import_items
 from annotator.db.models import GoldAnswer, Item
 from annotator.errors import BadInput
-from tests.helpers import VOC_LABELS, counts, make_project, shared
+from tests.helpers import counts, make_project, shared
 
 
 def items(db, project_id=None):

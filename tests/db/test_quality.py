@@ -5,7 +5,7 @@ import json
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from annotator.core import quality, queue, review
 from annotator.core.aggregate import aggregate_project
@@ -14,7 +14,7 @@ from annotator.core.exporting import export_results
 from annotator.core.importing import import_items
 from annotator.core.stats import project_stats, queue_status
 from annotator.db.base import utcnow
-from annotator.db.models import Assignment, AuditEvent, Consensus, Item, Membership, Review
+from annotator.db.models import Assignment, AuditEvent, Consensus, Item, Review
 from annotator.errors import AnnotatorError, PermissionDenied, UserPaused
 from tests.helpers import make_project, make_user
 

@@ -10,7 +10,7 @@ from annotator.core.importing import import_items
 from annotator.core.projects import ProjectSpec, create_project
 from annotator.db.models import AuditEvent, GoldAnswer, User
 from annotator.errors import AlreadyExists, AuthenticationFailed, PermissionDenied
-from tests.helpers import make_project, make_user, shared
+from tests.helpers import make_project, make_user
 
 
 def test_passwords_are_argon2_hashes_and_login_checks_them(db):

@@ -6,8 +6,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from tests.helpers import shared
 
 ANNOTATOR = str(Path(sys.executable).with_name("annotator"))

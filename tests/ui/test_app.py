@@ -5,12 +5,12 @@ import time
 
 import pytest
 from PySide6.QtCore import Qt, QTimer
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from annotator.core.auth import Actor
 from annotator.core.importing import import_items
 from annotator.core.workspace import my_projects
-from annotator.db.models import Assignment, Membership
+from annotator.db.models import Assignment
 from annotator.ui.app import AppController
 from annotator.ui.workbench import Workbench
 from annotator.ui.worker import DbWorker

@@ -8,7 +8,6 @@ import pytest
 from PIL import Image, ImageOps
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
-from sqlalchemy import select
 
 from annotator.core.auth import Actor
 from annotator.core.exporting import export_results

@@ -12,11 +12,15 @@ PLUGINS = Path(__file__).resolve().parent.parent / "plugins"
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
+    import shutil
+
     target = tmp_path_factory.mktemp("site")
+    sources = tmp_path_factory.mktemp("plugin-sources")
     for name in ("sample_plugin", "broken_plugin"):
+        shutil.copytree(PLUGINS / name, sources / name)  # the build leaves files; not in the repository
         subprocess.run(
             [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-             "--disable-pip-version-check", "--target", str(target), str(PLUGINS / name)],
+             "--disable-pip-version-check", "--target", str(target), str(sources / name)],
             check=True, capture_output=True,
         )
     return target

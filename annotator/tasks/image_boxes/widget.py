@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 from collections import OrderedDict
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QPointF, QRectF, QRunnable, Qt, QThreadPool, Signal
