@@ -261,3 +261,65 @@ def my_rejections(session: Session, actor: Actor, *, since: datetime | None = No
     if since is not None:
         query = query.where(Review.created_at > since)
     return [Rejection(aid, pname, ext, r.comment, rname, r.created_at) for r, aid, pname, ext, rname in session.execute(query)]
+
+
+@dataclass(frozen=True)
+class ReviewDetail:
+    """Everything a lead needs to judge one submission."""
+
+    assignment_id: int
+    project: str
+    kind: str
+    config: dict[str, Any]
+    media_root: str | None
+    pixel_limit: int
+    external_id: str
+    payload: dict[str, Any]
+    annotator: str
+    status: str
+    answer: dict[str, Any] | None
+    active_seconds: float
+    gold_score: float | None
+    gold_answer: dict[str, Any] | None
+    prediction: dict[str, Any] | None
+    confidence: float | None
+    others: list[tuple[str, dict[str, Any]]]  # other annotators' answers on the same item
+    annotator_gold_accuracy: float | None
+    annotator_approval_rate: float | None
+    history: list[tuple[str, str, str]]  # (decision, reviewer, comment), oldest first
+
+
+def review_detail(session: Session, actor: Actor, assignment_id: int) -> ReviewDetail:
+    require(actor, "lead", "review work")
+    from annotator.core.quality import approval_rates, gold_accuracy
+    from annotator.db.models import GoldAnswer
+
+    a = session.get(Assignment, assignment_id)
+    if a is None:
+        raise NotFound(f"There is no assignment {assignment_id}.")
+    item = session.get(Item, a.item_id)
+    project = session.get(Project, a.project_id)
+    user = session.get(User, a.user_id)
+    others = session.execute(
+        select(User.name, Assignment.answer)
+        .join(User, User.id == Assignment.user_id)
+        .where(Assignment.item_id == a.item_id, Assignment.id != a.id,
+               Assignment.status.in_(("submitted", "approved")), Assignment.answer.is_not(None))
+        .order_by(Assignment.id)
+    ).all()
+    reviewer = User.__table__.alias("reviewer")
+    history = session.execute(
+        select(Review.decision, reviewer.c.name, Review.comment)
+        .outerjoin(reviewer, reviewer.c.id == Review.reviewer_id)
+        .where(Review.assignment_id == a.id)
+        .order_by(Review.id)
+    ).all()
+    return ReviewDetail(
+        a.id, project.name, project.kind, project.config, project.media_root, project.pixel_limit, item.external_id,
+        item.payload, user.name, a.status, accepted_answer(session, a), a.active_seconds, a.gold_score,
+        session.scalar(select(GoldAnswer.answer).where(GoldAnswer.item_id == item.id)) if item.is_gold else None,
+        item.prediction, None if item.confidence < 0 else item.confidence,
+        [(name, ans) for name, ans in others],
+        gold_accuracy(session, user.id, project.id).recent, approval_rates(session, user.id, project.id).lifetime,
+        [(d, r or "system", c) for d, r, c in history],
+    )

@@ -27,7 +27,7 @@ class AppController(QObject):
         self.url = url
         self.worker = None
         self.actor = None
-        self.login = self.picker = self.workbench = None
+        self.login = self.picker = self.workbench = self.review = None
 
     def start(self) -> None:
         from annotator.ui.login import LoginDialog
@@ -101,6 +101,7 @@ class AppController(QObject):
 
         self.picker = ProjectPicker(self.actor, self.worker)
         self.picker.chosen.connect(self.open_project)
+        self.picker.review_requested.connect(self.open_review)
         self.picker.rejected.connect(lambda: self.workbench is None and self.quit())
         self.picker.show()
 
@@ -110,6 +111,12 @@ class AppController(QObject):
         self.workbench = Workbench(self.actor, card, self.worker, self.journal)
         self.workbench.show()
         self.workbench.start()
+
+    def open_review(self) -> None:
+        from annotator.ui.review import ReviewWindow
+
+        self.review = ReviewWindow(self.actor, self.worker)
+        self.review.show()
 
     def quit(self) -> None:
         QApplication.instance().quit()

@@ -26,6 +26,7 @@ def _pct(v: float | None) -> str:
 
 class ProjectPicker(QDialog):
     chosen = Signal(object)  # ProjectCard
+    review_requested = Signal()
 
     def __init__(self, actor, worker, parent=None):
         super().__init__(parent)
@@ -55,6 +56,11 @@ class ProjectPicker(QDialog):
         row = QHBoxLayout()
         row.addWidget(self.status, 1)
         row.addWidget(refresh)
+        # Leads and admins only; annotators never see the lead tools (and the services refuse them).
+        self.review_button = QPushButton("Review queue…") if actor.has("lead") else None
+        if self.review_button is not None:
+            self.review_button.clicked.connect(self.review_requested.emit)
+            row.addWidget(self.review_button)
         row.addWidget(self.open_button)
         layout = QVBoxLayout(self)
         layout.addWidget(title)

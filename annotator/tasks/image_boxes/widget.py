@@ -559,10 +559,13 @@ class ImageBoxesWidget(TaskWidget):
         QShortcut(QKeySequence("Ctrl+F"), self, activated=self.label_search.setFocus, context=ctx)
         QShortcut(QKeySequence(Qt.Key.Key_Delete), self, activated=self.delete_selected, context=ctx)
         QShortcut(QKeySequence(Qt.Key.Key_Backspace), self, activated=self.delete_selected, context=ctx)
-        QShortcut(QKeySequence("F"), self, activated=self.canvas.fit, context=ctx)
+        # Editing keys, off while read-only so a review window can use the same letters.
+        self.editing_shortcuts = [QShortcut(QKeySequence("F"), self, activated=self.canvas.fit, context=ctx)]
         QShortcut(QKeySequence("H"), self, activated=lambda: self.canvas.set_boxes_visible(not self.canvas.boxes_visible), context=ctx)
-        QShortcut(QKeySequence(Qt.Key.Key_Return), self, activated=self.accept_predictions, context=ctx)
-        QShortcut(QKeySequence("A"), self, activated=self.accept_selected, context=ctx)
+        self.editing_shortcuts += [
+            QShortcut(QKeySequence(Qt.Key.Key_Return), self, activated=self.accept_predictions, context=ctx),
+            QShortcut(QKeySequence("A"), self, activated=self.accept_selected, context=ctx),
+        ]
         for key, (dx, dy) in {Qt.Key.Key_Left: (-1, 0), Qt.Key.Key_Right: (1, 0), Qt.Key.Key_Up: (0, -1), Qt.Key.Key_Down: (0, 1)}.items():
             QShortcut(QKeySequence(key), self, activated=lambda dx=dx, dy=dy: self.nudge(dx, dy), context=ctx)
             QShortcut(QKeySequence(Qt.KeyboardModifier.ShiftModifier | key), self,
@@ -649,6 +652,8 @@ class ImageBoxesWidget(TaskWidget):
     def set_read_only(self, read_only: bool) -> None:
         super().set_read_only(read_only)
         self.label_list.setEnabled(not read_only)
+        for shortcut in self.editing_shortcuts:
+            shortcut.setEnabled(not read_only)
 
     def closeEvent(self, event) -> None:
         self.cache.wait()

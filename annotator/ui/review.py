@@ -1,0 +1,361 @@
+"""The lead's review queue: a table of submitted work (keyset-paged, so 100k rows scroll), the
+selected item in its kind's widget, read-only, with the other answers, the gold answer and the
+model's prediction over it, and decisions on keys: A approve, R reject, F fix, J/K next/previous."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from annotator.core import review
+from annotator.tasks import registry
+
+COLUMNS = ("id", "project", "item", "annotator", "status", "submitted", "gold", "seconds")
+OVERLAY_COLOURS = ["#1f77b4", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
+PAGE = 200
+
+
+class ReviewModel(QAbstractTableModel):
+    """Rows arrive a page at a time from the worker; `fetchMore` asks for the next one."""
+
+    loaded = Signal()
+
+    def __init__(self, actor, worker, parent=None):
+        super().__init__(parent)
+        self.actor, self.worker = actor, worker
+        self.rows: list[review.ReviewRow] = []
+        self.cursor = None
+        self.done = True
+        self.loading = False
+        self.filters: dict[str, Any] = {}
+        self._generation = 0
+
+    def reload(self, **filters) -> None:
+        self.beginResetModel()
+        self.rows, self.cursor, self.done, self.filters = [], None, False, filters
+        self._generation += 1
+        self.endResetModel()
+        self.fetchMore(QModelIndex())
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=QModelIndex()) -> int:
+        return len(COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if role != Qt.ItemDataRole.DisplayRole or not index.isValid():
+            return None
+        r = self.rows[index.row()]
+        return (str(r.assignment_id), r.project, r.external_id, r.annotator, r.status,
+                f"{r.submitted_at:%Y-%m-%d %H:%M}" if r.submitted_at else "",
+                "—" if r.gold_score is None else f"{r.gold_score:.0%}", f"{r.active_seconds:.0f}")[index.column()]
+
+    def canFetchMore(self, parent=QModelIndex()) -> bool:
+        return not parent.isValid() and not self.done and not self.loading
+
+    def fetchMore(self, parent=QModelIndex()) -> None:
+        if self.loading or self.done:
+            return
+        self.loading = True
+        generation, cursor, filters, actor = self._generation, self.cursor, dict(self.filters), self.actor
+
+        def page(s):
+            return review.review_queue(s, actor, after=cursor, limit=PAGE, **filters)
+
+        self.worker.call(page, lambda p: self._arrived(generation, p), self._failed)
+
+    def _arrived(self, generation: int, page: review.ReviewPage) -> None:
+        self.loading = False
+        if generation != self._generation:
+            return  # the filters changed meanwhile
+        if page.rows:
+            self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(page.rows) - 1)
+            self.rows.extend(page.rows)
+            self.endInsertRows()
+        self.cursor, self.done = page.next_cursor, page.next_cursor is None
+        self.loaded.emit()
+
+    def _failed(self, exc: Exception) -> None:
+        self.loading = False
+        self.done = True
+        self.loaded.emit()
+
+    def set_status(self, assignment_id: int, status: str) -> None:
+        """Update a row in place after a decision: no reload."""
+        for n, r in enumerate(self.rows):
+            if r.assignment_id == assignment_id:
+                import dataclasses
+
+                self.rows[n] = dataclasses.replace(r, status=status)
+                self.dataChanged.emit(self.index(n, 0), self.index(n, len(COLUMNS) - 1))
+                return
+
+
+class ReviewWindow(QMainWindow):
+    decided = Signal(int, str)  # assignment id, new status
+    detail_shown = Signal(object)
+
+    def __init__(self, actor, worker, parent=None):
+        super().__init__(parent)
+        self.actor, self.worker = actor, worker
+        self.setWindowTitle(f"Annotator — review queue — {actor.name}")
+        self.detail: review.ReviewDetail | None = None
+        self.widgets: dict[str, Any] = {}
+        self.fixing = False
+
+        self.project = QComboBox()
+        self.project.addItem("All projects", None)
+        self.annotator = QLineEdit()
+        self.annotator.setPlaceholderText("annotator")
+        self.status_filter = QComboBox()
+        for label, value in (("Waiting", ("submitted",)), ("Approved", ("approved",)), ("Rejected", ("rejected",)),
+                             ("All decided and waiting", ("submitted", "approved", "rejected"))):
+            self.status_filter.addItem(label, value)
+        self.sort = QComboBox()
+        for label, value in (("Oldest first", ("submitted_at", False)), ("Newest first", ("submitted_at", True)),
+                             ("Lowest gold score", ("gold_score", False)), ("Highest gold score", ("gold_score", True))):
+            self.sort.addItem(label, value)
+        apply = QPushButton("Apply")
+        apply.clicked.connect(self.reload)
+        self.annotator.returnPressed.connect(self.reload)
+        filters = QHBoxLayout()
+        for w in (QLabel("Project"), self.project, self.annotator, QLabel("Status"), self.status_filter, QLabel("Sort"), self.sort, apply):
+            filters.addWidget(w)
+        filters.addStretch(1)
+
+        self.model = ReviewModel(actor, worker, self)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.selectionModel().currentRowChanged.connect(self._row_changed)
+
+        self.info = QLabel("Select a row.")
+        self.info.setWordWrap(True)
+        self.stack = QStackedWidget()
+        self.placeholder = QLabel("The selected item appears here.")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.stack.addWidget(self.placeholder)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        buttons = QHBoxLayout()
+        self.approve_button = QPushButton("Approve (A)")
+        self.reject_button = QPushButton("Reject (R)")
+        self.fix_button = QPushButton("Fix (F)")
+        self.bulk_button = QPushButton("Approve selected")
+        for b in (self.approve_button, self.reject_button, self.fix_button, self.bulk_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.addWidget(self.info)
+        right_layout.addWidget(self.stack, 1)
+        right_layout.addWidget(self.message)
+        right_layout.addLayout(buttons)
+        split = QSplitter()
+        split.addWidget(self.table)
+        split.addWidget(right)
+        split.setSizes([520, 760])
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.addLayout(filters)
+        layout.addWidget(split, 1)
+        self.setCentralWidget(body)
+
+        self._key("Approve", "A", self.approve, self.approve_button)
+        self._key("Reject with a comment", "R", self.reject, self.reject_button)
+        self._key("Fix: edit a copy, Ctrl+Enter saves it", "F", self.start_fix, self.fix_button)
+        self._key("Save the fix", "Ctrl+Return", self.save_fix)
+        self._key("Next", "J", lambda: self.move(1))
+        self._key("Previous", "K", lambda: self.move(-1))
+        self._key("Approve the selected rows", "Ctrl+Shift+A", self.bulk_approve, self.bulk_button)
+        self.resize(1280, 800)
+        self._load_projects()
+        self.reload()
+
+    def _key(self, text: str, key: str, slot, button: QPushButton | None = None) -> None:
+        action = QAction(text, self)
+        self.decision_actions = getattr(self, "decision_actions", [])
+        if key != "Ctrl+Return":
+            self.decision_actions.append(action)
+        action.setShortcut(QKeySequence(key))
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        if button is not None:
+            button.clicked.connect(slot)
+
+    def _load_projects(self) -> None:
+        from annotator.core.projects import list_projects
+
+        def show(projects):
+            for p in projects:
+                self.project.addItem(p.name, p.name)
+
+        self.worker.call(lambda s: list_projects(s, self.actor), show, write=False)
+
+    def reload(self) -> None:
+        sort, descending = self.sort.currentData()
+        filters = {"statuses": self.status_filter.currentData(), "sort": sort, "descending": descending}
+        if self.project.currentData():
+            filters["project"] = self.project.currentData()
+        if self.annotator.text().strip():
+            filters["annotator"] = self.annotator.text().strip()
+        # Work past its auto-approve delay is approved first, as MTurk would have.
+        self.worker.call(lambda s: review.auto_approve(s, self.actor))
+        self.model.reload(**filters)
+
+    # ---- the selected row ---------------------------------------------------------------------
+
+    def current_row(self) -> review.ReviewRow | None:
+        index = self.table.currentIndex()
+        return self.model.rows[index.row()] if index.isValid() and index.row() < len(self.model.rows) else None
+
+    def _end_fix(self) -> None:
+        self.fixing = False
+        for action in self.decision_actions:
+            action.setEnabled(True)
+        if self.detail is not None and self.detail.kind in self.widgets:
+            self.widgets[self.detail.kind].set_read_only(True)
+
+    def _row_changed(self, current, _previous) -> None:
+        row = self.current_row()
+        if row is None:
+            return
+        if self.fixing:
+            self._end_fix()
+        self.worker.call(lambda s: review.review_detail(s, self.actor, row.assignment_id), self._show_detail,
+                         lambda exc: self.message.setText(str(exc)), write=False)
+
+    def _widget_for(self, kind: str):
+        if kind not in self.widgets:
+            widget = registry.get(kind).widget_class()(self)
+            self.stack.addWidget(widget)
+            self.widgets[kind] = widget
+        return self.widgets[kind]
+
+    def _show_detail(self, d: review.ReviewDetail) -> None:
+        row = self.current_row()
+        if row is None or row.assignment_id != d.assignment_id:
+            return  # the lead moved on
+        self.detail = d
+        w = self._widget_for(d.kind)
+        item = SimpleNamespace(payload=d.payload, config=d.config, prediction=None, confidence=None, draft=d.answer,
+                               media_root=d.media_root, pixel_limit=d.pixel_limit, active_seconds=d.active_seconds)
+        w.load(item, d.media_root)
+        w.set_read_only(True)
+        overlays = [(name, ans, OVERLAY_COLOURS[n % len(OVERLAY_COLOURS)]) for n, (name, ans) in enumerate(d.others)]
+        if d.gold_answer is not None:
+            overlays.append(("gold", d.gold_answer, "#2ca02c"))
+        if d.prediction is not None:
+            overlays.append(("model", d.prediction, "#d62728"))
+        w.show_overlay(overlays)
+        self.stack.setCurrentWidget(w)
+        gold = "—" if d.annotator_gold_accuracy is None else f"{d.annotator_gold_accuracy:.0%}"
+        rate = "—" if d.annotator_approval_rate is None else f"{d.annotator_approval_rate:.0%}"
+        score = "" if d.gold_score is None else f" · this gold item scored {d.gold_score:.0%}"
+        history = "; ".join(f"{dec} by {who}" + (f": “{c}”" if c else "") for dec, who, c in d.history)
+        self.info.setText(
+            f"<b>{d.project}</b> · item {d.external_id} · by <b>{d.annotator}</b> ({d.status}) · "
+            f"{d.active_seconds:.0f} s active{score}<br>{d.annotator}: gold accuracy {gold}, approval rate {rate}"
+            + (f"<br>History: {history}" if history else "")
+        )
+        self.message.setText("")
+        self.detail_shown.emit(d)
+
+    def move(self, step: int) -> None:
+        row = self.table.currentIndex().row() if self.table.currentIndex().isValid() else -1
+        target = max(0, min(self.model.rowCount() - 1, row + step))
+        if self.model.rowCount():
+            self.table.selectRow(target)
+
+    # ---- decisions ----------------------------------------------------------------------------
+
+    def _decide(self, fn, assignment_id: int, status: str, note: str) -> None:
+        def done(_):
+            self.model.set_status(assignment_id, status)
+            self.message.setText(note)
+            self.decided.emit(assignment_id, status)
+
+        self.worker.call(fn, done, lambda exc: self.message.setText(f"Not done: {exc}"))
+
+    def approve(self) -> None:
+        row = self.current_row()
+        if row is None:
+            return
+        self._decide(lambda s: review.approve(s, self.actor, row.assignment_id), row.assignment_id, "approved",
+                     f"Approved {row.external_id}.")
+        self.move(1)
+
+    def reject(self, comment: str | None = None) -> None:
+        row = self.current_row()
+        if row is None:
+            return
+        if not isinstance(comment, str):
+            comment, ok = QInputDialog.getText(self, "Reject", f"What was wrong with {row.annotator}'s answer? They will read this.")
+            if not ok:
+                return
+        if not comment.strip():
+            self.message.setText("A rejection needs a comment.")
+            return
+        self._decide(lambda s: review.reject(s, self.actor, row.assignment_id, comment), row.assignment_id, "rejected",
+                     f"Rejected {row.external_id}; the item is open for someone else.")
+        self.move(1)
+
+    def start_fix(self) -> None:
+        if self.detail is None:
+            return
+        self.fixing = True
+        for action in self.decision_actions:  # the widget's own editing keys take over
+            action.setEnabled(False)
+        w = self.widgets[self.detail.kind]
+        w.set_read_only(False)
+        w.setFocus()
+        self.message.setText("Fixing: edit the answer, then Ctrl+Enter saves it as the accepted answer.")
+
+    def save_fix(self) -> None:
+        row = self.current_row()
+        if not self.fixing or row is None or self.detail is None:
+            return
+        answer = self.widgets[self.detail.kind].answer()
+        self._end_fix()
+        self._decide(lambda s: review.fix(s, self.actor, row.assignment_id, answer), row.assignment_id, "approved",
+                     f"Fixed {row.external_id}: your answer is the accepted one.")
+
+    def bulk_approve(self) -> None:
+        ids = sorted({self.model.rows[i.row()].assignment_id for i in self.table.selectionModel().selectedRows()})
+        if not ids:
+            return
+
+        def done(n):
+            for assignment_id in ids:
+                self.model.set_status(assignment_id, "approved")
+            self.message.setText(f"Approved {n} submission(s).")
+
+        self.worker.call(lambda s: review.bulk_approve(s, self.actor, ids), done, lambda exc: self.message.setText(str(exc)))

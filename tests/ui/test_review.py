@@ -1,0 +1,130 @@
+"""The lead's review window on a real database: filter, approve, reject, fix, bulk-approve."""
+
+import json
+
+from PySide6.QtCore import Qt
+from sqlalchemy import select
+
+from annotator.core import queue
+from annotator.core.auth import Actor
+from annotator.core.importing import import_items
+from annotator.db.models import Assignment, Item, Review
+from annotator.ui.app import AppController
+from annotator.ui.review import ReviewWindow
+from annotator.ui.worker import DbWorker
+from tests.helpers import make_project, make_user, shared
+from tests.ui.test_app import log_in
+
+
+def submitted_work(db, tmp_path, n=4, kind="text_categories"):
+    if kind == "text_categories":
+        make_project(db, "p", review_policy="all", config={"labels": ["a", "b"]})
+        rows = [{"id": f"t{i}", "text": f"text {i}"} for i in range(n)]
+    else:
+        make_project(db, "p", kind="image_boxes", review_policy="all", config={"labels": ["face"]})
+        rows = [{"id": "h", "image": str(shared("images", "hopper.jpg"))}]
+    (tmp_path / "i.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    with db.write() as s:
+        import_items(s, Actor.local_operator(), "p", tmp_path / "i.jsonl")
+    workers = [make_user(db, "ann"), make_user(db, "bob")]
+    for i in range(len(rows)):
+        user = workers[i % 2]
+        with db.write() as s:
+            c = queue.claim_next(s, user, "p")
+            answer = {"label": "a"} if kind == "text_categories" else {"boxes": [{"label": "face", "x": 30, "y": 20, "w": 60, "h": 70}]}
+            queue.submit(s, user, c.assignment_id, answer, 3)
+    return make_user(db, "lead", "lead")
+
+
+def open_review(qtbot, db_url, lead):
+    worker = DbWorker(db_url)
+    worker.start()
+    window = ReviewWindow(lead, worker)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: len(window.model.rows) > 0, timeout=10_000)
+    return window, worker
+
+
+def status(db, assignment_id):
+    with db.read() as s:
+        return s.get(Assignment, assignment_id).status
+
+
+def test_a_lead_filters_and_approves_with_a_key(qtbot, db, db_url, tmp_path):
+    lead = submitted_work(db, tmp_path)
+    window, worker = open_review(qtbot, db_url, lead)
+    assert len(window.model.rows) == 4
+    window.annotator.setText("bob")
+    window.reload()
+    qtbot.waitUntil(lambda: len(window.model.rows) == 2 and {r.annotator for r in window.model.rows} == {"bob"}, timeout=10_000)
+    with qtbot.waitSignal(window.detail_shown, timeout=10_000):
+        window.table.selectRow(0)
+    assert "by <b>bob</b>" in window.info.text()
+    target = window.model.rows[0].assignment_id
+    with qtbot.waitSignal(window.decided, timeout=10_000):
+        qtbot.keyClick(window, Qt.Key.Key_A)
+    assert status(db, target) == "approved"
+    assert window.model.rows[0].status == "approved", "the table updates without a reload"
+    worker.stop()
+
+
+def test_reject_with_a_comment_reopens_the_slot(qtbot, db, db_url, tmp_path):
+    lead = submitted_work(db, tmp_path)
+    window, worker = open_review(qtbot, db_url, lead)
+    with qtbot.waitSignal(window.detail_shown, timeout=10_000):
+        window.table.selectRow(0)
+    row = window.model.rows[0]
+    with qtbot.waitSignal(window.decided, timeout=10_000):
+        window.reject("Label b: the customer asks about billing.")
+    assert status(db, row.assignment_id) == "rejected"
+    with db.read() as s:
+        assert s.scalar(select(Item.open_slots).where(Item.external_id == row.external_id)) == 1
+        assert s.scalar(select(Review.comment)) == "Label b: the customer asks about billing."
+    worker.stop()
+
+
+def test_a_lead_fixes_a_box(qtbot, db, db_url, tmp_path):
+    lead = submitted_work(db, tmp_path, kind="image_boxes")
+    window, worker = open_review(qtbot, db_url, lead)
+    with qtbot.waitSignal(window.detail_shown, timeout=10_000):
+        window.table.selectRow(0)
+    w = window.widgets["image_boxes"]
+    qtbot.waitUntil(lambda: w.canvas.image_size != (0, 0) and len(w.canvas.boxes) == 1, timeout=10_000)
+    qtbot.keyClick(window, Qt.Key.Key_F)
+    w.canvas.select(w.canvas.boxes[0])
+    qtbot.keyClick(w.canvas, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)  # 10 px to the right
+    target = window.model.rows[0].assignment_id
+    with qtbot.waitSignal(window.decided, timeout=10_000):
+        qtbot.keyClick(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    with db.read() as s:
+        fix = s.scalars(select(Review).where(Review.assignment_id == target)).one()
+        original = s.get(Assignment, target).answer
+    assert fix.decision == "fix" and fix.fixed_answer["boxes"][0]["x"] == 40
+    assert original["boxes"][0]["x"] == 30, "the annotator's answer is kept beside the fix"
+    worker.stop()
+
+
+def test_bulk_approve_a_selection(qtbot, db, db_url, tmp_path):
+    lead = submitted_work(db, tmp_path)
+    window, worker = open_review(qtbot, db_url, lead)
+    window.table.selectAll()
+    window.bulk_approve()
+    qtbot.waitUntil(lambda: all(r.status == "approved" for r in window.model.rows), timeout=10_000)
+    with db.read() as s:
+        assert set(s.scalars(select(Assignment.status))) == {"approved"}
+    worker.stop()
+
+
+def test_annotators_do_not_get_the_review_queue(qtbot, db, db_url, tmp_path, settings):
+    submitted_work(db, tmp_path)
+    controller = AppController(db_url, settings)
+    log_in(qtbot, controller, "ann", "secret")
+    qtbot.waitUntil(lambda: controller.picker is not None, timeout=10_000)
+    assert controller.picker.review_button is None
+    controller.shutdown()
+    lead_controller = AppController(db_url, settings)
+    log_in(qtbot, lead_controller, "lead", "secret")
+    qtbot.waitUntil(lambda: lead_controller.picker is not None, timeout=10_000)
+    assert lead_controller.picker.review_button is not None
+    lead_controller.shutdown()
