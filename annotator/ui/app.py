@@ -102,6 +102,8 @@ class AppController(QObject):
         self.picker = ProjectPicker(self.actor, self.worker)
         self.picker.chosen.connect(self.open_project)
         self.picker.review_requested.connect(self.open_review)
+        self.picker.people_requested.connect(self.open_people)
+        self.picker.audit_requested.connect(self.open_audit)
         self.picker.rejected.connect(lambda: self.workbench is None and self.quit())
         self.picker.show()
 
@@ -117,6 +119,18 @@ class AppController(QObject):
 
         self.review = ReviewWindow(self.actor, self.worker)
         self.review.show()
+
+    def open_people(self) -> None:
+        from annotator.ui.people import PeopleWindow
+
+        self.people = PeopleWindow(self.actor, self.worker)
+        self.people.show()
+
+    def open_audit(self) -> None:
+        from annotator.ui.people import AuditWindow
+
+        self.audit = AuditWindow(self.actor, self.worker)
+        self.audit.show()
 
     def quit(self) -> None:
         QApplication.instance().quit()

@@ -27,6 +27,8 @@ def _pct(v: float | None) -> str:
 class ProjectPicker(QDialog):
     chosen = Signal(object)  # ProjectCard
     review_requested = Signal()
+    people_requested = Signal()
+    audit_requested = Signal()
 
     def __init__(self, actor, worker, parent=None):
         super().__init__(parent)
@@ -58,9 +60,16 @@ class ProjectPicker(QDialog):
         row.addWidget(refresh)
         # Leads and admins only; annotators never see the lead tools (and the services refuse them).
         self.review_button = QPushButton("Review queue…") if actor.has("lead") else None
+        self.lead_buttons = []
         if self.review_button is not None:
             self.review_button.clicked.connect(self.review_requested.emit)
-            row.addWidget(self.review_button)
+            people = QPushButton("People…")
+            people.clicked.connect(self.people_requested.emit)
+            trail = QPushButton("Audit trail…")
+            trail.clicked.connect(self.audit_requested.emit)
+            self.lead_buttons = [self.review_button, people, trail]
+            for b in self.lead_buttons:
+                row.addWidget(b)
         row.addWidget(self.open_button)
         layout = QVBoxLayout(self)
         layout.addWidget(title)

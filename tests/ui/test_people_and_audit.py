@@ -1,0 +1,86 @@
+"""People and audit windows for leads and admins, on a real database."""
+
+import csv
+
+import pytest
+from sqlalchemy import select
+
+from annotator.core import audit
+from annotator.core.auth import Actor
+from annotator.core.quality import pause
+from annotator.db.models import Membership, User
+from annotator.errors import PermissionDenied
+from annotator.ui.people import AuditWindow, PeopleWindow
+from annotator.ui.worker import DbWorker
+from tests.helpers import make_project, make_user
+
+
+def start(qtbot, db_url, cls, actor):
+    worker = DbWorker(db_url)
+    worker.start()
+    window = cls(actor, worker)
+    qtbot.addWidget(window)
+    window.show()
+    return window, worker
+
+
+def test_a_lead_reinstates_a_paused_annotator(qtbot, db, db_url):
+    make_project(db, "p")
+    ann, lead = make_user(db, "ann"), make_user(db, "lead", "lead")
+    with db.write() as s:
+        pause(s, Actor.local_operator(), "ann", "p", "gold accuracy 30% is below 60%")
+    window, worker = start(qtbot, db_url, PeopleWindow, lead)
+    qtbot.waitUntil(lambda: window.paused.rowCount() == 1, timeout=10_000)
+    assert window.paused.item(0, 3).text() == "gold accuracy 30% is below 60%"
+    assert not window.tabs.isTabEnabled(0), "only admins manage accounts"
+    window.paused.selectRow(0)
+    with qtbot.waitSignal(window.changed, timeout=10_000):
+        window.reinstate_selected()
+    qtbot.waitUntil(lambda: window.paused.rowCount() == 0, timeout=10_000)
+    with db.read() as s:
+        assert s.scalar(select(Membership.state)) == "active"
+    worker.stop()
+
+
+def test_an_admin_adds_a_user_changes_a_role_and_deactivates(qtbot, db, db_url):
+    admin = make_user(db, "root", "admin")
+    window, worker = start(qtbot, db_url, PeopleWindow, admin)
+    qtbot.waitUntil(lambda: window.users.rowCount() == 1, timeout=10_000)
+    window.add_user("newbie", "pass-1234", "annotator")
+    qtbot.waitUntil(lambda: window.users.rowCount() == 2, timeout=10_000)
+    row = next(r for r in range(2) if window.users.item(r, 0).text() == "newbie")
+    window.users.selectRow(row)
+    window.change_role("lead")
+    qtbot.waitUntil(lambda: any(window.users.item(r, 1).text() == "lead" for r in range(window.users.rowCount())), timeout=10_000)
+    row = next(r for r in range(2) if window.users.item(r, 0).text() == "newbie")
+    window.users.selectRow(row)
+    window.toggle_active()
+    qtbot.waitUntil(lambda: "deactivated" in window.status.text(), timeout=10_000)
+    with db.read() as s:
+        u = s.scalars(select(User).where(User.name == "newbie")).one()
+    assert (u.role, u.active) == ("lead", False)
+    worker.stop()
+
+
+def test_the_audit_trail_filters_and_exports_csv(qtbot, db, db_url, tmp_path):
+    make_project(db, "p")
+    make_user(db, "ann")
+    lead = make_user(db, "lead", "lead")
+    window, worker = start(qtbot, db_url, AuditWindow, lead)
+    qtbot.waitUntil(lambda: len(window.rows) == 3, timeout=10_000)
+    window.action.setText("user.*")
+    with qtbot.waitSignal(window.loaded, timeout=10_000):
+        window.search()
+    assert {r.action for r in window.rows} == {"user.add"} and len(window.rows) == 2
+    out = tmp_path / "audit.csv"
+    window.export(str(out))
+    qtbot.waitUntil(lambda: "Exported 2 event(s)" in window.status.text(), timeout=10_000)
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert [r["action"] for r in rows] == ["user.add", "user.add"] and '"name": "ann"' in rows[0]["details"]
+    worker.stop()
+
+
+def test_annotators_cannot_read_the_audit_trail(db):
+    ann = make_user(db, "ann")
+    with db.read() as s, pytest.raises(PermissionDenied):
+        audit.list_events(s, ann)
