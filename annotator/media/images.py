@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -69,10 +71,23 @@ def inspect_image(path: str | Path, pixel_limit: int) -> ImageInfo:
     return ImageInfo(width, height, fmt, orientation)
 
 
+@contextmanager
+def _reading_for_display(path: str | Path) -> Iterator[None]:
+    """Pillow's many failure types, as one MediaError that names the file."""
+    try:
+        yield
+    except MediaError:
+        raise
+    except FileNotFoundError:
+        raise MediaError(f"{path}: file not found") from None
+    except (OSError, SyntaxError, ValueError, UnidentifiedImageError) as exc:
+        raise MediaError(f"{path}: the image cannot be read ({exc})") from None
+
+
 def load_upright(path: str | Path, pixel_limit: int, max_side: int | None = None) -> Image.Image:
     """Decode for display: reduced-size first when max_side is given (JPEG draft, else reduce),
     then turned upright by its EXIF orientation."""
-    try:
+    with _reading_for_display(path):
         img = Image.open(path)
         width, height = img.size
         check_pixels(width, height, pixel_limit)
@@ -84,25 +99,12 @@ def load_upright(path: str | Path, pixel_limit: int, max_side: int | None = None
                 img = img.reduce(factor)
         img.load()
         return ImageOps.exif_transpose(img)
-    except MediaError:
-        raise
-    except FileNotFoundError:
-        raise MediaError(f"{path}: file not found") from None
-    except (OSError, SyntaxError, ValueError, UnidentifiedImageError) as exc:
-        raise MediaError(f"{path}: the image cannot be read ({exc})") from None
 
 
 def inspect_size_upright(path: str | Path, pixel_limit: int) -> tuple[int, int]:
     """(width, height) of the upright image from its header alone, after the pixel-limit check."""
-    try:
-        with Image.open(path) as img:
-            width, height = img.size
-            check_pixels(width, height, pixel_limit)
-            orientation = exif_orientation(img)
-    except MediaError:
-        raise
-    except FileNotFoundError:
-        raise MediaError(f"{path}: file not found") from None
-    except (OSError, SyntaxError, ValueError, UnidentifiedImageError) as exc:
-        raise MediaError(f"{path}: the image cannot be read ({exc})") from None
+    with _reading_for_display(path), Image.open(path) as img:
+        width, height = img.size
+        check_pixels(width, height, pixel_limit)
+        orientation = exif_orientation(img)
     return (height, width) if orientation in _SWAPS_AXES else (width, height)
