@@ -155,6 +155,8 @@ def pause(session: Session, actor: Actor, user_name: str, project_ref: str | int
         membership = Membership(user_id=user.id, project_id=project.id, state="active", reason="", since=now or utcnow())
         session.add(membership)
         session.flush()
+    if membership.state == "paused":
+        raise AnnotatorError(f"{user_name} is already paused on {project.name}: {membership.reason}")
     membership.state, membership.reason, membership.since = "paused", reason.strip(), now or utcnow()
     audit.record(session, actor, "membership.pause", "membership", membership.id,
                  user_id=user.id, project_id=project.id, reason=membership.reason)

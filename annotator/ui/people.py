@@ -42,7 +42,14 @@ def _fill(table: QTableWidget, rows: list[list[str]]) -> None:
     table.setRowCount(len(rows))
     for r, values in enumerate(rows):
         for c, v in enumerate(values):
-            table.setItem(r, c, QTableWidgetItem(v))
+            cell = QTableWidgetItem(v)
+            cell.setToolTip(v)  # long reasons and details are cut in the cell, whole here
+            table.setItem(r, c, cell)
+    # Short columns fit their contents; the last (reason, details) takes the rest.
+    header = table.horizontalHeader()
+    for c in range(table.columnCount() - 1):
+        header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+    header.setSectionResizeMode(table.columnCount() - 1, QHeaderView.ResizeMode.Stretch)
 
 
 class PeopleWindow(QMainWindow):

@@ -241,3 +241,14 @@ def test_annotators_can_call_none_of_the_lead_functions(db, operator, tmp_path):
             call(s)
     with db.read() as s:
         assert s.get(Assignment, c.assignment_id).status == "submitted"
+
+
+def test_pausing_a_paused_user_is_refused_and_writes_nothing(db, operator):
+    make_project(db, "p")
+    make_user(db, "ann")
+    with db.write() as s:
+        quality.pause(s, operator, "ann", "p", "spam")
+    with db.write() as s, pytest.raises(AnnotatorError, match="already paused"):
+        quality.pause(s, operator, "ann", "p", "spam again")
+    with db.read() as s:
+        assert s.scalars(select(AuditEvent.action).where(AuditEvent.action == "membership.pause")).all() == ["membership.pause"]
