@@ -90,19 +90,42 @@ def _csv_row(row: dict[str, Any], payload_keys: list[str]) -> dict[str, Any]:
     }
 
 
-def export_results(session: Session, actor: Actor, project_name: str | int, out: Path, fmt: str = "jsonl") -> int:
+def export_results(session: Session, actor: Actor, project_name: str | int, out: Path, fmt: str = "jsonl",
+                   progress=None) -> int:
+    """progress(done, total, what) is called per item; raising from it cancels and leaves no file."""
     if fmt not in FORMATS:
         from annotator.errors import AnnotatorError
 
         raise AnnotatorError(f"Unknown export format {fmt!r}; available: {', '.join(FORMATS)}.")
     rows = export_rows(session, actor, project_name)
-    count = 0
+    total = _item_total(session, project_name) if progress else 0
     tmp = out.with_name(out.name + ".part")
+    try:
+        count = _write(fmt, rows, tmp, progress, total)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    tmp.replace(out)  # never leave a half-written export under the real name
+    audit.record(session, actor, "project.export", "project", str(project_name), format=fmt, path=str(out), items=count)
+    return count
+
+
+def _item_total(session: Session, project_name: str | int) -> int:
+    from sqlalchemy import func
+
+    project = get_project(session, project_name)
+    return session.scalar(select(func.count()).select_from(Item).where(Item.project_id == project.id, Item.is_gold.is_(False)))
+
+
+def _write(fmt: str, rows, tmp: Path, progress, total: int) -> int:
+    count = 0
     with tmp.open("w", encoding="utf-8", newline="") as fh:
         if fmt == "jsonl":
             for row in rows:
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
                 count += 1
+                if progress:
+                    progress(count, total, row["id"])
         else:
             writer = None
             for row in rows:
@@ -114,8 +137,8 @@ def export_results(session: Session, actor: Actor, project_name: str | int, out:
                     writer.writeheader()
                 writer.writerow(_csv_row(row, payload_keys))
                 count += 1
-    tmp.replace(out)  # never leave a half-written export under the real name
-    audit.record(session, actor, "project.export", "project", str(project_name), format=fmt, path=str(out), items=count)
+                if progress:
+                    progress(count, total, row["id"])
     return count
 
 

@@ -166,3 +166,41 @@ def project_stats(session: Session, actor: Actor, project_ref: str | int, *, now
             sum(scores) / len(scores) if scores else None, states.get(user_id, "active"),
         ))
     return ProjectStats(project.name, items, finished, finished / items if items else 0.0, sorted(per_day.items()), annotators)
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    project: str
+    per_day: list[tuple[str, int]]  # answers submitted per day
+    burn_down: list[tuple[str, int, int]]  # (day, answers still needed, answers approved so far)
+    agreement_per_label: dict[str, float | None]
+    annotators: list[AnnotatorStats]
+
+
+def dashboard(session: Session, actor: Actor, project_ref: str | int, *, now: datetime | None = None) -> Dashboard:
+    """What a lead's dashboard draws, in one call: throughput, burn-down, agreement, people."""
+    from annotator.core.agreement import project_agreement
+
+    stats = project_stats(session, actor, project_ref, now=now)
+    project = get_project(session, project_ref)
+    needed = session.scalar(
+        select(func.count()).select_from(Item)
+        .where(Item.project_id == project.id, Item.is_gold.is_(False), Item.done_by_model.is_(False))
+    ) * project.overlap
+    approved_days: dict[str, int] = {}
+    for when in session.scalars(
+        select(Assignment.reviewed_at).where(Assignment.project_id == project.id, Assignment.status == "approved",
+                                             Assignment.reviewed_at.is_not(None))
+    ):
+        day = when.date().isoformat()
+        approved_days[day] = approved_days.get(day, 0) + 1
+    days = sorted(set(dict(stats.per_day)) | set(approved_days))
+    submitted_so_far = approved_so_far = 0
+    burn = []
+    per_day = dict(stats.per_day)
+    for day in days:
+        submitted_so_far += per_day.get(day, 0)
+        approved_so_far += approved_days.get(day, 0)
+        burn.append((day, max(0, needed - submitted_so_far), approved_so_far))
+    agreement = project_agreement(session, actor, project_ref)
+    return Dashboard(project.name, stats.per_day, burn, agreement.per_label, stats.annotators)

@@ -27,7 +27,7 @@ class AppController(QObject):
         self.url = url
         self.worker = None
         self.actor = None
-        self.login = self.picker = self.workbench = self.review = None
+        self.login = self.picker = self.workbench = self.review = self.dashboard = None
 
     def start(self) -> None:
         from annotator.ui.login import LoginDialog
@@ -104,6 +104,8 @@ class AppController(QObject):
         self.picker.review_requested.connect(self.open_review)
         self.picker.people_requested.connect(self.open_people)
         self.picker.audit_requested.connect(self.open_audit)
+        self.picker.dashboard_requested.connect(self.open_dashboard)
+        self.picker.projects_requested.connect(self.open_projects)
         self.picker.rejected.connect(lambda: self.workbench is None and self.quit())
         self.picker.show()
 
@@ -114,17 +116,35 @@ class AppController(QObject):
         self.workbench.show()
         self.workbench.start()
 
-    def open_review(self) -> None:
-        from annotator.ui.review import ReviewWindow
+    def open_projects(self) -> None:
+        from annotator.ui.projects import ProjectsWindow
 
-        self.review = ReviewWindow(self.actor, self.worker)
-        self.review.show()
+        self.projects = ProjectsWindow(self.actor, self.worker)
+        self.projects.show()
 
     def open_people(self) -> None:
         from annotator.ui.people import PeopleWindow
 
         self.people = PeopleWindow(self.actor, self.worker)
         self.people.show()
+
+    def open_dashboard(self) -> None:
+        from annotator.ui.dashboard import DashboardWindow
+
+        self.dashboard = DashboardWindow(self.actor, self.worker)
+        self.dashboard.show()
+
+    def open_review(self) -> None:
+        from annotator.ui.review import ReviewWindow
+
+        self.review = ReviewWindow(self.actor, self.worker)
+        self.review.decided.connect(self._changed)
+        self.review.show()
+
+    def _changed(self, *_args) -> None:
+        """A decision changed the data: whatever shows it redraws (no polling)."""
+        if self.dashboard is not None:
+            self.dashboard.refresh()
 
     def open_audit(self) -> None:
         from annotator.ui.people import AuditWindow

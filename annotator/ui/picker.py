@@ -29,6 +29,8 @@ class ProjectPicker(QDialog):
     review_requested = Signal()
     people_requested = Signal()
     audit_requested = Signal()
+    dashboard_requested = Signal()
+    projects_requested = Signal()
 
     def __init__(self, actor, worker, parent=None):
         super().__init__(parent)
@@ -67,7 +69,11 @@ class ProjectPicker(QDialog):
             people.clicked.connect(self.people_requested.emit)
             trail = QPushButton("Audit trail…")
             trail.clicked.connect(self.audit_requested.emit)
-            self.lead_buttons = [self.review_button, people, trail]
+            board = QPushButton("Dashboard…")
+            board.clicked.connect(self.dashboard_requested.emit)
+            projects = QPushButton("Projects…")
+            projects.clicked.connect(self.projects_requested.emit)
+            self.lead_buttons = [self.review_button, board, projects, people, trail]
             for b in self.lead_buttons:
                 row.addWidget(b)
         row.addWidget(self.open_button)

@@ -128,3 +128,32 @@ def test_annotators_do_not_get_the_review_queue(qtbot, db, db_url, tmp_path, set
     qtbot.waitUntil(lambda: lead_controller.picker is not None, timeout=10_000)
     assert lead_controller.picker.review_button is not None
     lead_controller.shutdown()
+
+
+def test_the_dashboard_draws_the_project_and_redraws_after_a_decision(qtbot, db, db_url, tmp_path, settings):
+    from annotator.ui.dashboard import DashboardWindow
+
+    lead = submitted_work(db, tmp_path)
+    controller = AppController(db_url, settings)
+    controller.actor = lead
+    controller.worker = DbWorker(db_url)
+    controller.worker.start()
+    controller.open_dashboard()
+    board = controller.dashboard
+    assert isinstance(board, DashboardWindow)
+    qtbot.addWidget(board)
+    qtbot.waitUntil(lambda: board.project.count() == 1, timeout=10_000)
+    with qtbot.waitSignal(board.refreshed, timeout=10_000) as first:
+        board.refresh()
+    d = first.args[0]
+    assert sum(n for _, n in d.per_day) == 4 and d.burn_down[-1][1] == 0  # 4 items, overlap 1: all answered
+    assert {a.user for a in d.annotators} == {"ann", "bob"}
+    controller.open_review()
+    review = controller.review
+    qtbot.addWidget(review)
+    qtbot.waitUntil(lambda: len(review.model.rows) == 4, timeout=10_000)
+    review.table.selectRow(0)
+    with qtbot.waitSignal(board.refreshed, timeout=10_000) as again:
+        review.approve()
+    assert again.args[0].burn_down[-1][2] == 1, "one approval, drawn without polling"
+    controller.worker.stop()

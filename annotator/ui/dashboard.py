@@ -1,0 +1,91 @@
+"""The lead's dashboard (pyqtgraph): throughput per day, the burn-down of answers still needed,
+agreement per label, gold accuracy per annotator, and active hours with items per active hour
+(for fair-pay reports). It redraws when told something changed, never by polling."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QMainWindow, QPushButton, QVBoxLayout, QWidget
+
+from annotator.core import stats
+
+
+class DashboardWindow(QMainWindow):
+    refreshed = Signal(object)  # stats.Dashboard
+
+    def __init__(self, actor, worker, parent=None):
+        super().__init__(parent)
+        import pyqtgraph as pg  # deferred: only leads who open the dashboard pay for it
+
+        self.pg, self.actor, self.worker = pg, actor, worker
+        self.setWindowTitle("Annotator — dashboard")
+        pg.setConfigOptions(antialias=True, background="w", foreground="#333")
+        self.project = QComboBox()
+        self.project.currentIndexChanged.connect(lambda _: self.refresh())
+        refresh = QPushButton("Refresh")
+        refresh.clicked.connect(self.refresh)
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Project"))
+        bar.addWidget(self.project, 1)
+        bar.addWidget(refresh)
+        self.status = QLabel()
+        self.plots = {
+            "throughput": pg.PlotWidget(title="Answers per day"),
+            "burn": pg.PlotWidget(title="Burn-down: answers still needed (red), approved (green)"),
+            "agreement": pg.PlotWidget(title="Agreement per label"),
+            "gold": pg.PlotWidget(title="Gold accuracy per annotator (last 20)"),
+            "hours": pg.PlotWidget(title="Active hours (blue) and items per active hour (orange) per annotator"),
+        }
+        grid = QGridLayout()
+        for n, key in enumerate(self.plots):
+            grid.addWidget(self.plots[key], n // 2, n % 2)
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.addLayout(bar)
+        layout.addLayout(grid, 1)
+        layout.addWidget(self.status)
+        self.setCentralWidget(body)
+        self.resize(1280, 800)
+        self.data: stats.Dashboard | None = None
+        from annotator.core.projects import list_projects
+
+        self.worker.call(lambda s: list_projects(s, self.actor), self._projects, write=False)
+
+    def _projects(self, projects) -> None:
+        for p in projects:
+            self.project.addItem(p.name, p.name)
+
+    def refresh(self) -> None:
+        name = self.project.currentData()
+        if name:
+            self.worker.call(lambda s: stats.dashboard(s, self.actor, name), self._draw,
+                             lambda exc: self.status.setText(str(exc)), write=False)
+
+    def _bars(self, plot, labels: list[str], values: list[float], colour: str, offset: float = 0.0, width: float = 0.6) -> None:
+        pg = self.pg
+        xs = [i + offset for i in range(len(values))]
+        plot.addItem(pg.BarGraphItem(x=xs, height=values, width=width, brush=colour))
+        plot.getAxis("bottom").setTicks([list(enumerate(labels))])
+
+    def _draw(self, d: stats.Dashboard) -> None:
+        self.data = d
+        for plot in self.plots.values():
+            plot.clear()
+        days = [day for day, _ in d.per_day]
+        self._bars(self.plots["throughput"], [day[5:] for day in days], [n for _, n in d.per_day], "#4a6cf7")
+        if d.burn_down:
+            xs = list(range(len(d.burn_down)))
+            self.plots["burn"].plot(xs, [r for _, r, _ in d.burn_down], pen=self.pg.mkPen("#d62728", width=2), symbol="o")
+            self.plots["burn"].plot(xs, [a for _, _, a in d.burn_down], pen=self.pg.mkPen("#2ca02c", width=2), symbol="o")
+            self.plots["burn"].getAxis("bottom").setTicks([[(i, day[5:]) for i, (day, _, _) in enumerate(d.burn_down)]])
+        labels = [l for l, v in d.agreement_per_label.items() if v is not None]
+        self._bars(self.plots["agreement"], labels, [d.agreement_per_label[l] for l in labels], "#9467bd")
+        people = d.annotators
+        self._bars(self.plots["gold"], [a.user for a in people], [a.gold_accuracy or 0.0 for a in people], "#2ca02c")
+        self._bars(self.plots["hours"], [a.user for a in people], [a.active_hours for a in people], "#1f77b4", -0.2, 0.4)
+        per_hour = [(a.items_per_hour or 0.0) / 100 for a in people]  # in hundreds, to share the axis
+        self.plots["hours"].addItem(self.pg.BarGraphItem(x=[i + 0.2 for i in range(len(people))], height=per_hour,
+                                                         width=0.4, brush="#ff7f0e"))
+        self.status.setText(f"{d.project}: {sum(n for _, n in d.per_day)} answers over {len(days)} day(s); "
+                            "items per active hour are drawn in hundreds.")
+        self.refreshed.emit(d)

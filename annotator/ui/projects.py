@@ -1,0 +1,292 @@
+"""Projects for leads: create and edit (the task kind checks the configuration), and import and
+export that run on the background worker with a progress bar and a Cancel that undoes all."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QMainWindow,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from annotator.core.projects import ProjectSpec, create_project, list_projects, update_project
+from annotator.errors import AnnotatorError
+from annotator.tasks import registry
+
+
+class Cancelled(AnnotatorError):
+    pass
+
+
+class ProjectDialog(QDialog):
+    saved = Signal(object)  # ProjectInfo
+
+    def __init__(self, actor, worker, project=None, parent=None):
+        super().__init__(parent)
+        self.actor, self.worker, self.project = actor, worker, project
+        self.setWindowTitle("Edit project" if project else "New project")
+        self.name = QLineEdit(project.name if project else "")
+        self.kind = QComboBox()
+        for name in registry.names():
+            self.kind.addItem(name.replace("_", " "), name)
+        self.labels = QLineEdit(", ".join(project.config.get("labels", [])) if project else "")
+        self.labels.setPlaceholderText("comma-separated, e.g. cat, dog, bird")
+        self.overlap = QSpinBox(minimum=1, maximum=20, value=project.overlap if project else 1)
+        self.gold_rate = QDoubleSpinBox(minimum=0, maximum=1, singleStep=0.05, value=project.gold_rate if project else 0.0)
+        self.min_gold = QDoubleSpinBox(minimum=0, maximum=1, singleStep=0.05,
+                                       value=(project.min_gold_accuracy or 0.0) if project else 0.0)
+        self.min_gold.setSpecialValueText("none")
+        self.min_approval = QDoubleSpinBox(minimum=0, maximum=1, singleStep=0.05,
+                                           value=(project.min_approval_rate or 0.0) if project else 0.0)
+        self.min_approval.setSpecialValueText("none")
+        self.review = QComboBox()
+        for p in ("none", "sample", "all"):
+            self.review.addItem(p, p)
+        self.sample = QDoubleSpinBox(minimum=0, maximum=1, singleStep=0.05, value=project.review_sample if project else 0.1)
+        self.auto_hours = QSpinBox(minimum=0, maximum=24 * 60, value=(project.auto_approve_seconds // 3600) if project else 72)
+        self.lease_minutes = QSpinBox(minimum=1, maximum=24 * 60, value=(project.lease_seconds // 60) if project else 30)
+        self.training = QCheckBox("Show the correct answer after a gold item (training)")
+        self.instructions = QPlainTextEdit(project.instructions if project else "")
+        if project:
+            self.kind.setCurrentIndex(self.kind.findData(project.kind))
+            self.kind.setEnabled(False)  # a project's kind cannot change
+            self.review.setCurrentIndex(self.review.findData(project.review_policy))
+            self.training.setChecked(project.training_mode)
+        form = QFormLayout()
+        for label, w in (("Name", self.name), ("Kind", self.kind), ("Labels", self.labels), ("Answers per item", self.overlap),
+                         ("Gold rate", self.gold_rate), ("Minimum gold accuracy", self.min_gold),
+                         ("Minimum approval rate", self.min_approval), ("Review", self.review), ("Review sample", self.sample),
+                         ("Auto-approve after (hours)", self.auto_hours), ("Time limit (minutes)", self.lease_minutes),
+                         ("", self.training), ("Instructions", self.instructions)):
+            form.addRow(label, w)
+        self.error = QLabel()
+        self.error.setObjectName("error")
+        self.error.setWordWrap(True)
+        save = QPushButton("Save")
+        save.setObjectName("primary")
+        save.clicked.connect(self.save)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(save, 0, Qt.AlignmentFlag.AlignRight)
+
+    def values(self) -> dict:
+        kind = self.kind.currentData()
+        config = dict(self.project.config) if self.project else {}
+        labels = [l.strip() for l in self.labels.text().split(",") if l.strip()]
+        if labels or kind != "transcription":
+            config["labels"] = labels
+        return {
+            "name": self.name.text().strip(), "kind": kind, "config": config, "overlap": self.overlap.value(),
+            "gold_rate": self.gold_rate.value(), "min_gold_accuracy": self.min_gold.value() or None,
+            "min_approval_rate": self.min_approval.value() or None, "review_policy": self.review.currentData(),
+            "review_sample": self.sample.value(), "auto_approve_seconds": self.auto_hours.value() * 3600,
+            "lease_seconds": self.lease_minutes.value() * 60, "training_mode": self.training.isChecked(),
+            "instructions": self.instructions.toPlainText().strip(),
+        }
+
+    def save(self) -> None:
+        values = self.values()
+        if self.project:
+            values.pop("kind")
+            fn = lambda s: update_project(s, self.actor, self.project.id, **values)  # noqa: E731
+        else:
+            fn = lambda s: create_project(s, self.actor, ProjectSpec(**values))  # noqa: E731
+        self.worker.call(fn, self._saved, lambda exc: self.error.setText(str(exc)))
+
+    def _saved(self, info) -> None:
+        self.saved.emit(info)
+        self.accept()
+
+
+class _Progress(QObject):
+    """Carries progress from the worker thread to the dialog (a queued signal)."""
+
+    step = Signal(int, int, str)
+
+
+class TransferDialog(QDialog):
+    """Import into, or export from, one project on the worker, with progress and Cancel.
+    A cancelled import is rolled back whole; a cancelled export leaves no file."""
+
+    finished_with = Signal(str)
+
+    def __init__(self, actor, worker, project_name: str, mode: str, parent=None):
+        super().__init__(parent)
+        self.actor, self.worker, self.project_name, self.mode = actor, worker, project_name, mode
+        self.setWindowTitle(f"{'Import into' if mode == 'import' else 'Export'} {project_name}")
+        self.path = QLineEdit()
+        browse = QPushButton("Choose…")
+        browse.clicked.connect(self._browse)
+        row = QHBoxLayout()
+        row.addWidget(self.path, 1)
+        row.addWidget(browse)
+        self.gold = QCheckBox("The answers in it are gold answers")
+        self.format = QComboBox()
+        self.format.addItems(["jsonl", "csv"])
+        self.bar = QProgressBar()
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.start_button = QPushButton("Import" if mode == "import" else "Export")
+        self.start_button.setObjectName("primary")
+        self.start_button.clicked.connect(self.start)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.cancel)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.start_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("Folder, VOC folder, CSV or JSONL" if mode == "import" else "Export to"))
+        layout.addLayout(row)
+        layout.addWidget(self.gold if mode == "import" else self.format)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.message)
+        layout.addLayout(buttons)
+        self.resize(620, 220)
+        self._cancel = False
+        self._running = False
+        self.progress = _Progress()
+        self.progress.step.connect(self._step)
+
+    def _browse(self) -> None:
+        if self.mode == "import":
+            path = QFileDialog.getExistingDirectory(self, "Folder to import") or QFileDialog.getOpenFileName(
+                self, "File to import", "", "Items (*.csv *.jsonl)")[0]
+        else:
+            path = QFileDialog.getSaveFileName(self, "Export to", f"{self.project_name}.{self.format.currentText()}")[0]
+        if path:
+            self.path.setText(path)
+
+    def start(self) -> None:
+        path = self.path.text().strip()
+        if not path:
+            self.message.setText("Choose a file or folder first.")
+            return
+        self._cancel, self._running = False, True
+        self.start_button.setEnabled(False)
+        self.message.setText("Working…")
+        emit = self.progress.step.emit
+
+        def report(done: int, total: int, what: str) -> None:
+            if self._cancel:
+                raise Cancelled("Cancelled: nothing was changed.")
+            emit(done, total, what)
+
+        actor, name, gold, fmt = self.actor, self.project_name, self.gold.isChecked(), self.format.currentText()
+        if self.mode == "import":
+            from annotator.core.importing import import_items
+
+            def job(s):
+                r = import_items(s, actor, name, Path(path), gold=gold, progress=report)
+                return f"Imported {r.added} item(s); {r.already_present} already present."
+        else:
+            from annotator.core.exporting import export_results
+
+            def job(s):
+                return f"Exported {export_results(s, actor, name, Path(path), fmt, progress=report)} item(s) to {path}."
+
+        self.worker.call(job, self._done, self._failed)
+
+    def _step(self, done: int, total: int, what: str) -> None:
+        self.bar.setMaximum(max(total, 1))
+        self.bar.setValue(done)
+        self.message.setText(what[-80:])
+
+    def cancel(self) -> None:
+        if self._running:
+            self._cancel = True
+        else:
+            self.reject()
+
+    def _done(self, message: str) -> None:
+        self._running = False
+        self.start_button.setEnabled(True)
+        self.bar.setValue(self.bar.maximum())
+        self.message.setText(message)
+        self.finished_with.emit(message)
+
+    def _failed(self, exc: Exception) -> None:
+        self._running = False
+        self.start_button.setEnabled(True)
+        self.message.setText(str(exc))
+        self.finished_with.emit(str(exc))
+
+
+class ProjectsWindow(QMainWindow):
+    def __init__(self, actor, worker, parent=None):
+        super().__init__(parent)
+        self.actor, self.worker = actor, worker
+        self.setWindowTitle("Annotator — projects")
+        self.list = QListWidget()
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.projects: list = []
+        buttons = QHBoxLayout()
+        for text, slot in (("New…", self.new), ("Edit…", self.edit), ("Import…", lambda: self.transfer("import")),
+                           ("Export…", lambda: self.transfer("export"))):
+            b = QPushButton(text)
+            b.clicked.connect(slot)
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.addWidget(self.list, 1)
+        layout.addLayout(buttons)
+        self.setCentralWidget(body)
+        self.resize(700, 420)
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.worker.call(lambda s: list_projects(s, self.actor), self._show, write=False)
+
+    def _show(self, projects) -> None:
+        self.projects = projects
+        self.list.clear()
+        for p in projects:
+            self.list.addItem(f"{p.name}  ·  {p.kind.replace('_', ' ')}  ·  {p.item_count} items  ·  overlap {p.overlap}")
+
+    def selected(self):
+        row = self.list.currentRow()
+        return self.projects[row] if 0 <= row < len(self.projects) else None
+
+    def new(self) -> ProjectDialog:
+        self.dialog = ProjectDialog(self.actor, self.worker, parent=self)
+        self.dialog.saved.connect(lambda _: self.refresh())
+        self.dialog.show()
+        return self.dialog
+
+    def edit(self) -> ProjectDialog | None:
+        p = self.selected()
+        if p is None:
+            return None
+        self.dialog = ProjectDialog(self.actor, self.worker, p, parent=self)
+        self.dialog.saved.connect(lambda _: self.refresh())
+        self.dialog.show()
+        return self.dialog
+
+    def transfer(self, mode: str) -> TransferDialog | None:
+        p = self.selected()
+        if p is None:
+            return None
+        self.dialog = TransferDialog(self.actor, self.worker, p.name, mode, parent=self)
+        self.dialog.finished_with.connect(lambda _: self.refresh())
+        self.dialog.show()
+        return self.dialog

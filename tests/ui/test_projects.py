@@ -1,0 +1,95 @@
+"""Project dialogs for leads: create and edit with the kind's validation; import and export in
+the background with progress, and a Cancel that changes nothing."""
+
+import pytest
+from sqlalchemy import func, select
+
+from annotator.db.models import Item, Project
+from annotator.ui.projects import ProjectsWindow
+from annotator.ui.worker import DbWorker
+from tests.helpers import make_project, make_user, shared
+
+
+@pytest.fixture
+def window(qtbot, db, db_url):
+    lead = make_user(db, "lead", "lead")
+    worker = DbWorker(db_url)
+    worker.start()
+    w = ProjectsWindow(lead, worker)
+    qtbot.addWidget(w)
+    w.show()
+    yield w
+    worker.stop()
+
+
+def test_create_and_edit_a_project_with_validation(qtbot, db, window):
+    dialog = window.new()
+    dialog.name.setText("birds")
+    dialog.kind.setCurrentIndex(dialog.kind.findData("image_boxes"))
+    dialog.labels.setText("")  # image boxes need labels: the kind refuses
+    dialog.save()
+    qtbot.waitUntil(lambda: "labels" in dialog.error.text(), timeout=10_000)
+    dialog.labels.setText("robin, wren, jay")
+    dialog.overlap.setValue(3)
+    with qtbot.waitSignal(dialog.saved, timeout=10_000):
+        dialog.save()
+    qtbot.waitUntil(lambda: window.list.count() == 1, timeout=10_000)
+    window.list.setCurrentRow(0)
+    edit = window.edit()
+    assert not edit.kind.isEnabled() and edit.labels.text() == "robin, wren, jay"
+    edit.gold_rate.setValue(0.1)
+    edit.instructions.setPlainText("Box every bird.")
+    with qtbot.waitSignal(edit.saved, timeout=10_000):
+        edit.save()
+    with db.read() as s:
+        p = s.scalars(select(Project)).one()
+    assert (p.kind, p.overlap, p.gold_rate, p.config["labels"], p.instructions) == (
+        "image_boxes", 3, 0.1, ["robin", "wren", "jay"], "Box every bird.")
+
+
+def test_import_with_progress_and_cancel_that_changes_nothing(qtbot, db, window):
+    import json
+
+    labels = json.loads(shared("text", "banking77_categories.json").read_text(encoding="utf-8"))
+    make_project(db, "bank", config={"labels": labels})
+    window.refresh()
+    qtbot.waitUntil(lambda: window.list.count() == 1, timeout=10_000)
+    window.list.setCurrentRow(0)
+    dialog = window.transfer("import")
+    dialog.path.setText(str(shared("text", "banking77_test.csv")))
+    dialog.gold.setChecked(True)
+    import time
+
+    window.worker.call(lambda s: time.sleep(0.3))  # the worker is busy, so Cancel lands before the import runs
+    with qtbot.waitSignal(dialog.finished_with, timeout=10_000) as cancelled:
+        dialog.start()
+        dialog.cancel()  # the lead presses Cancel
+    assert "Cancelled" in cancelled.args[0]
+    with db.read() as s:
+        assert s.scalar(select(func.count()).select_from(Item)) == 0
+    with qtbot.waitSignal(dialog.finished_with, timeout=10_000) as done:
+        dialog.start()
+    assert done.args[0].startswith("Imported ") and dialog.bar.value() == dialog.bar.maximum()
+    with db.read() as s:
+        assert s.scalar(select(func.count()).select_from(Item)) > 3000
+
+
+def test_export_in_the_background(qtbot, db, window, tmp_path):
+    make_project(db, "texts")
+    csv_in = tmp_path / "in.csv"
+    csv_in.write_text("id,text\n1,first\n2,second\n", encoding="utf-8")
+    from annotator.core.auth import Actor
+    from annotator.core.importing import import_items
+
+    with db.write() as s:
+        import_items(s, Actor.local_operator(), "texts", csv_in)
+    window.refresh()
+    qtbot.waitUntil(lambda: window.list.count() == 1, timeout=10_000)
+    window.list.setCurrentRow(0)
+    dialog = window.transfer("export")
+    out = tmp_path / "out.csv"
+    dialog.path.setText(str(out))
+    dialog.format.setCurrentText("csv")
+    with qtbot.waitSignal(dialog.finished_with, timeout=10_000) as done:
+        dialog.start()
+    assert "Exported 2 item(s)" in done.args[0] and out.read_text(encoding="utf-8").startswith("id,text,answers")
