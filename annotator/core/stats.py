@@ -204,3 +204,51 @@ def dashboard(session: Session, actor: Actor, project_ref: str | int, *, now: da
         burn.append((day, max(0, needed - submitted_so_far), approved_so_far))
     agreement = project_agreement(session, actor, project_ref)
     return Dashboard(project.name, stats.per_day, burn, agreement.per_label, stats.annotators)
+
+
+@dataclass(frozen=True)
+class AnnotatorHistory:
+    user: str
+    gold: list[tuple[datetime, float]]  # each scored gold item, oldest first
+    approval: list[tuple[str, float]]  # (day, cumulative approval rate)
+    items_per_hour: list[tuple[str, float]]  # (day, items per active hour that day)
+
+
+def annotator_history(session: Session, actor: Actor, user_name: str, project_ref: str | int | None = None) -> AnnotatorHistory:
+    """One annotator over time, for a lead: gold scores, approval rate, speed per day."""
+    require(actor, "lead", "see annotators' histories")
+    from annotator.core.users import get_user
+
+    user = get_user(session, user_name)
+    base = [Assignment.user_id == user.id]
+    if project_ref is not None:
+        base.append(Assignment.project_id == get_project(session, project_ref).id)
+    gold = session.execute(
+        select(Assignment.submitted_at, Assignment.gold_score).where(*base, Assignment.gold_score.is_not(None))
+        .order_by(Assignment.submitted_at)
+    ).all()
+    decided = session.execute(
+        select(Assignment.reviewed_at, Assignment.status)
+        .where(*base, Assignment.status.in_(("approved", "rejected")), Assignment.reviewed_at.is_not(None))
+        .order_by(Assignment.reviewed_at)
+    ).all()
+    approval, approved, total = [], 0, 0
+    for when, status in decided:
+        total += 1
+        approved += status == "approved"
+        day = when.date().isoformat()
+        if approval and approval[-1][0] == day:
+            approval[-1] = (day, approved / total)
+        else:
+            approval.append((day, approved / total))
+    per_day: dict[str, list[float]] = {}
+    for when, seconds in session.execute(
+        select(Assignment.submitted_at, Assignment.active_seconds)
+        .where(*base, Assignment.status.in_(("submitted", "approved", "rejected")))
+    ):
+        if when is not None:
+            count_seconds = per_day.setdefault(when.date().isoformat(), [0, 0.0])
+            count_seconds[0] += 1
+            count_seconds[1] += seconds or 0.0
+    speed = [(day, n / (s / 3600)) for day, (n, s) in sorted(per_day.items()) if s > 0]
+    return AnnotatorHistory(user.name, [(w, g) for w, g in gold], approval, speed)

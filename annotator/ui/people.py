@@ -88,9 +88,25 @@ class PeopleWindow(QMainWindow):
         pl.addWidget(self.paused)
         pl.addWidget(reinstate, 0, Qt.AlignmentFlag.AlignLeft)
 
+        self.history_user = QLineEdit()
+        self.history_user.setPlaceholderText("annotator name")
+        self.history_user.returnPressed.connect(lambda: self.show_history(self.history_user.text().strip()))
+        show = QPushButton("Show history")
+        show.clicked.connect(lambda: self.show_history(self.history_user.text().strip()))
+        history_bar = QHBoxLayout()
+        history_bar.addWidget(self.history_user, 1)
+        history_bar.addWidget(show)
+        self.history_box = QVBoxLayout()
+        history_tab = QWidget()
+        hl = QVBoxLayout(history_tab)
+        hl.addLayout(history_bar)
+        hl.addLayout(self.history_box, 1)
+        self.history_plots = None
+
         self.tabs = QTabWidget()
         self.tabs.addTab(users_tab, "Users")
         self.tabs.addTab(paused_tab, "Paused annotators")
+        self.tabs.addTab(history_tab, "History")
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.addWidget(self.tabs)
@@ -125,6 +141,43 @@ class PeopleWindow(QMainWindow):
     def _selected_user(self):
         rows = self.users.selectionModel().selectedRows()
         return self.user_rows[rows[0].row()] if rows else None
+
+    history_shown = Signal(object)
+
+    def show_history(self, name: str) -> None:
+        """Gold accuracy, approval rate and items per hour over time (pyqtgraph, loaded on demand)."""
+        if not name:
+            return
+        from annotator.core.stats import annotator_history
+
+        self.worker.call(lambda s: annotator_history(s, self.actor, name), self._draw_history, self._failed, write=False)
+
+    def _draw_history(self, h) -> None:
+        import pyqtgraph as pg
+
+        if self.history_plots is None:
+            self.history_plots = [pg.PlotWidget(background="w", title=t) for t in (
+                "Gold score per gold item (dots) and running mean of 20 (line)", "Approval rate, cumulative, by day",
+                "Items per active hour, by day")]
+            for p in self.history_plots:
+                self.history_box.addWidget(p)
+        gold_plot, approval_plot, speed_plot = self.history_plots
+        for p in self.history_plots:
+            p.clear()
+        scores = [g for _, g in h.gold]
+        if scores:
+            running = [sum(scores[max(0, i - 19): i + 1]) / len(scores[max(0, i - 19): i + 1]) for i in range(len(scores))]
+            gold_plot.plot(list(range(len(scores))), scores, pen=None, symbol="o", symbolSize=5, symbolBrush="#2ca02c")
+            gold_plot.plot(list(range(len(scores))), running, pen=pg.mkPen("#2ca02c", width=2))
+        if h.approval:
+            approval_plot.plot(list(range(len(h.approval))), [r for _, r in h.approval], pen=pg.mkPen("#1f77b4", width=2), symbol="o")
+            approval_plot.getAxis("bottom").setTicks([[(i, d[5:]) for i, (d, _) in enumerate(h.approval)]])
+        if h.items_per_hour:
+            speed_plot.addItem(pg.BarGraphItem(x=list(range(len(h.items_per_hour))), height=[v for _, v in h.items_per_hour],
+                                               width=0.6, brush="#ff7f0e"))
+            speed_plot.getAxis("bottom").setTicks([[(i, d[5:]) for i, (d, _) in enumerate(h.items_per_hour)]])
+        self.status.setText(f"{h.user}: {len(scores)} gold item(s) scored, {len(h.items_per_hour)} working day(s).")
+        self.history_shown.emit(h)
 
     def reinstate_selected(self) -> None:
         rows = self.paused.selectionModel().selectedRows()

@@ -139,11 +139,23 @@ class ReviewWindow(QMainWindow):
         for label, value in (("Oldest first", ("submitted_at", False)), ("Newest first", ("submitted_at", True)),
                              ("Lowest gold score", ("gold_score", False)), ("Highest gold score", ("gold_score", True))):
             self.sort.addItem(label, value)
+        self.since = QLineEdit()
+        self.since.setPlaceholderText("from YYYY-MM-DD")
+        self.until = QLineEdit()
+        self.until.setPlaceholderText("to YYYY-MM-DD")
+        self.min_gold = QLineEdit()
+        self.min_gold.setPlaceholderText("gold ≥ %")
+        self.max_gold = QLineEdit()
+        self.max_gold.setPlaceholderText("gold ≤ %")
+        for w in (self.since, self.until, self.min_gold, self.max_gold):
+            w.setMaximumWidth(120)
+            w.returnPressed.connect(self.reload)
         apply = QPushButton("Apply")
         apply.clicked.connect(self.reload)
         self.annotator.returnPressed.connect(self.reload)
         filters = QHBoxLayout()
-        for w in (QLabel("Project"), self.project, self.annotator, QLabel("Status"), self.status_filter, QLabel("Sort"), self.sort, apply):
+        for w in (QLabel("Project"), self.project, self.annotator, QLabel("Status"), self.status_filter, self.since,
+                  self.until, self.min_gold, self.max_gold, QLabel("Sort"), self.sort, apply):
             filters.addWidget(w)
         filters.addStretch(1)
 
@@ -227,9 +239,36 @@ class ReviewWindow(QMainWindow):
             filters["project"] = self.project.currentData()
         if self.annotator.text().strip():
             filters["annotator"] = self.annotator.text().strip()
+        try:
+            filters.update(self._range_filters())
+        except ValueError as exc:
+            self.message.setText(str(exc))
+            return
         # Work past its auto-approve delay is approved first, as MTurk would have.
         self.worker.call(lambda s: review.auto_approve(s, self.actor))
         self.model.reload(**filters)
+
+    def _range_filters(self) -> dict[str, Any]:
+        """Dates (the whole 'to' day included) and gold scores in percent; a clear message if malformed."""
+        from datetime import datetime, timedelta, timezone
+
+        out: dict[str, Any] = {}
+        for box, key in ((self.since, "since"), (self.until, "until")):
+            text = box.text().strip()
+            if text:
+                try:
+                    day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+                except ValueError:
+                    raise ValueError(f"'{text}' is not a date like 2026-11-23.") from None
+                out[key] = day + timedelta(days=1) if key == "until" else day
+        for box, key in ((self.min_gold, "min_gold_score"), (self.max_gold, "max_gold_score")):
+            text = box.text().strip().rstrip("%")
+            if text:
+                try:
+                    out[key] = float(text) / 100
+                except ValueError:
+                    raise ValueError(f"'{box.text()}' is not a percentage.") from None
+        return out
 
     # ---- the selected row ---------------------------------------------------------------------
 

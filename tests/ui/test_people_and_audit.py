@@ -84,3 +84,56 @@ def test_annotators_cannot_read_the_audit_trail(db):
     ann = make_user(db, "ann")
     with db.read() as s, pytest.raises(PermissionDenied):
         audit.list_events(s, ann)
+
+
+def test_an_annotators_history_is_drawn(qtbot, db, db_url, tmp_path):
+    import json
+    from datetime import timedelta
+
+    from annotator.core import queue, review
+    from annotator.core.importing import import_items
+    from annotator.db.base import utcnow
+
+    make_project(db, "p", gold_rate=0.5, review_policy="all", config={"labels": ["a", "b"]})
+    (tmp_path / "n.jsonl").write_text("\n".join(json.dumps({"id": f"n{i}", "text": f"n{i}"}) for i in range(6)) + "\n")
+    (tmp_path / "g.jsonl").write_text("\n".join(json.dumps({"id": f"g{i}", "text": f"g{i}", "answer": {"label": "a"}}) for i in range(6)) + "\n")
+    with db.write() as s:
+        import_items(s, Actor.local_operator(), "p", tmp_path / "n.jsonl")
+        import_items(s, Actor.local_operator(), "p", tmp_path / "g.jsonl", gold=True)
+    ann, lead = make_user(db, "ann"), make_user(db, "lead", "lead")
+    t0 = utcnow() - timedelta(days=2)
+    for i in range(8):
+        t = t0 + timedelta(hours=3 * i)
+        with db.write() as s:
+            c = queue.claim_next(s, ann, "p", now=t)
+            queue.submit(s, ann, c.assignment_id, {"label": "a" if i % 3 else "b"}, 30, now=t + timedelta(seconds=40))
+        with db.write() as s:
+            if i % 4:
+                review.approve(s, lead, c.assignment_id, now=t + timedelta(minutes=5))
+            else:
+                review.reject(s, lead, c.assignment_id, "no", now=t + timedelta(minutes=5))
+    window, worker = start(qtbot, db_url, PeopleWindow, lead)
+    with qtbot.waitSignal(window.history_shown, timeout=10_000) as shown:
+        window.show_history("ann")
+    h = shown.args[0]
+    assert len(h.gold) >= 2 and h.approval and 0 < h.approval[-1][1] < 1
+    assert all(v > 0 for _, v in h.items_per_hour)
+    assert window.history_plots is not None and "gold item(s) scored" in window.status.text()
+    worker.stop()
+
+
+def test_review_window_filters_by_dates_and_gold_score(qtbot, db, db_url, tmp_path):
+    from annotator.ui.review import ReviewWindow
+
+    lead = make_user(db, "lead", "lead")
+    worker = DbWorker(db_url)
+    worker.start()
+    w = ReviewWindow(lead, worker)
+    qtbot.addWidget(w)
+    w.since.setText("2026-13-40")
+    w.reload()
+    assert "is not a date" in w.message.text()
+    w.since.setText("2026-01-01")
+    w.min_gold.setText("50%")
+    assert w._range_filters()["min_gold_score"] == 0.5 and w._range_filters()["since"].year == 2026
+    worker.stop()
