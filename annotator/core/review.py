@@ -211,28 +211,34 @@ def auto_approve(session: Session, actor: Actor, *, project: str | int | None = 
     AutoApprovalDelay does. Runs lazily (when a lead opens the review queue or stats) and by
     `annotator review auto-approve`."""
     now = now or utcnow()
-    query = (
-        select(Assignment, Project)
-        .join(Project, Project.id == Assignment.project_id)
-        .where(Assignment.status == "submitted")
-    )
+    projects = select(Project)
     if project is not None:
         from annotator.core.projects import get_project
 
-        query = query.where(Assignment.project_id == get_project(session, project).id)
+        projects = projects.where(Project.id == get_project(session, project).id)
     count = 0
-    for a, p in session.execute(query.with_for_update(of=Assignment)).all():
-        if a.submitted_at is not None and a.submitted_at + timedelta(seconds=p.auto_approve_seconds) <= now:
+    for p in session.scalars(projects).all():
+        # Per project, so the cut-off is a plain comparison the (project, status, submitted_at)
+        # index answers: only work that is due is ever loaded.
+        cutoff = now - timedelta(seconds=p.auto_approve_seconds)
+        due = session.scalars(
+            select(Assignment)
+            .where(Assignment.project_id == p.id, Assignment.status == "submitted", Assignment.submitted_at <= cutoff)
+            .with_for_update()
+        ).all()
+        for a in due:
             a.status = "approved"
             a.reviewed_at = now
             a.needs_review = False
             session.add(Review(assignment_id=a.id, reviewer_id=None, decision="approve",
                                comment="approved automatically after the project's delay", created_at=now))
             audit.record(session, actor, "review.auto_approve", "assignment", a.id, item_id=a.item_id, user_id=a.user_id)
+        if due:
             from annotator.core.quality import after_review
 
-            after_review(session, p, a.user_id, now)
-            count += 1
+            for user_id in {a.user_id for a in due}:
+                after_review(session, p, user_id, now)
+        count += len(due)
     return count
 
 
