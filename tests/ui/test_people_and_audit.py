@@ -26,7 +26,8 @@ def start(qtbot, db_url, cls, actor):
 
 def test_a_lead_reinstates_a_paused_annotator(qtbot, db, db_url):
     make_project(db, "p")
-    ann, lead = make_user(db, "ann"), make_user(db, "lead", "lead")
+    make_user(db, "ann")
+    lead = make_user(db, "lead", "lead")
     with db.write() as s:
         pause(s, Actor.local_operator(), "ann", "p", "gold accuracy 30% is below 60%")
     window, worker = start(qtbot, db_url, PeopleWindow, lead)
