@@ -15,8 +15,9 @@ from annotator.core import audit
 from annotator.core.auth import Actor, require
 from annotator.core.dawid_skene import dawid_skene
 from annotator.core.projects import get_project
+from annotator.core.review import fixed_answers
 from annotator.db.base import utcnow
-from annotator.db.models import Assignment, Consensus, Item, Review
+from annotator.db.models import Assignment, Consensus, Item
 from annotator.errors import ConfigError
 from annotator.tasks import registry
 
@@ -34,14 +35,7 @@ class AggregateReport:
 
 def accepted_answers(session: Session, project_id: int) -> dict[int, list[tuple[int, dict[str, Any]]]]:
     """item id → [(user id, answer)], with a lead's fix replacing the annotator's answer."""
-    fixes = dict(
-        session.execute(
-            select(Review.assignment_id, Review.fixed_answer)
-            .join(Assignment, Assignment.id == Review.assignment_id)
-            .where(Assignment.project_id == project_id, Review.decision == "fix")
-            .order_by(Review.id)
-        ).all()
-    )
+    fixes = fixed_answers(session, project_id)
     out: dict[int, list[tuple[int, dict]]] = defaultdict(list)
     rows = session.execute(
         select(Assignment.id, Assignment.item_id, Assignment.user_id, Assignment.answer)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from annotator.core import audit
 from annotator.core.auth import Actor, require
 from annotator.core.projects import get_project
+from annotator.core.review import fixed_answers
 from annotator.db.models import Assignment, Consensus, Item, Review, User
 
 FINISHED = ("submitted", "approved", "rejected")
@@ -25,11 +26,7 @@ def export_rows(session: Session, actor: Actor, project_name: str | int) -> Iter
     fix), and the consensus of each method computed so far."""
     require(actor, "lead", "export projects")
     project = get_project(session, project_name)
-    fixes = dict(session.execute(
-        select(Review.assignment_id, Review.fixed_answer)
-        .join(Assignment, Assignment.id == Review.assignment_id)
-        .where(Assignment.project_id == project.id, Review.decision == "fix").order_by(Review.id)
-    ).all())
+    fixes = fixed_answers(session, project.id)
     comments = dict(session.execute(
         select(Review.assignment_id, Review.comment)
         .join(Assignment, Assignment.id == Review.assignment_id)

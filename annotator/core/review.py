@@ -195,6 +195,18 @@ def bulk_approve(session: Session, actor: Actor, assignment_ids: Sequence[int], 
     return done
 
 
+def fixed_answers(session: Session, project_id: int) -> dict[int, dict[str, Any]]:
+    """assignment id → the lead's latest fix, for every fixed assignment of a project."""
+    return dict(
+        session.execute(
+            select(Review.assignment_id, Review.fixed_answer)
+            .join(Assignment, Assignment.id == Review.assignment_id)
+            .where(Assignment.project_id == project_id, Review.decision == "fix")
+            .order_by(Review.id)  # later fixes overwrite earlier ones in the dict
+        ).all()
+    )
+
+
 def accepted_answer(session: Session, assignment: Assignment) -> dict[str, Any] | None:
     """The lead's latest fix if there is one, else the annotator's answer."""
     fixed = session.scalar(
