@@ -72,3 +72,8 @@ class NotYourAssignment(AnnotatorError):
 
 class AssignmentClosed(AnnotatorError):
     """The assignment was already submitted, reviewed or skipped."""
+
+
+class BundleRefused(AnnotatorError):
+    """An offline bundle that cannot be checked in here: from another database, changed
+    outside Annotator, or not a bundle at all. Nothing was written."""

@@ -111,6 +111,18 @@ def free_expired_leases(session: Session, project_id: int, now: datetime) -> int
     return len(ids)
 
 
+def free_claims(session: Session, assignment_ids: list[int]) -> int:
+    """Expire these live claims now (a lead's revocation) and give their slots back; drafts stay."""
+    rows = session.execute(
+        select(Assignment.id, Assignment.item_id).where(Assignment.id.in_(assignment_ids), Assignment.status == "claimed")
+    ).all()
+    if not rows:
+        return 0
+    session.execute(update(Assignment).where(Assignment.id.in_([r[0] for r in rows])).values(status="expired"))
+    _give_back_slots(session, [r[1] for r in rows])
+    return len(rows)
+
+
 def _give_back_slots(session: Session, item_ids: list[int]) -> None:
     for item_id in sorted(item_ids):  # a fixed order, so two transactions never deadlock here
         session.execute(
@@ -435,6 +447,21 @@ def submit(
     return _submit_slow(session, actor, assignment_id, answer, active_seconds, now)
 
 
+def record_conflict(
+    session: Session, actor: Actor, assignment: Assignment, answer: dict[str, Any], seconds: float, reason: str
+) -> Conflict:
+    """Keep an answer that cannot be applied, for a lead to resolve: it is never dropped."""
+    conflict = Conflict(
+        assignment_uid=assignment.uid, item_id=assignment.item_id, user_id=assignment.user_id,
+        project_id=assignment.project_id, answer=answer, active_seconds=seconds, reason=reason,
+    )
+    session.add(conflict)
+    session.flush()
+    assignment.draft = answer  # the user's own copy stays with them too
+    audit.record(session, actor, "assignment.conflict", "assignment", assignment.id, conflict_id=conflict.id, reason=reason)
+    return conflict
+
+
 def _submit_slow(
     session: Session, actor: Actor, assignment_id: int, answer: dict[str, Any], active_seconds: float, now: datetime
 ) -> SubmitOutcome:
@@ -451,15 +478,10 @@ def _submit_slow(
             return SubmitOutcome(assignment.id, True, assignment.status, message="Already submitted.")
         raise AssignmentClosed(f"This item was already {assignment.status}; a second, different answer is not accepted.")
     if assignment.status in ("expired", "released") and not _retake_slot(session, assignment.item_id):
-        conflict = Conflict(
-            assignment_uid=assignment.uid, item_id=assignment.item_id, user_id=actor.id, project_id=project.id,
-            answer=answer, active_seconds=seconds,
-            reason=f"lease lost: the assignment was {assignment.status} and the item's slots are all taken",
+        conflict = record_conflict(
+            session, actor, assignment, answer, seconds,
+            f"lease lost: the assignment was {assignment.status} and the item's slots are all taken",
         )
-        session.add(conflict)
-        session.flush()
-        assignment.draft = answer  # the user's own copy stays with them too
-        audit.record(session, actor, "assignment.conflict", "assignment", assignment.id, conflict_id=conflict.id)
         return SubmitOutcome(
             assignment.id, False, "conflict", conflict.id,
             "Your time on this item ran out and someone else took it. Your answer was kept for a lead to review.",

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -168,6 +169,8 @@ class Assignment(Base):
     # A skipped item is never offered to this user again; a released one may come back.
     skipped: Mapped[bool] = mapped_column(Boolean, default=False)
     offline: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The offline bundle this claim was checked out in (offline_bundles.id), if any.
+    bundle_id: Mapped[Optional[str]] = mapped_column(String(36), index=True)
 
 
 class Membership(Base):
@@ -251,3 +254,47 @@ class AuditEvent(Base):
     entity_type: Mapped[str] = mapped_column(String(50))
     entity_id: Mapped[Optional[str]] = mapped_column(String(100))
     details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+
+
+class DatabaseInfo(Base):
+    """One row: this database's identity, so an offline bundle can tell where it came from.
+    Created on first use (see core.offline.identity), not by the migration."""
+
+    __tablename__ = "database_info"
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # always 1
+    database_id: Mapped[str] = mapped_column(String(36))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OfflineBundle(Base):
+    """A checkout (DESIGN §5). In the team database, one row per bundle handed out: its
+    manifest digest is what a check-in is verified against. In a bundle, one row describing
+    the bundle itself, which is how the app knows it is working offline."""
+
+    __tablename__ = "offline_bundles"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    source_database_id: Mapped[str] = mapped_column(String(36))
+    source_url: Mapped[str] = mapped_column(Text, default="")  # a hint for check-in; never a password
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    lease_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    item_count: Mapped[int] = mapped_column(Integer)
+    manifest_sha256: Mapped[str] = mapped_column(String(64))
+    checked_in_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    revoked_by: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+
+
+class BundleMedia(Base):
+    """Media files inside a bundle, so it works with no access to the media root. Empty in a
+    team database."""
+
+    __tablename__ = "bundle_media"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))  # the file name it is unpacked under
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)

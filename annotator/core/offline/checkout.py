@@ -1,0 +1,247 @@
+"""Check out: claim N items for one user with the project's offline lease, and write them, with
+their media and the user's drafts, into one bundle file.
+
+All or nothing. The claims are made in one team-database transaction that commits only once
+the bundle is complete and renamed into place; until then the bundle is built under a
+temporary name that is deleted on any failure (or Ctrl+C). A checkout cut short leaves no
+half bundle and no stray claims."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Callable
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from annotator.core import audit
+from annotator.core.auth import Actor, require
+from annotator.core.offline.bundle import manifest_digest
+from annotator.core.offline.identity import database_id
+from annotator.core.projects import get_project
+from annotator.core.queue import claim_next
+from annotator.db import Database, open_database
+from annotator.db.base import utcnow
+from annotator.db.models import (
+    Assignment,
+    BundleMedia,
+    Item,
+    Membership,
+    OfflineBundle,
+    Project,
+    User,
+)
+from annotator.errors import AnnotatorError, BadInput, NotFound, NothingLeft
+from annotator.media import resolve
+from annotator.tasks import registry
+
+Progress = Callable[[int, int], None]  # (done, total) items written
+
+
+@dataclass(frozen=True)
+class CheckoutReport:
+    bundle_id: str
+    path: Path
+    items: int
+    media_files: int
+    media_bytes: int
+    lease_until: datetime
+
+
+def checkout(
+    db: Database,
+    actor: Actor,
+    project_ref: str | int,
+    user_name: str,
+    count: int,
+    out: Path,
+    *,
+    progress: Progress | None = None,
+    now: datetime | None = None,
+) -> CheckoutReport:
+    out = Path(out)
+    if count < 1:
+        raise AnnotatorError("The count must be at least 1.")
+    if out.exists():
+        raise AnnotatorError(f"{out} already exists; choose another file name (an existing bundle is never overwritten).")
+    if not out.parent.is_dir():
+        raise AnnotatorError(f"The folder {out.parent} does not exist.")
+    now = now or utcnow()
+    bundle_id = str(uuid.uuid4())
+    partial = out.with_name(f".{out.name}.{bundle_id[:8]}.partial")
+    try:
+        with db.write() as session:
+            user = session.scalar(select(User).where(User.name == user_name))
+            if user is None or not user.active:
+                raise NotFound(f"There is no active user called {user_name!r}.")
+            if actor.id != user.id:
+                require(actor, "lead", "check out work for someone else")
+            project = get_project(session, project_ref)
+            worker = Actor.of(user)
+            claimed = _claim(session, worker, project, count, bundle_id, now)
+            lease_until = now + timedelta(seconds=project.offline_lease_seconds)
+            record = OfflineBundle(
+                id=bundle_id, source_database_id=database_id(session), source_url=db.describe(), project_id=project.id,
+                user_id=user.id, created_at=now, lease_until=lease_until, item_count=len(claimed), manifest_sha256="",
+            )
+            media = _write_bundle(session, project, user, claimed, record, partial, progress)
+            record.manifest_sha256 = media.digest
+            session.add(record)
+            audit.record(session, actor, "offline.checkout", "bundle", bundle_id, user=user.name, project_id=project.id,
+                         items=len(claimed), file=str(out))
+            session.flush()
+            os.replace(partial, out)
+            # Leaving the block commits the claims. Should that fail, the bundle goes too.
+    except BaseException:
+        _remove(partial)
+        if out.exists() and not _is_committed(db, bundle_id):
+            _remove(out)
+        raise
+    return CheckoutReport(bundle_id, out, len(claimed), media.files, media.bytes, lease_until)
+
+
+def _claim(session: Session, worker: Actor, project: Project, count: int, bundle_id: str, now: datetime) -> list[int]:
+    """Claim through the queue (so gold comes in its normal mix and the user's own open work
+    comes first), then lengthen the leases to the project's offline lease."""
+    ids: list[int] = []
+    for _ in range(count):
+        try:
+            claimed = claim_next(session, worker, project.id, holding=tuple(ids), now=now)
+        except NothingLeft:
+            break
+        ids.append(claimed.assignment_id)
+    if not ids:
+        raise NothingLeft(f"Nothing is left for {worker.name} in {project.name} to check out.")
+    session.execute(
+        update(Assignment).where(Assignment.id.in_(ids)).values(
+            lease_until=now + timedelta(seconds=project.offline_lease_seconds), offline=True, bundle_id=bundle_id)
+    )
+    return ids
+
+
+@dataclass
+class _Written:
+    digest: str
+    files: int
+    bytes: int
+
+
+def _write_bundle(
+    team: Session, project: Project, user: User, assignment_ids: list[int], record: OfflineBundle, path: Path,
+    progress: Progress | None,
+) -> _Written:
+    from annotator.config import sqlite_url
+
+    kind = registry.get(project.kind)
+    assignments = team.scalars(select(Assignment).where(Assignment.id.in_(assignment_ids)).order_by(Assignment.id)).all()
+    items = {i.id: i for i in team.scalars(select(Item).where(Item.id.in_([a.item_id for a in assignments])))}
+    bundle_db = open_database(sqlite_url(path))
+    try:
+        with bundle_db.write() as b:
+            database_id(b)  # the bundle's own identity, unlike the team database's in its record
+            b.execute(insert(User).values(id=user.id, name=user.name, password_hash=user.password_hash, role="annotator",
+                                          active=True, created_at=user.created_at))
+            b.execute(insert(Project).values(**_offline_project(project)))
+            b.execute(insert(Membership).values(user_id=user.id, project_id=project.id, state="active", reason="",
+                                                since=record.created_at, gold_countdown=0))
+            b.add(OfflineBundle(**{c.key: getattr(record, c.key) for c in OfflineBundle.__table__.columns}))
+            b.flush()
+            written = _Written("", 0, 0)
+            seen: set[str] = set()
+            for n, a in enumerate(assignments, 1):
+                item = items[a.item_id]
+                payload = dict(item.payload)
+                for field in kind.media_fields:
+                    if field in payload:
+                        payload[field] = _bundle_media(b, project, item, field, seen, written)
+                # Gold items travel as ordinary ones: no flag and no answer, so nothing in the
+                # file tells them apart. They are scored at check-in.
+                b.execute(insert(Item).values(
+                    id=item.id, project_id=project.id, external_id=item.external_id, payload=payload,
+                    media_sha256=item.media_sha256, priority=item.priority, prediction=item.prediction,
+                    confidence=item.confidence, open_slots=0, is_gold=False, done_by_model=False, spot_check=False,
+                    version=item.version, created_at=item.created_at,
+                ))
+                b.execute(insert(Assignment).values(
+                    id=a.id, uid=a.uid, item_id=a.item_id, user_id=user.id, project_id=project.id, status="claimed",
+                    claimed_at=a.claimed_at, lease_until=record.lease_until, active_seconds=a.active_seconds, draft=a.draft,
+                    is_gold=False, needs_review=False, skipped=False, offline=True, bundle_id=record.id,
+                ))
+                if progress:
+                    progress(n, len(assignments))
+            b.flush()
+            written.digest = manifest_digest(b, record.id)
+        raw = bundle_db.engine.raw_connection()  # outside any transaction, as the pragma needs
+        try:  # one self-contained file: no -wal beside it
+            raw.driver_connection.execute("PRAGMA journal_mode=DELETE")
+        finally:
+            raw.close()
+    finally:
+        bundle_db.dispose()
+    return written
+
+
+def _offline_project(project: Project) -> dict:
+    """The project as the bundle holds it: no gold (it is mixed in already), no qualification
+    (checked at checkout), every answer waiting for the check-in."""
+    row = {c.key: getattr(project, c.key) for c in Project.__table__.columns}
+    row.update(gold_rate=0.0, qualification_project_id=None, qualification_min_accuracy=None, min_gold_accuracy=None,
+               min_approval_rate=None, review_policy="all", review_sample=0.0, training_mode=False, media_root=None)
+    return row
+
+
+def _bundle_media(b: Session, project: Project, item: Item, field: str, seen: set[str], written: _Written) -> str:
+    source = resolve(project.media_root, str(item.payload[field]))
+    try:
+        data = source.read_bytes()
+    except OSError as exc:
+        raise BadInput(str(source), f"the media file of item {item.external_id} cannot be read ({exc.strerror or exc}).",
+                       field=field) from None
+    sha = hashlib.sha256(data).hexdigest()
+    name = sha[:32] + source.suffix.lower()
+    if sha not in seen:
+        seen.add(sha)
+        b.execute(insert(BundleMedia).values(sha256=sha, name=name, size=len(data), data=data))
+        written.files += 1
+        written.bytes += len(data)
+    return name
+
+
+def _remove(path: Path) -> None:
+    for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm"),
+              path.with_name(path.name + "-journal")):
+        try:
+            p.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def _is_committed(db: Database, bundle_id: str) -> bool:
+    try:
+        with db.read() as session:
+            return session.get(OfflineBundle, bundle_id) is not None
+    except Exception:
+        return False
+
+
+def revoke(session: Session, actor: Actor, bundle_id: str, *, now: datetime | None = None) -> int:
+    """A lead takes a checkout back (a lost laptop, a leaver): its open claims expire and their
+    slots go back to the queue. Work from it that arrives later becomes a conflict to review."""
+    from annotator.core.queue import free_claims
+
+    require(actor, "lead", "revoke an offline checkout")
+    now = now or utcnow()
+    record = session.get(OfflineBundle, bundle_id, with_for_update=True)
+    if record is None:
+        raise NotFound(f"There is no offline checkout {bundle_id}.")
+    record.revoked_at = record.revoked_at or now
+    record.revoked_by = actor.id
+    ids = session.scalars(select(Assignment.id).where(Assignment.bundle_id == bundle_id, Assignment.status == "claimed")).all()
+    expired = free_claims(session, list(ids))
+    audit.record(session, actor, "offline.revoke", "bundle", bundle_id, expired=expired)
+    return expired
