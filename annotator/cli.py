@@ -547,6 +547,9 @@ def demo(no_gui: bool = typer.Option(False, "--no-gui", help="Build the demo dat
         gui()
 
 
+from annotator import cli_offline  # noqa: E402,F401  (registers `offline`, `conflict` and `item`)
+
+
 def main() -> None:
     try:
         app()

@@ -365,7 +365,9 @@ def extend_lease(session: Session, actor: Actor, assignment_id: int, *, now: dat
         raise AssignmentClosed(f"This item is {assignment.status}; its lease cannot be extended.")
     project = session.get(Project, assignment.project_id)
     step = timedelta(seconds=project.lease_seconds)
-    assignment.lease_until = min(max(assignment.lease_until, now) + step, now + EXTEND_MAX_FACTOR * step)
+    # Never shortens a lease: an offline claim's week stays a week.
+    assignment.lease_until = max(assignment.lease_until,
+                                 min(max(assignment.lease_until, now) + step, now + EXTEND_MAX_FACTOR * step))
     audit.record(session, actor, "assignment.extend", "assignment", assignment.id, lease_until=assignment.lease_until.isoformat())
     return assignment.lease_until
 

@@ -30,9 +30,12 @@ class AppController(QObject):
         self.login = self.picker = self.workbench = self.review = self.dashboard = None
 
     def start(self) -> None:
+        self._start_worker(self.url)
+        self.start_login()
+
+    def start_login(self) -> None:
         from annotator.ui.login import LoginDialog
 
-        self._start_worker(self.url)
         self.login = LoginDialog(self.url, self.worker, self.settings)
         self.login.database_changed.connect(self._restart_worker)
         self.login.logged_in.connect(self._logged_in)
@@ -113,8 +116,23 @@ class AppController(QObject):
         from annotator.ui.workbench import Workbench
 
         self.workbench = Workbench(self.actor, card, self.worker, self.journal)
+        self.workbench.open_bundle_requested.connect(self.open_bundle)
         self.workbench.show()
         self.workbench.start()
+
+    def open_bundle(self, path: str) -> None:
+        """File → Open offline bundle: leave this database (drafts saved, claims ahead given
+        back) and log in to the bundle, which opens like any database."""
+        from annotator.config import sqlite_url
+
+        for window in (self.workbench, self.picker):
+            if window is not None:
+                window.hide()
+                window.close()
+        self.workbench = self.picker = None
+        self.worker.stop()
+        self._start_worker(sqlite_url(path))
+        self.start_login()
 
     def open_projects(self) -> None:
         from annotator.ui.projects import ProjectsWindow

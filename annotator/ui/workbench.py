@@ -54,6 +54,7 @@ class _InputWatcher(QObject):
 class Workbench(QMainWindow):
     item_shown = Signal(object)  # ClaimedItem: tests and benchmarks wait on it
     status_changed = Signal(str)
+    open_bundle_requested = Signal(str)  # File → Open offline bundle: the app switches databases
 
     def __init__(self, actor, card: ProjectCard, worker, journal: Journal, cache_dir: Path | None = None, parent=None):
         super().__init__(parent)
@@ -65,11 +66,16 @@ class Workbench(QMainWindow):
         self._waiting_feedback = False
         self.active_seconds = 0.0
         self.today = 0
+        self.offline = None  # a BundleStatus when this database is an offline bundle
         self.setWindowTitle(f"Annotator — {card.name} — {actor.name}")
 
         self.banner = QLabel()
         self.banner.setObjectName("banner")
         self.banner.hide()
+        self.offline_banner = QLabel()
+        self.offline_banner.setObjectName("offlineBanner")
+        self.offline_banner.setWordWrap(True)
+        self.offline_banner.hide()
         title = QLabel(card.name)
         title.setObjectName("title")
         self.lease_label = QLabel()
@@ -116,6 +122,7 @@ class Workbench(QMainWindow):
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.addWidget(self.banner)
+        layout.addWidget(self.offline_banner)
         layout.addLayout(header)
         layout.addWidget(self.instructions_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.instructions)
@@ -135,6 +142,7 @@ class Workbench(QMainWindow):
         self._shortcut_hints = [("Pick label 1–9", "1 … 9"), ("Search labels", "Ctrl+F"), ("Play / pause audio", "Ctrl+Space"),
                                 ("Seek audio ∓2 s", "Ctrl+← / Ctrl+→")]
 
+        self._file_menu()
         self.watcher = _InputWatcher()
         QApplication.instance().installEventFilter(self.watcher)
         self.autosave = QTimer(self, singleShot=True, interval=AUTOSAVE_MS, timeout=self.save_draft)
@@ -170,9 +178,54 @@ class Workbench(QMainWindow):
         if button is not None:
             button.clicked.connect(slot)
 
+    def _file_menu(self) -> None:
+        menu = self.menuBar().addMenu("&File")
+        self.open_bundle_action = menu.addAction("Open offline bundle…", QKeySequence("Ctrl+O"), self.choose_bundle)
+        self.checkin_action = menu.addAction("Check in…", self.check_in)
+        self.checkin_action.setEnabled(False)
+        menu.addSeparator()
+        menu.addAction("Close", QKeySequence("Ctrl+W"), self.close)
+
     def start(self) -> None:
         self.worker.call(lambda s: today_count(s, self.actor), self._set_today, write=False)
+        self.refresh_offline()
         self.claim()
+
+    # ---- offline bundles ----------------------------------------------------------------------
+
+    def refresh_offline(self) -> None:
+        from annotator.core.offline import bundle_status
+
+        self.worker.call(bundle_status, self._set_offline, write=False)
+
+    def _set_offline(self, status) -> None:
+        self.offline = status
+        self.checkin_action.setEnabled(status is not None)
+        if status is None:
+            self.setWindowTitle(f"Annotator — {self.card.name} — {self.actor.name}")
+            return
+        self.setWindowTitle(f"Annotator — {self.card.name} — {self.actor.name} — OFFLINE: "
+                            f"{status.left} of {status.total} items left")
+        self.offline_banner.setText(
+            f"Working offline from a bundle: {status.left} of {status.total} items left. Your work is saved in the "
+            "bundle file; check it in (File → Check in…) when you are back online.")
+        self.offline_banner.show()
+
+    def choose_bundle(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        path, _ = QFileDialog.getOpenFileName(self, "Open offline bundle", "", "Offline bundles (*.annot);;All files (*)")
+        if path:
+            self.open_bundle_requested.emit(path)
+
+    def check_in(self) -> None:
+        from annotator.ui.offline import CheckinDialog
+
+        if self.offline is None:
+            return
+        self.save_draft()  # the draft on screen goes in too
+        self.checkin_dialog = CheckinDialog(self.actor, self.worker, self.offline, self)
+        self.checkin_dialog.show()
 
     # ---- claiming ---------------------------------------------------------------------------
 
@@ -268,6 +321,8 @@ class Workbench(QMainWindow):
 
     def _submitted(self, outcome, wait: bool) -> None:
         self._set_today(self.today + (1 if outcome.accepted else 0))
+        if self.offline is not None:
+            self.refresh_offline()
         if not outcome.accepted:
             self.status.setText(outcome.message)
         if wait:
@@ -404,6 +459,9 @@ class Workbench(QMainWindow):
 
 def _clock(seconds: float) -> str:
     seconds = max(0, int(seconds))
+    if seconds >= 86400:  # an offline lease: days, not 167 hours
+        d, rest = divmod(seconds, 86400)
+        return f"{d} d {rest // 3600} h"
     h, rest = divmod(seconds, 3600)
     m, s = divmod(rest, 60)
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"

@@ -44,6 +44,7 @@ class DbWorker(QThread):
     connection_lost = Signal(str)
     connection_restored = Signal()
     opened = Signal(str)  # the database's description, once it is open
+    offline = Signal(object)  # a BundleStatus, when the database is an offline bundle
     _result = Signal(object, object, object)  # callback, value, is_error
 
     def __init__(self, url: str, parent=None):
@@ -90,6 +91,7 @@ class DbWorker(QThread):
             try:
                 self.db = open_database(self.url)
                 self.opened.emit(self.db.describe())
+                self._prepare_bundle()
             except Exception as exc:  # an unreachable server at start: wait for it
                 if self._stopping:
                     return
@@ -101,6 +103,23 @@ class DbWorker(QThread):
                 break
             self._run(job)
         self.db.dispose()
+
+    def _prepare_bundle(self) -> None:
+        """An offline bundle's media are unpacked here, once, before any item is shown."""
+        if not self.db.is_sqlite:
+            return
+        from annotator.config import data_dir
+        from annotator.core import offline
+
+        try:
+            with self.db.write() as session:
+                offline.unpack_media(session, data_dir() / "bundle-media")
+                status = offline.bundle_status(session)
+        except Exception as exc:  # a damaged bundle: the items say so when they cannot load
+            log.error("could not unpack the bundle's media: %s", exc)
+            return
+        if status is not None:
+            self.offline.emit(status)
 
     def _run(self, job: _Job) -> None:
         lost = False

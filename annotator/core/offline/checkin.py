@@ -46,8 +46,9 @@ class CheckinReport:
 
     def summary(self) -> str:
         if self.changed_nothing:
-            return (f"Nothing changed: all {self.unchanged} answers and drafts of this bundle are already in the "
-                    f"database ({self.not_started} items not started).")
+            held = (f"its {self.unchanged} answers and drafts are already in the database" if self.unchanged
+                    else "it holds no answers or drafts yet")
+            return f"Nothing changed: {held} ({self.not_started} items not started)."
         return (f"{self.submitted} submitted, {self.drafts_saved} drafts saved, {self.unchanged} unchanged, "
                 f"{self.conflicts} conflicts kept for a lead, {self.released} unfinished items given back, "
                 f"{self.not_started} not started.")
@@ -68,13 +69,14 @@ class _Work:
 
 def read_bundle(path: Path) -> tuple[OfflineBundle, str, list[_Work]]:
     """The bundle's record, its manifest digest and its work. Refuses a file that is not a
-    bundle. Opened read-only: checking in never changes the bundle."""
+    bundle. Checking in never changes the bundle."""
     from sqlalchemy import create_engine
 
     path = Path(path)
     if not path.is_file():
         raise BundleRefused(f"{path}: no such file.")
-    engine = create_engine("sqlite://", creator=lambda: sqlite3.connect(f"file:{path}?mode=ro", uri=True))
+    # Only read: the app may have the bundle open (in WAL mode) while it is checked in.
+    engine = create_engine("sqlite://", creator=lambda: sqlite3.connect(str(path)))
     try:
         with Session(engine) as b:
             try:
