@@ -152,12 +152,16 @@ class ReviewWindow(QMainWindow):
             w.returnPressed.connect(self.reload)
         apply = QPushButton("Apply")
         apply.clicked.connect(self.reload)
+        self.conflicts_button = QPushButton("Conflicts")
+        self.conflicts_button.setToolTip("Answers that could not be applied (offline check-ins, lost leases)")
+        self.conflicts_button.clicked.connect(self.show_conflicts)
         self.annotator.returnPressed.connect(self.reload)
         filters = QHBoxLayout()
         for w in (QLabel("Project"), self.project, self.annotator, QLabel("Status"), self.status_filter, self.since,
                   self.until, self.min_gold, self.max_gold, QLabel("Sort"), self.sort, apply):
             filters.addWidget(w)
         filters.addStretch(1)
+        filters.addWidget(self.conflicts_button)
 
         self.model = ReviewModel(actor, worker, self)
         self.table = QTableView()
@@ -247,6 +251,28 @@ class ReviewWindow(QMainWindow):
         # Work past its auto-approve delay is approved first, as MTurk would have.
         self.worker.call(lambda s: review.auto_approve(s, self.actor))
         self.model.reload(**filters)
+        self._count_conflicts()
+
+    def _count_conflicts(self) -> None:
+        from annotator.core.conflicts import list_conflicts
+
+        def show(rows):
+            self.conflicts_button.setText(f"Conflicts ({len(rows)})" if rows else "Conflicts")
+            self.conflicts_button.setObjectName("warning" if rows else "")
+            self.conflicts_button.style().polish(self.conflicts_button)
+
+        self.worker.call(lambda s: list_conflicts(s, self.actor), show, write=False)
+
+    def show_conflicts(self) -> None:
+        from annotator.ui.conflicts import ConflictsDialog
+
+        self.conflicts_dialog = ConflictsDialog(self.actor, self.worker, self)
+        self.conflicts_dialog.changed.connect(self.reload)
+        self.conflicts_dialog.changed.connect(self._conflict_resolved)
+        self.conflicts_dialog.show()
+
+    def _conflict_resolved(self) -> None:
+        self.decided.emit(0, "conflict")  # the dashboard redraws
 
     def _range_filters(self) -> dict[str, Any]:
         """Dates (the whole 'to' day included) and gold scores in percent; a clear message if malformed."""

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from annotator.config import sqlite_url
 from annotator.core import conflicts, offline, queue
-from annotator.core.auth import Actor, login
+from annotator.core.auth import login
 from annotator.core.importing import import_items
 from annotator.core.items import edit_item
 from annotator.db import open_database
@@ -49,7 +49,7 @@ def open_bundle(path):
     return open_database(sqlite_url(path))
 
 
-def work_offline(path, name, answers: dict[int, dict], *, draft=None, seconds=12.5):
+def work_offline(path, name, answers: dict[int, dict], *, draft=None, seconds=12.5, project="p"):
     """Log in to the bundle as the user and answer items in claim order: answers[n] for the
     n-th item, a draft for the one after, through the same queue services the app uses."""
     bundle = open_bundle(path)
@@ -59,7 +59,7 @@ def work_offline(path, name, answers: dict[int, dict], *, draft=None, seconds=12
         done = {}
         for n in range(len(answers) + (1 if draft else 0)):
             with bundle.write() as s:
-                item = queue.claim_next(s, actor, "p")
+                item = queue.claim_next(s, actor, project)
             with bundle.write() as s:
                 if n in answers:
                     queue.submit(s, actor, item.assignment_id, answers[n], seconds)

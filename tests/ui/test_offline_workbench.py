@@ -75,3 +75,42 @@ def test_file_open_offline_bundle_switches_the_app_to_it(qtbot, db, db_url, text
     qtbot.waitUntil(lambda: bool(controller.picker is not None and controller.picker.cards), timeout=10_000)
     assert [c.name for c in controller.picker.cards] == ["intents"]
     controller.shutdown()
+
+
+def test_a_lead_resolves_offline_conflicts_from_the_review_window(qtbot, db, db_url, text_project, tmp_path):
+    from annotator.core.conflicts import list_conflicts
+    from annotator.ui.review import ReviewWindow
+    from annotator.ui.worker import DbWorker
+    from tests.db.test_offline import work_offline
+    from tests.helpers import make_user
+
+    lead = make_user(db, "lee", "lead")
+    bundle = tmp_path / "ann.annot"
+    report = offline.checkout(db, Actor.local_operator(), "intents", "ann", 2, bundle)
+    work_offline(bundle, "ann", {0: {"label": "billing"}, 1: {"label": "returns"}}, project="intents")
+    with db.write() as s:
+        offline.revoke(s, lead, report.bundle_id)
+    assert offline.checkin(db, Actor.local_operator(), bundle).conflicts == 2
+
+    worker = DbWorker(db_url)
+    worker.start()
+    window = ReviewWindow(lead, worker)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.conflicts_button.text() == "Conflicts (2)", timeout=10_000)
+    window.conflicts_button.click()
+    dialog = window.conflicts_dialog
+    qtbot.waitUntil(lambda: dialog.table.rowCount() == 2, timeout=10_000)
+    assert "expired the lease" in dialog.table.item(0, 3).text()
+    dialog.table.selectRow(0)
+    dialog.accept_button.click()
+    qtbot.waitUntil(lambda: dialog.table.rowCount() == 1, timeout=10_000)
+    dialog.table.selectRow(0)
+    dialog.dismiss_selected("done again online")
+    qtbot.waitUntil(lambda: dialog.table.rowCount() == 0, timeout=10_000)
+    qtbot.waitUntil(lambda: window.conflicts_button.text() == "Conflicts", timeout=10_000)
+    with db.read() as s:
+        assert list_conflicts(s, lead) == []
+        assert len(list_conflicts(s, lead, open_only=False)) == 2
+        assert s.scalar(select(Assignment).where(Assignment.status == "approved")) is not None
+    worker.stop()
