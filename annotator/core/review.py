@@ -71,19 +71,49 @@ def review_queue(
     sort: str = "submitted_at",
     descending: bool = False,
     after: tuple | None = None,
+    offset: int | None = None,
     limit: int = 100,
 ) -> ReviewPage:
+    """A page of submitted work, in order. Sequential pages use the keyset cursor (`after`);
+    a jump (the scrollbar dragged to row 50,000) asks for an `offset`."""
     require(actor, "lead", "review work")
     if sort not in SORTS:
         raise AnnotatorError(f"Sort by {' or '.join(SORTS)}, not {sort!r}.")
     key = Assignment.submitted_at if sort == "submitted_at" else func.coalesce(Assignment.gold_score, -1.0)
-    query = (
+    query = _filtered(
+        session,
         select(Assignment, Item.external_id, User.name, Project.name, Project.kind)
         .join(Item, Item.id == Assignment.item_id)
         .join(User, User.id == Assignment.user_id)
-        .join(Project, Project.id == Assignment.project_id)
-        .where(Assignment.status.in_(tuple(statuses)))
+        .join(Project, Project.id == Assignment.project_id),
+        project=project, annotator=annotator, statuses=statuses, since=since, until=until,
+        min_gold_score=min_gold_score, max_gold_score=max_gold_score, needs_review_only=needs_review_only,
     )
+    if after is not None:
+        value, last_id = after
+        cmp = tuple_(key, Assignment.id)
+        query = query.where(cmp < tuple_(value, last_id) if descending else cmp > tuple_(value, last_id))
+    order = (key.desc(), Assignment.id.desc()) if descending else (key, Assignment.id)
+    query = query.order_by(*order).limit(limit + 1)
+    if offset:
+        query = query.offset(offset)
+    rows = session.execute(query).all()
+    page = [
+        ReviewRow(a.id, pname, kind, a.item_id, ext, uname, a.status, a.needs_review, a.submitted_at,
+                  a.active_seconds, a.gold_score, a.answer)
+        for a, ext, uname, pname, kind in rows[:limit]
+    ]
+    cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1][0]
+        cursor = (last.submitted_at if sort == "submitted_at" else (last.gold_score if last.gold_score is not None else -1.0), last.id)
+    return ReviewPage(page, cursor)
+
+
+def _filtered(session: Session, query, *, project, annotator, statuses, since, until, min_gold_score, max_gold_score,
+              needs_review_only):
+    """The review filters, shared by the page and the count (which joins users only to filter)."""
+    query = query.where(Assignment.status.in_(tuple(statuses)))
     if project is not None:
         from annotator.core.projects import get_project
 
@@ -100,22 +130,31 @@ def review_queue(
         query = query.where(Assignment.gold_score <= max_gold_score)
     if needs_review_only:
         query = query.where(Assignment.needs_review.is_(True))
-    if after is not None:
-        value, last_id = after
-        cmp = tuple_(key, Assignment.id)
-        query = query.where(cmp < tuple_(value, last_id) if descending else cmp > tuple_(value, last_id))
-    order = (key.desc(), Assignment.id.desc()) if descending else (key, Assignment.id)
-    rows = session.execute(query.order_by(*order).limit(limit + 1)).all()
-    page = [
-        ReviewRow(a.id, pname, kind, a.item_id, ext, uname, a.status, a.needs_review, a.submitted_at,
-                  a.active_seconds, a.gold_score, a.answer)
-        for a, ext, uname, pname, kind in rows[:limit]
-    ]
-    cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1][0]
-        cursor = (last.submitted_at if sort == "submitted_at" else (last.gold_score if last.gold_score is not None else -1.0), last.id)
-    return ReviewPage(page, cursor)
+    return query
+
+
+def review_count(
+    session: Session,
+    actor: Actor,
+    *,
+    project: str | int | None = None,
+    annotator: str | None = None,
+    statuses: Sequence[str] = ("submitted",),
+    since: datetime | None = None,
+    until: datetime | None = None,
+    min_gold_score: float | None = None,
+    max_gold_score: float | None = None,
+    needs_review_only: bool = False,
+    **_order,
+) -> int:
+    """How many rows review_queue would give with these filters (the table's full height)."""
+    require(actor, "lead", "review work")
+    query = select(func.count()).select_from(Assignment)
+    if annotator:
+        query = query.join(User, User.id == Assignment.user_id)
+    query = _filtered(session, query, project=project, annotator=annotator, statuses=statuses, since=since, until=until,
+                      min_gold_score=min_gold_score, max_gold_score=max_gold_score, needs_review_only=needs_review_only)
+    return session.scalar(query) or 0
 
 
 def _assignment(session: Session, assignment_id: int) -> tuple[Assignment, Project]:

@@ -172,7 +172,8 @@ def project_stats(session: Session, actor: Actor, project_ref: str | int, *, now
 class Dashboard:
     project: str
     per_day: list[tuple[str, int]]  # answers submitted per day
-    burn_down: list[tuple[str, int, int]]  # (day, answers still needed, answers approved so far)
+    # (day, open, claimed, submitted, approved) answer slots at the end of each day with activity
+    burn_down: list[tuple[str, int, int, int, int]]
     agreement_per_label: dict[str, float | None]
     annotators: list[AnnotatorStats]
 
@@ -187,23 +188,34 @@ def dashboard(session: Session, actor: Actor, project_ref: str | int, *, now: da
         select(func.count()).select_from(Item)
         .where(Item.project_id == project.id, Item.is_gold.is_(False), Item.done_by_model.is_(False))
     ) * project.overlap
-    approved_days: dict[str, int] = {}
-    for when in session.scalars(
-        select(Assignment.reviewed_at).where(Assignment.project_id == project.id, Assignment.status == "approved",
-                                             Assignment.reviewed_at.is_not(None))
-    ):
-        day = when.date().isoformat()
-        approved_days[day] = approved_days.get(day, 0) + 1
-    days = sorted(set(dict(stats.per_day)) | set(approved_days))
-    submitted_so_far = approved_so_far = 0
-    burn = []
-    per_day = dict(stats.per_day)
-    for day in days:
-        submitted_so_far += per_day.get(day, 0)
-        approved_so_far += approved_days.get(day, 0)
-        burn.append((day, max(0, needed - submitted_so_far), approved_so_far))
+    burn = burn_down(session, project.id, needed)
     agreement = project_agreement(session, actor, project_ref)
     return Dashboard(project.name, stats.per_day, burn, agreement.per_label, stats.annotators)
+
+
+def _per_day(session: Session, column, *where) -> dict[str, int]:
+    day = func.date(column)
+    return {str(d): n for d, n in session.execute(select(day, func.count()).where(column.is_not(None), *where).group_by(day))}
+
+
+def burn_down(session: Session, project_id: int, needed: int) -> list[tuple[str, int, int, int, int]]:
+    """The queue over time, in answer slots: open (nobody on it), claimed (being worked on),
+    submitted (waiting for review) and approved, at the end of each day. Four grouped counts,
+    whatever the project's size. Claims that expired or were released have no end time, so
+    only the claims that led somewhere (or are live now) are counted."""
+    mine = Assignment.project_id == project_id
+    kept = Assignment.status.in_(("claimed", "submitted", "approved", "rejected"))
+    claimed = _per_day(session, Assignment.claimed_at, mine, kept)
+    submitted = _per_day(session, Assignment.submitted_at, mine, Assignment.status.in_(("submitted", "approved", "rejected")))
+    approved = _per_day(session, Assignment.reviewed_at, mine, Assignment.status == "approved")
+    rejected = _per_day(session, Assignment.reviewed_at, mine, Assignment.status == "rejected")
+    out, c, sub, a, r = [], 0, 0, 0, 0
+    for day in sorted(set(claimed) | set(submitted) | set(approved) | set(rejected)):
+        c, sub = c + claimed.get(day, 0), sub + submitted.get(day, 0)
+        a, r = a + approved.get(day, 0), r + rejected.get(day, 0)
+        # A rejection reopens its slot; an approval can come the same day as the submission.
+        out.append((day, max(0, needed - (c - r)), max(0, c - sub), max(0, sub - a - r), a))
+    return out
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
-"""The lead's dashboard (pyqtgraph): throughput per day, the burn-down of answers still needed,
-agreement per label, gold accuracy per annotator, and active hours with items per active hour
-(for fair-pay reports). It redraws when told something changed, never by polling."""
+"""The lead's dashboard (pyqtgraph): throughput per day, the queue's burn-down (open, claimed,
+submitted, approved), agreement per label, gold accuracy per annotator, and active hours with
+items per active hour (for fair-pay reports). It redraws when told something changed, never by polling."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ class DashboardWindow(QMainWindow):
         self.status = QLabel()
         self.plots = {
             "throughput": pg.PlotWidget(title="Answers per day"),
-            "burn": pg.PlotWidget(title="Burn-down: answers still needed (red), approved (green)"),
+            "burn": pg.PlotWidget(title="Queue burn-down (answer slots)"),
             "agreement": pg.PlotWidget(title="Agreement per label"),
             "gold": pg.PlotWidget(title="Gold accuracy per annotator (last 20)"),
             "hours": pg.PlotWidget(title="Active hours (blue) and items per active hour (orange) per annotator"),
@@ -74,10 +74,14 @@ class DashboardWindow(QMainWindow):
         days = [day for day, _ in d.per_day]
         self._bars(self.plots["throughput"], [day[5:] for day in days], [n for _, n in d.per_day], "#4a6cf7")
         if d.burn_down:
+            plot = self.plots["burn"]
+            plot.addLegend(offset=(-10, 10))
             xs = list(range(len(d.burn_down)))
-            self.plots["burn"].plot(xs, [r for _, r, _ in d.burn_down], pen=self.pg.mkPen("#d62728", width=2), symbol="o")
-            self.plots["burn"].plot(xs, [a for _, _, a in d.burn_down], pen=self.pg.mkPen("#2ca02c", width=2), symbol="o")
-            self.plots["burn"].getAxis("bottom").setTicks([[(i, day[5:]) for i, (day, _, _) in enumerate(d.burn_down)]])
+            for column, (name, colour) in enumerate((("open", "#d62728"), ("claimed", "#ff7f0e"),
+                                                     ("submitted", "#1f77b4"), ("approved", "#2ca02c")), start=1):
+                plot.plot(xs, [row[column] for row in d.burn_down], pen=self.pg.mkPen(colour, width=2), name=name)
+            step = max(1, len(xs) // 8)
+            plot.getAxis("bottom").setTicks([[(i, row[0][5:]) for i, row in enumerate(d.burn_down) if i % step == 0]])
         labels = [l for l, v in d.agreement_per_label.items() if v is not None]
         self._bars(self.plots["agreement"], labels, [d.agreement_per_label[l] for l in labels], "#9467bd")
         people = d.annotators

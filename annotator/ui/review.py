@@ -34,26 +34,34 @@ PAGE = 200
 
 
 class ReviewModel(QAbstractTableModel):
-    """Rows arrive a page at a time from the worker; `fetchMore` asks for the next one."""
+    """Rows arrive a page at a time from the worker. The first page comes by keyset and shows
+    at once; the count follows and gives the table its full height, so the scrollbar can be
+    dragged anywhere. A row not loaded yet shows "…" and asks for its page by offset."""
 
     loaded = Signal()
 
     def __init__(self, actor, worker, parent=None):
         super().__init__(parent)
         self.actor, self.worker = actor, worker
-        self.rows: list[review.ReviewRow] = []
+        self.rows: list[review.ReviewRow | None] = []
         self.cursor = None
         self.done = True
         self.loading = False
+        self.total: int | None = None
+        self.pending: set[int] = set()  # pages asked for by offset
         self.filters: dict[str, Any] = {}
         self._generation = 0
 
     def reload(self, **filters) -> None:
         self.beginResetModel()
-        self.rows, self.cursor, self.done, self.filters = [], None, False, filters
+        self.rows, self.cursor, self.done, self.filters, self.total = [], None, False, filters, None
+        self.pending = set()
         self._generation += 1
         self.endResetModel()
         self.fetchMore(QModelIndex())
+        generation, actor = self._generation, self.actor
+        self.worker.call(lambda s: review.review_count(s, actor, **filters), lambda n: self._counted(generation, n),
+                         self._failed, write=False)
 
     def rowCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.rows)
@@ -70,12 +78,15 @@ class ReviewModel(QAbstractTableModel):
         if role != Qt.ItemDataRole.DisplayRole or not index.isValid():
             return None
         r = self.rows[index.row()]
+        if r is None:
+            self._want_page(index.row() // PAGE)
+            return "…"
         return (str(r.assignment_id), r.project, r.external_id, r.annotator, r.status,
                 f"{r.submitted_at:%Y-%m-%d %H:%M}" if r.submitted_at else "",
                 "—" if r.gold_score is None else f"{r.gold_score:.0%}", f"{r.active_seconds:.0f}")[index.column()]
 
     def canFetchMore(self, parent=QModelIndex()) -> bool:
-        return not parent.isValid() and not self.done and not self.loading
+        return not parent.isValid() and not self.done and not self.loading and self.total is None
 
     def fetchMore(self, parent=QModelIndex()) -> None:
         if self.loading or self.done:
@@ -86,18 +97,56 @@ class ReviewModel(QAbstractTableModel):
         def page(s):
             return review.review_queue(s, actor, after=cursor, limit=PAGE, **filters)
 
-        self.worker.call(page, lambda p: self._arrived(generation, p), self._failed)
+        self.worker.call(page, lambda p: self._arrived(generation, p), self._failed, write=False)
 
     def _arrived(self, generation: int, page: review.ReviewPage) -> None:
         self.loading = False
         if generation != self._generation:
             return  # the filters changed meanwhile
-        if page.rows:
+        if self.total is None and page.rows:
             self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(page.rows) - 1)
             self.rows.extend(page.rows)
             self.endInsertRows()
+        elif page.rows:  # the count came first: fill the placeholders
+            start = next((n for n, r in enumerate(self.rows) if r is None), len(self.rows))
+            self._fill(start, page.rows)
         self.cursor, self.done = page.next_cursor, page.next_cursor is None
         self.loaded.emit()
+
+    def _counted(self, generation: int, total: int) -> None:
+        if generation != self._generation or total <= len(self.rows):
+            if generation == self._generation:
+                self.total = total
+            return
+        self.total = total
+        self.beginInsertRows(QModelIndex(), len(self.rows), total - 1)
+        self.rows.extend([None] * (total - len(self.rows)))
+        self.endInsertRows()
+        self.loaded.emit()
+
+    def _want_page(self, number: int) -> None:
+        if number in self.pending:
+            return
+        self.pending.add(number)
+        generation, filters, actor = self._generation, dict(self.filters), self.actor
+
+        def page(s):
+            return review.review_queue(s, actor, offset=number * PAGE, limit=PAGE, **filters)
+
+        self.worker.call(page, lambda p: self._jumped(generation, number, p), self._failed, write=False)
+
+    def _jumped(self, generation: int, number: int, page: review.ReviewPage) -> None:
+        if generation != self._generation:
+            return
+        self.pending.discard(number)
+        self._fill(number * PAGE, page.rows)
+        self.loaded.emit()
+
+    def _fill(self, start: int, rows: list) -> None:
+        rows = rows[: max(0, len(self.rows) - start)]
+        if rows:
+            self.rows[start : start + len(rows)] = rows
+            self.dataChanged.emit(self.index(start, 0), self.index(start + len(rows) - 1, len(COLUMNS) - 1))
 
     def _failed(self, exc: Exception) -> None:
         self.loading = False
@@ -107,7 +156,7 @@ class ReviewModel(QAbstractTableModel):
     def set_status(self, assignment_id: int, status: str) -> None:
         """Update a row in place after a decision: no reload."""
         for n, r in enumerate(self.rows):
-            if r.assignment_id == assignment_id:
+            if r is not None and r.assignment_id == assignment_id:
                 import dataclasses
 
                 self.rows[n] = dataclasses.replace(r, status=status)
@@ -414,7 +463,8 @@ class ReviewWindow(QMainWindow):
                      f"Fixed {row.external_id}: your answer is the accepted one.")
 
     def bulk_approve(self) -> None:
-        ids = sorted({self.model.rows[i.row()].assignment_id for i in self.table.selectionModel().selectedRows()})
+        ids = sorted({row.assignment_id for i in self.table.selectionModel().selectedRows()
+                      if (row := self.model.rows[i.row()]) is not None})
         if not ids:
             return
 

@@ -146,7 +146,9 @@ def test_the_dashboard_draws_the_project_and_redraws_after_a_decision(qtbot, db,
     with qtbot.waitSignal(board.refreshed, timeout=10_000) as first:
         board.refresh()
     d = first.args[0]
-    assert sum(n for _, n in d.per_day) == 4 and d.burn_down[-1][1] == 0  # 4 items, overlap 1: all answered
+    assert sum(n for _, n in d.per_day) == 4
+    # 4 items, overlap 1, all answered and waiting for review: (day, open, claimed, submitted, approved)
+    assert d.burn_down[-1][1:] == (0, 0, 4, 0)
     assert {a.user for a in d.annotators} == {"ann", "bob"}
     controller.open_review()
     review = controller.review
@@ -155,5 +157,32 @@ def test_the_dashboard_draws_the_project_and_redraws_after_a_decision(qtbot, db,
     review.table.selectRow(0)
     with qtbot.waitSignal(board.refreshed, timeout=10_000) as again:
         review.approve()
-    assert again.args[0].burn_down[-1][2] == 1, "one approval, drawn without polling"
+    assert again.args[0].burn_down[-1][1:] == (0, 0, 3, 1), "one approval, drawn without polling"
     controller.worker.stop()
+
+
+def test_the_table_has_its_full_height_at_once_and_a_jump_loads_just_that_page(qtbot, db, db_url, tmp_path, monkeypatch):
+    import annotator.ui.review as review_ui
+
+    monkeypatch.setattr(review_ui, "PAGE", 5)  # 23 rows make five pages
+    lead = submitted_work(db, tmp_path, n=23)
+    worker = DbWorker(db_url)
+    worker.start()
+    window = ReviewWindow(lead, worker)
+    qtbot.addWidget(window)
+    window.resize(1280, 260)  # a few rows on screen
+    window.show()
+    try:
+        model = window.model
+        qtbot.waitUntil(lambda: model.total == 23 and model.rowCount() == 23, timeout=10_000)
+        window.table.scrollToBottom()  # the scrollbar dragged to the end: the last page is asked for by offset
+        qtbot.waitUntil(lambda: model.rows[22] is not None, timeout=10_000)
+        assert any(r is None for r in model.rows), "pages in between are not loaded until seen"
+        for row in range(0, 23, 5):
+            window.table.scrollTo(model.index(row, 0))
+            qtbot.waitUntil(lambda row=row: model.rows[row] is not None, timeout=10_000)
+        assert len({r.external_id for r in model.rows}) == 23  # every submission once, in order
+        assert [r.submitted_at for r in model.rows] == sorted(r.submitted_at for r in model.rows)
+    finally:
+        window.close()
+        worker.stop()
