@@ -95,3 +95,66 @@ def project_agreement(session: Session, actor: Actor, project_ref: str | int) ->
         else:
             measure = "mean pairwise 1 - WER"
     return Agreement(project.name, measure, overall, len(answers), per_label, per_annotator)
+
+
+def category_alpha(session: Session, project) -> tuple[float | None, dict[str, float | None], int] | None:
+    """Krippendorff's alpha (nominal) for a single-label categories project, overall and for
+    each label against the rest, computed from per-item label counts in the database (the
+    coincidence matrix needs nothing else), so a dashboard refresh reads a few numbers
+    instead of every answer. Returns (overall, per label, items), or None for other kinds.
+
+    With m answers on an item, n of them label c: o_cc += n(n-1)/(m-1), and the alpha is
+    1 - (N-1) * (N - sum o_cc) / (N^2 - sum n_c^2) over the N pairable values."""
+    from sqlalchemy import Float, cast, func, select, text
+
+    from annotator.core.aggregate import ACCEPTED
+    from annotator.db.models import Assignment, Review
+
+    config = project.config
+    if project.kind != "text_categories" or config.get("multi"):
+        return None
+    labels = list(config.get("labels", []))
+    latest_fix = (
+        select(Review.assignment_id, func.max(Review.id).label("review_id"))
+        .where(Review.decision == "fix").group_by(Review.assignment_id).subquery()
+    )
+    fix = Review.__table__.alias("fix")
+    label = func.coalesce(fix.c.fixed_answer["label"].as_string(), Assignment.answer["label"].as_string()).label("label")
+    answers = (
+        select(Assignment.item_id, label)
+        .outerjoin(latest_fix, latest_fix.c.assignment_id == Assignment.id)
+        .outerjoin(fix, fix.c.id == latest_fix.c.review_id)
+        # An assignment knows it was a gold item: no join to a million items to leave gold out.
+        .where(Assignment.project_id == project.id, Assignment.status.in_(ACCEPTED), Assignment.is_gold.is_(False))
+        .subquery()
+    )
+    # Counts per (item, label), then each with its item's total m: the label is extracted
+    # from the JSON once per answer, and everything after works on small integers.
+    per = (select(answers.c.item_id, answers.c.label, func.count().label("n"))
+           .where(answers.c.label.in_(labels)).group_by(answers.c.item_id, answers.c.label).subquery())
+    with_m = select(per.c.item_id, per.c.label, cast(per.c.n, Float).label("n"),
+                    cast(func.sum(per.c.n).over(partition_by=per.c.item_id), Float).label("m")).subquery()
+    pairable = with_m.c.m >= 2
+    n, m = with_m.c.n, with_m.c.m
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL work_mem = '64MB'"))  # the groups stay in memory
+    sums = {name: rest for name, *rest in session.execute(
+        select(with_m.c.label, func.sum(n), func.sum(n * (n - 1) / (m - 1)), func.sum(m - (m - n) * (m - n - 1) / (m - 1)),
+               func.sum(n / m))  # each item's rows add up to 1: the number of items
+        .where(pairable).group_by(with_m.c.label)
+    )}
+    items = round(sum(float(v[3]) for v in sums.values()))
+    if items == 0:
+        return None, {name: None for name in labels}, 0
+    total = float(sum(v[0] for v in sums.values()))
+    # For a label: its count n_c, its agreeing pairs o_cc, and the pairs agreeing on "not c",
+    # o_00 = N - sum over the items where it occurs of (m - (m-n)(m-n-1)/(m-1)).
+    counts = [(float(v[0]), float(v[1]), total - float(v[2])) if (v := sums.get(name)) else (0.0, 0.0, total)
+              for name in labels]
+
+    def alpha(disagreement: float, expected: float) -> float:
+        return 1.0 if expected == 0 else 1.0 - (total - 1) * disagreement / expected
+
+    overall = alpha(total - sum(o for _, o, _ in counts), total * total - sum(n * n for n, _, _ in counts))
+    per_label = {name: alpha(total - o11 - o00, 2 * n1 * (total - n1)) for name, (n1, o11, o00) in zip(labels, counts)}
+    return overall, per_label, items

@@ -158,3 +158,8 @@ def update_project(session: Session, actor: Actor, name_or_id: str | int, **chan
 def list_projects(session: Session, actor: Actor) -> list[ProjectInfo]:
     counts = dict(session.execute(select(Item.project_id, func.count()).group_by(Item.project_id)).all())
     return [project_info(p, counts.get(p.id, 0)) for p in session.scalars(select(Project).order_by(Project.name))]
+
+
+def project_names(session: Session, actor: Actor) -> list[str]:
+    """Just the names, for a filter box: no item counts (a scan of every item at scale)."""
+    return list(session.scalars(select(Project.name).order_by(Project.name)))

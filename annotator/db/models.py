@@ -105,6 +105,9 @@ class Item(Base):
             sqlite_where=text("is_gold"),
         ),
         Index("ix_items_project_sha", "project_id", "media_sha256"),
+        # The answers a project needs (its items for humans): counted by an index-only scan.
+        Index("ix_items_for_humans", "project_id", postgresql_where=text("NOT is_gold AND NOT done_by_model"),
+              sqlite_where=text("NOT is_gold AND NOT done_by_model")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -146,6 +149,8 @@ class Assignment(Base):
         CheckConstraint(_in("status", ASSIGNMENT_STATUSES), name="status"),
         Index("ix_assignments_user_status", "user_id", "status"),
         Index("ix_assignments_project_status", "project_id", "status", "submitted_at"),
+        # The review queue's order over all projects: a page by offset is an index-only walk.
+        Index("ix_assignments_review", "status", "submitted_at", "id"),
         Index("ix_assignments_lease", "project_id", "lease_until", postgresql_where=text("status = 'claimed'"),
               sqlite_where=text("status = 'claimed'")),
     )

@@ -47,13 +47,13 @@ class DashboardWindow(QMainWindow):
         self.setCentralWidget(body)
         self.resize(1280, 800)
         self.data: stats.Dashboard | None = None
-        from annotator.core.projects import list_projects
+        from annotator.core.projects import project_names
 
-        self.worker.call(lambda s: list_projects(s, self.actor), self._projects, write=False)
+        self.worker.call(lambda s: project_names(s, self.actor), self._projects, write=False)
 
     def _projects(self, projects) -> None:
-        for p in projects:
-            self.project.addItem(p.name, p.name)
+        for name in projects:
+            self.project.addItem(name, name)
 
     def refresh(self) -> None:
         name = self.project.currentData()

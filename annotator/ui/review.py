@@ -261,8 +261,8 @@ class ReviewWindow(QMainWindow):
         self._key("Previous", "K", lambda: self.move(-1))
         self._key("Approve the selected rows", "Ctrl+Shift+A", self.bulk_approve, self.bulk_button)
         self.resize(1280, 800)
+        self.reload()  # the first page before the project list: it is what the lead waits for
         self._load_projects()
-        self.reload()
 
     def _key(self, text: str, key: str, slot, button: QPushButton | None = None) -> None:
         action = QAction(text, self)
@@ -277,13 +277,13 @@ class ReviewWindow(QMainWindow):
             button.clicked.connect(slot)
 
     def _load_projects(self) -> None:
-        from annotator.core.projects import list_projects
+        from annotator.core.projects import project_names
 
         def show(projects):
-            for p in projects:
-                self.project.addItem(p.name, p.name)
+            for name in projects:
+                self.project.addItem(name, name)
 
-        self.worker.call(lambda s: list_projects(s, self.actor), show, write=False)
+        self.worker.call(lambda s: project_names(s, self.actor), show, write=False)
 
     def reload(self) -> None:
         sort, descending = self.sort.currentData()

@@ -9,9 +9,10 @@ from sqlalchemy import select
 
 from annotator.core import quality, queue, review
 from annotator.core.aggregate import aggregate_project
-from annotator.core.agreement import project_agreement
+from annotator.core.agreement import category_alpha, project_agreement
 from annotator.core.exporting import export_results
 from annotator.core.importing import import_items
+from annotator.core.projects import get_project
 from annotator.core.stats import project_stats, queue_status
 from annotator.db.base import utcnow
 from annotator.db.models import Assignment, AuditEvent, Consensus, Item, Review
@@ -190,6 +191,17 @@ def test_majority_and_dawid_skene_consensus_and_agreement(db, operator, tmp_path
     assert rows[0][2] == pytest.approx(1.0)
     assert -1 <= agreement.overall <= 1 and set(agreement.per_annotator) == {"u1", "u2", "u3"}
     assert set(agreement.per_label) == {"a", "b", "c"}
+
+    # The dashboard's alpha, computed from counts in the database, is the krippendorff package's.
+    lead = make_user(db, "lead", "lead")
+    with db.write() as s:
+        first = s.scalar(select(Assignment.id).where(Assignment.user_id == users[2].id).order_by(Assignment.id))
+        review.fix(s, lead, first, {"label": "b"})  # a lead's fix counts instead of the answer
+        agreement = project_agreement(s, operator, "p")
+        overall, per_label, items = category_alpha(s, get_project(s, "p"))
+    assert items == agreement.items == 6
+    assert overall == pytest.approx(agreement.overall)
+    assert per_label == pytest.approx(agreement.per_label)
 
 
 def test_stats_and_exports(db, operator, tmp_path):

@@ -1,5 +1,5 @@
 """offline bundles: the database's identity, checkouts, bundled media, and the bundle a claim
-was checked out in
+was checked out in; indexes for the review queue and the dashboard
 
 Revision ID: 0002
 Revises: 0001
@@ -51,16 +51,26 @@ def upgrade() -> None:
     with op.batch_alter_table('offline_bundles', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_offline_bundles_project_id'), ['project_id'], unique=False)
 
+    with op.batch_alter_table('items', schema=None) as batch_op:
+        batch_op.create_index('ix_items_for_humans', ['project_id'], unique=False,
+                              postgresql_where=sa.text('NOT is_gold AND NOT done_by_model'),
+                              sqlite_where=sa.text('NOT is_gold AND NOT done_by_model'))
+
     with op.batch_alter_table('assignments', schema=None) as batch_op:
         batch_op.add_column(sa.Column('bundle_id', sa.String(length=36), nullable=True))
         batch_op.create_index(batch_op.f('ix_assignments_bundle_id'), ['bundle_id'], unique=False)
+        batch_op.create_index('ix_assignments_review', ['status', 'submitted_at', 'id'], unique=False)
 
 
 
 def downgrade() -> None:
     with op.batch_alter_table('assignments', schema=None) as batch_op:
+        batch_op.drop_index('ix_assignments_review')
         batch_op.drop_index(batch_op.f('ix_assignments_bundle_id'))
         batch_op.drop_column('bundle_id')
+
+    with op.batch_alter_table('items', schema=None) as batch_op:
+        batch_op.drop_index('ix_items_for_humans')
 
     with op.batch_alter_table('offline_bundles', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_offline_bundles_project_id'))
