@@ -184,19 +184,48 @@ def dashboard(session: Session, actor: Actor, project_ref: str | int, *, now: da
     """What a lead's dashboard draws, in one call: throughput, burn-down, agreement, people.
     Grouped counts and the members' cached accuracy and approval rate, so a refresh costs the
     same at a million items as at a thousand (the full per-person figures are `project_stats`)."""
-    from annotator.core.agreement import category_alpha, project_agreement
-    from annotator.db.models import Membership
-
     require(actor, "lead", "see statistics")
     project = get_project(session, project_ref)
+    return _dashboard_counts(session, project, _label_agreement(session, actor, project))
+
+
+def dashboard_concurrently(db, actor: Actor, project_ref: str | int) -> Dashboard:
+    """The same, with the agreement computed on a second connection while the counts run on
+    the first: the two are independent reads, and the database server has cores to spare."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    require(actor, "lead", "see statistics")
+    with db.read() as session:
+        project = get_project(session, project_ref)
+        session.expunge(project)
+
+    def agreement() -> dict[str, float | None]:
+        with db.read() as other:
+            return _label_agreement(other, actor, project)
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dashboard") as pool:
+        per_label = pool.submit(agreement)
+        with db.read() as session:
+            partial = _dashboard_counts(session, project, {})
+        return Dashboard(partial.project, partial.per_day, partial.burn_down, per_label.result(), partial.annotators)
+
+
+def _label_agreement(session: Session, actor: Actor, project) -> dict[str, float | None]:
+    from annotator.core.agreement import category_alpha, project_agreement
+
+    sql_alpha = category_alpha(session, project)
+    return sql_alpha[1] if sql_alpha is not None else project_agreement(session, actor, project.id).per_label
+
+
+def _dashboard_counts(session: Session, project, per_label: dict[str, float | None]) -> Dashboard:
+    from annotator.db.models import Membership
+
     needed = session.scalar(
         select(func.count()).select_from(Item)
         .where(Item.project_id == project.id, Item.is_gold.is_(False), Item.done_by_model.is_(False))
     ) * project.overlap
     done = Assignment.status.in_(DONE)
     submitted = _per_day(session, Assignment.submitted_at, Assignment.project_id == project.id, done)
-    sql_alpha = category_alpha(session, project)
-    per_label = sql_alpha[1] if sql_alpha is not None else project_agreement(session, actor, project.id).per_label
     people = []
     for name, count, seconds, gold, approval, state in session.execute(
         select(User.name, func.count(), func.sum(Assignment.active_seconds), Membership.gold_accuracy,

@@ -58,8 +58,8 @@ class DashboardWindow(QMainWindow):
     def refresh(self) -> None:
         name = self.project.currentData()
         if name:
-            self.worker.call(lambda s: stats.dashboard(s, self.actor, name), self._draw,
-                             lambda exc: self.status.setText(str(exc)), write=False)
+            self.worker.call_db(lambda db: stats.dashboard_concurrently(db, self.actor, name), self._draw,
+                                lambda exc: self.status.setText(str(exc)))
 
     def _bars(self, plot, labels: list[str], values: list[float], colour: str, offset: float = 0.0, width: float = 0.6) -> None:
         pg = self.pg

@@ -165,6 +165,7 @@ def test_the_table_has_its_full_height_at_once_and_a_jump_loads_just_that_page(q
     import annotator.ui.review as review_ui
 
     monkeypatch.setattr(review_ui, "PAGE", 5)  # 23 rows make five pages
+    monkeypatch.setattr(review_ui, "FIRST_PAGE", 5)
     lead = submitted_work(db, tmp_path, n=23)
     worker = DbWorker(db_url)
     worker.start()
