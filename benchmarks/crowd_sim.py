@@ -6,6 +6,8 @@ majority-vote and Dawid–Skene accuracy against the truth, and Dawid–Skene's 
 answers.
 
 usage: python benchmarks/crowd_sim.py [--runs 20] [--full-runs 3] [--items 2000]
+       python benchmarks/crowd_sim.py --month-on DEMO.sqlite3   (a month of work on the demo's
+       intents project, reviewed by the lead as it goes, for the dashboard to show)
 """
 
 from __future__ import annotations
@@ -132,12 +134,75 @@ def ds_timing(n_answers: int = 100_000) -> dict:
             "iterations": fit.iterations, "accuracy": round(float((fit.labels == truth).mean()), 4)}
 
 
+def simulate_month(path: Path, project: str = "Demo: support intents", days: int = 30, seed: int = 7) -> int:
+    """A month of a small crowd's work on the demo database, back-dated day by day through the
+    real services: claims, answers at each person's accuracy, gold scoring and pauses, and a
+    lead approving and rejecting as they go (the rest auto-approves after the project's delay)."""
+    import csv
+    from datetime import timedelta
+
+    from annotator.core import review
+    from annotator.core.demo import demo_dir
+    from annotator.core.users import add_user
+    from annotator.db.base import utcnow
+    from annotator.errors import QueueError
+
+    truth = {}
+    for name in ("texts.csv", "texts_gold.csv"):
+        truth.update({row["id"]: row["label"] for row in csv.DictReader((demo_dir() / name).open(encoding="utf-8"))})
+    labels = sorted(set(truth.values()))
+    rng = random.Random(seed)
+    db = open_database(f"sqlite:///{path}")
+    crowd = [("sim-ada", 0.93), ("sim-bo", 0.9), ("sim-cy", 0.88), ("sim-dee", 0.8), ("sim-eli", 0.7), ("sim-fay", None)]
+    actors = []
+    with db.write() as s:
+        lead = Actor(s.scalar(select(User.id).where(User.name == "lead")), "lead", "lead")
+        for name, _ in crowd:
+            existing = s.scalar(select(User.id).where(User.name == name))
+            info_id = existing or add_user(s, OPERATOR, name, name, "annotator").id
+            actors.append(Actor(info_id, name, "annotator"))
+    start = utcnow() - timedelta(days=days)
+    done = 0
+    for day in range(days):
+        for actor, (_, accuracy) in zip(actors, crowd):
+            when = start + timedelta(days=day, hours=9 + rng.uniform(0, 2))
+            for _ in range(rng.randint(2, 7)):
+                try:
+                    with db.write() as s:
+                        claimed = queue.claim_next(s, actor, project, now=when)
+                        right = truth.get(claimed.external_id, labels[0])
+                        given = right if accuracy is not None and rng.random() < accuracy else rng.choice(labels)
+                        seconds = rng.uniform(8, 40)
+                        when += timedelta(seconds=seconds + rng.uniform(2, 20))
+                        queue.submit(s, actor, claimed.assignment_id, {"label": given}, seconds, now=when)
+                        done += 1
+                except QueueError:
+                    break
+        evening = start + timedelta(days=day, hours=18)
+        with db.write() as s:  # the lead reviews some of the day's work
+            page = review.review_queue(s, lead, project=project, limit=40)
+            for row in page.rows:
+                if rng.random() < 0.5:
+                    right = truth.get(row.external_id)
+                    if row.answer and right and row.answer.get("label") != right:
+                        review.reject(s, lead, row.assignment_id, f"This one is {right}.", now=evening)
+                    else:
+                        review.approve(s, lead, row.assignment_id, now=evening)
+            review.auto_approve(s, lead, project=project, now=evening)
+    db.dispose()
+    return done
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--full-runs", type=int, default=3)
     ap.add_argument("--items", type=int, default=2000)
+    ap.add_argument("--month-on", type=Path, help="add a simulated month of work to this demo database, then stop")
     a = ap.parse_args()
+    if a.month_on:
+        print(f"{simulate_month(a.month_on)} answers over 30 days added to {a.month_on}")
+        return
     pause_runs = [simulate(seed, a.items, True) for seed in range(a.runs)]
     spammer_names = [f"spammer{n}" for n, (k, _) in enumerate(CROWD) if k == "spammer"]
     per_run_ok = [all(r["paused"].get(name, 10**9) <= 20 for name in spammer_names) for r in pause_runs]

@@ -38,7 +38,8 @@ class DashboardWindow(QMainWindow):
         }
         grid = QGridLayout()
         for n, key in enumerate(self.plots):
-            grid.addWidget(self.plots[key], n // 2, n % 2)
+            last = n == len(self.plots) - 1 and len(self.plots) % 2
+            grid.addWidget(self.plots[key], n // 2, n % 2, 1, 2 if last else 1)  # the odd one out spans the row
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.addLayout(bar)
@@ -65,7 +66,8 @@ class DashboardWindow(QMainWindow):
         pg = self.pg
         xs = [i + offset for i in range(len(values))]
         plot.addItem(pg.BarGraphItem(x=xs, height=values, width=width, brush=colour))
-        plot.getAxis("bottom").setTicks([list(enumerate(labels))])
+        step = max(1, len(labels) // 10)  # at most about ten labels, so they never overlap
+        plot.getAxis("bottom").setTicks([[(i, label) for i, label in enumerate(labels) if i % step == 0]])
 
     def _draw(self, d: stats.Dashboard) -> None:
         self.data = d

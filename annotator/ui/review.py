@@ -197,6 +197,7 @@ class ReviewWindow(QMainWindow):
         self._load({"statuses": ("submitted",), "sort": "submitted_at", "descending": False})
 
         self.project = QComboBox()
+        self.project.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.project.addItem("All projects", None)
         self.annotator = QLineEdit()
         self.annotator.setPlaceholderText("annotator")
@@ -417,9 +418,11 @@ class ReviewWindow(QMainWindow):
         rate = "—" if d.annotator_approval_rate is None else f"{d.annotator_approval_rate:.0%}"
         score = "" if d.gold_score is None else f" · this gold item scored {d.gold_score:.0%}"
         history = "; ".join(f"{dec} by {who}" + (f": “{c}”" if c else "") for dec, who, c in d.history)
+        legend = " · ".join(f'<span style="color:{colour}">■ {name}</span>' for name, _, colour in overlays)
         self.info.setText(
             f"<b>{d.project}</b> · item {d.external_id} · by <b>{d.annotator}</b> ({d.status}) · "
             f"{d.active_seconds:.0f} s active{score}<br>{d.annotator}: gold accuracy {gold}, approval rate {rate}"
+            + (f"<br>Overlays: {legend}" if legend else "")
             + (f"<br>History: {history}" if history else "")
         )
         self.message.setText("")
