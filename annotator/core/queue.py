@@ -465,10 +465,12 @@ def record_conflict(
 
 
 def _submit_slow(
-    session: Session, actor: Actor, assignment_id: int, answer: dict[str, Any], active_seconds: float, now: datetime
+    session: Session, actor: Actor, assignment_id: int, answer: dict[str, Any], active_seconds: float, now: datetime,
+    *, locked: Assignment | None = None,
 ) -> SubmitOutcome:
-    """Everything but a live claim of an ordinary item: retries, late submits and gold."""
-    assignment = _own(session, actor, assignment_id)
+    """Everything but a live claim of an ordinary item: retries, late submits and gold.
+    `locked` is the assignment when the caller has already locked it and checked it is the actor's."""
+    assignment = locked if locked is not None and locked.id == assignment_id else _own(session, actor, assignment_id)
     project = session.get(Project, assignment.project_id)
     kind = registry.get(project.kind)
     seconds = _clamp_seconds(assignment, active_seconds, now)

@@ -112,8 +112,9 @@ def checkin(
             require(actor, "lead", "check in someone else's bundle")
         worker = Actor.of(user)
         report = CheckinReport(record.id, user.name)
+        claims, kept = _load(session, [w.uid for w in work])
         for w in work:
-            _apply(session, worker, team, w, now, report, release_unfinished)
+            _apply(session, worker, team, w, claims[w.uid], kept.get(w.uid, []), now, report, release_unfinished)
         if not report.changed_nothing or team.checked_in_at is None:
             team.checked_in_at = team.checked_in_at or now
             audit.record(session, actor, "offline.checkin", "bundle", record.id, submitted=report.submitted,
@@ -141,9 +142,25 @@ def _verify(session: Session, path: Path, record: OfflineBundle, digest: str) ->
         )
 
 
-def _apply(session: Session, worker: Actor, team: OfflineBundle, w: _Work, now: datetime, report: CheckinReport,
-           release_unfinished: bool) -> None:
-    a = session.scalars(select(Assignment).where(Assignment.uid == w.uid).with_for_update()).one()
+def _load(session: Session, uids: list[str]) -> tuple[dict[str, Assignment], dict[str, list]]:
+    """The bundle's claims (locked), their items and any conflicts already kept, a few queries
+    for the whole bundle rather than a few per item."""
+    claims: dict[str, Assignment] = {}
+    kept: dict[str, list] = {}
+    for start in range(0, len(uids), 500):
+        chunk = uids[start : start + 500]
+        found = session.scalars(select(Assignment).where(Assignment.uid.in_(chunk)).order_by(Assignment.id)
+                                .with_for_update()).all()
+        claims.update((a.uid, a) for a in found)
+        session.scalars(select(Item).where(Item.id.in_([a.item_id for a in found]))).all()  # into the session
+        for uid, answer in session.execute(select(Conflict.assignment_uid, Conflict.answer)
+                                           .where(Conflict.assignment_uid.in_(chunk))):
+            kept.setdefault(uid, []).append(answer)
+    return claims, kept
+
+
+def _apply(session: Session, worker: Actor, team: OfflineBundle, w: _Work, a: Assignment, kept: list, now: datetime,
+           report: CheckinReport, release_unfinished: bool) -> None:
     finished = w.answer is not None and w.status in ("submitted", "approved")
     if not finished:
         _apply_draft(session, worker, a, w, report, release_unfinished)
@@ -151,7 +168,6 @@ def _apply(session: Session, worker: Actor, team: OfflineBundle, w: _Work, now: 
     if a.status in ("submitted", "approved", "rejected") and a.answer == w.answer:
         report.unchanged += 1
         return
-    kept = session.scalars(select(Conflict.answer).where(Conflict.assignment_uid == w.uid)).all()
     if w.answer in kept:  # recorded by an earlier check-in of this bundle
         report.unchanged += 1
         return
@@ -172,7 +188,7 @@ def _apply(session: Session, worker: Actor, team: OfflineBundle, w: _Work, now: 
         report.conflicts += 1
         report.conflict_reasons.append(f"{item.external_id}: {reason}")
         return
-    _submit_slow(session, worker, a.id, w.answer, seconds, when)
+    _submit_slow(session, worker, a.id, w.answer, seconds, when, locked=a)
     report.submitted += 1
 
 
