@@ -103,7 +103,7 @@ def main() -> None:
     ap.add_argument("--pg", default=PG_DEFAULT)
     ap.add_argument("--items", type=int, default=1_000_000)
     ap.add_argument("--submitted", type=int, default=100_000)
-    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--runs", type=int, default=11)
     a = ap.parse_args()
     from PySide6.QtWidgets import QApplication
 
@@ -169,13 +169,16 @@ def main() -> None:
         admin.dispose()
 
     results = {"backend": "postgresql", "items": a.items, "submitted": a.submitted, "load_s": round(load, 1),
-               "first_page_ms": {"p50": round(pct(first, 0.5), 1), "max": round(max(first) * 1000, 1)},
+               "first_page_ms": {"p50": round(pct(first, 0.5), 1), "max": round(max(first) * 1000, 1),
+                                 "first_window_of_the_process": round(first[0] * 1000, 1)},
                "jump_to_row_50000_ms": {"p50": round(pct(jump, 0.5), 1), "max": round(max(jump) * 1000, 1)},
                "dashboard_refresh_ms": {"p50": round(pct(dash, 0.5), 1), "max": round(max(dash) * 1000, 1)},
                "targets_ms": {"first_page": 30, "jump": 200, "dashboard": 500}}
     print_table(f"Lead windows, PostgreSQL: {a.items:,} items, {a.submitted:,} submitted ({a.runs} runs)",
                 ["measure", "p50 ms", "max ms", "target ms"], [
                     ["review queue: first page on screen", results["first_page_ms"]["p50"], results["first_page_ms"]["max"], 30],
+                    ["  (the first window of a fresh process, cold)", results["first_page_ms"]["first_window_of_the_process"],
+                     "", ""],
                     ["review queue: scroll to row 50,000", results["jump_to_row_50000_ms"]["p50"],
                      results["jump_to_row_50000_ms"]["max"], 200],
                     ["dashboard refresh", results["dashboard_refresh_ms"]["p50"], results["dashboard_refresh_ms"]["max"], 500],

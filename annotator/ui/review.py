@@ -31,7 +31,7 @@ from annotator.tasks import registry
 COLUMNS = ("id", "project", "item", "annotator", "status", "submitted", "gold", "seconds")
 OVERLAY_COLOURS = ["#1f77b4", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
 PAGE = 200
-FIRST_PAGE = 60  # a screenful and a bit: what the lead sees first comes back fastest
+FIRST_PAGE = 40  # a screenful and a bit: what the lead sees first comes back fastest
 
 
 def _cells(r: review.ReviewRow) -> tuple[str, ...]:
@@ -61,14 +61,16 @@ class ReviewModel(QAbstractTableModel):
         self._generation = 0
         self._text: dict[int, tuple[str, ...]] = {}  # row → its formatted cells
 
-    def reload(self, **filters) -> None:
+    def reload(self, first=None, **filters) -> None:
+        """Start again with these filters. `first(session)` runs in the first page's
+        transaction, before it is read (the window's auto-approval)."""
         self.beginResetModel()
         self._text = {}
         self.rows, self.cursor, self.done, self.filters, self.total = [], None, False, filters, None
         self.pending = set()
         self._generation += 1
         self.endResetModel()
-        self.fetchMore(QModelIndex())
+        self._fetch(first)
         generation, actor = self._generation, self.actor
         self.worker.call(lambda s: review.review_count(s, actor, **filters), lambda n: self._counted(generation, n),
                          self._failed, write=False)
@@ -100,17 +102,21 @@ class ReviewModel(QAbstractTableModel):
         return not parent.isValid() and not self.done and not self.loading and self.total is None
 
     def fetchMore(self, parent=QModelIndex()) -> None:
+        self._fetch(None)
+
+    def _fetch(self, first) -> None:
         if self.loading or self.done:
             return
         self.loading = True
         generation, cursor, filters, actor = self._generation, self.cursor, dict(self.filters), self.actor
-
         limit = FIRST_PAGE if cursor is None else PAGE
 
         def page(s):
+            if first is not None:
+                first(s)
             return review.review_queue(s, actor, after=cursor, limit=limit, **filters)
 
-        self.worker.call(page, lambda p: self._arrived(generation, p), self._failed, write=False)
+        self.worker.call(page, lambda p: self._arrived(generation, p), self._failed, write=first is not None)
 
     def _arrived(self, generation: int, page: review.ReviewPage) -> None:
         self.loading = False
@@ -321,9 +327,10 @@ class ReviewWindow(QMainWindow):
         self._count_conflicts()
 
     def _load(self, filters: dict[str, Any]) -> None:
-        # Work past its auto-approve delay is approved first, as MTurk would have.
-        self.worker.call(lambda s: review.auto_approve(s, self.actor))
-        self.model.reload(**filters)
+        # Work past its auto-approve delay is approved first, as MTurk would have, in the
+        # same transaction as the first page.
+        actor = self.actor
+        self.model.reload(first=lambda s: review.auto_approve(s, actor), **filters)
 
     def _count_conflicts(self) -> None:
         from annotator.core.conflicts import list_conflicts
