@@ -123,13 +123,13 @@ picked AS (
 
 
 class _Hot:
-    def __init__(self, session: Session):
-        self.conn = session.connection().connection.driver_connection
+    def __init__(self, conn):
+        self.conn = conn  # the driver's connection: psycopg's or sqlite3's
 
 
 class PostgresHot(_Hot):
-    def __init__(self, session: Session):
-        super().__init__(session)
+    def __init__(self, conn):
+        super().__init__(conn)
         from psycopg.types.json import Jsonb
 
         self.Jsonb = Jsonb
@@ -348,4 +348,5 @@ def _context(row) -> ClaimContext:
 
 
 def hot_path(session: Session) -> PostgresHot | SqliteHot:
-    return PostgresHot(session) if session.get_bind().dialect.name == "postgresql" else SqliteHot(session)
+    conn = session.connection().connection.driver_connection
+    return PostgresHot(conn) if session.get_bind().dialect.name == "postgresql" else SqliteHot(conn)

@@ -27,6 +27,14 @@ def is_transient(exc: DBAPIError) -> bool:
     return "database is locked" in str(exc.orig)
 
 
+def _is_disconnect(exc: BaseException) -> bool:
+    try:
+        import psycopg
+    except ImportError:  # a SQLite-only install
+        return False
+    return isinstance(exc, psycopg.OperationalError) or getattr(exc, "connection_invalidated", False)
+
+
 def make_engine(url: str, **kwargs) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
@@ -63,6 +71,7 @@ class Database:
         writer = self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else self.engine
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(writer, expire_on_commit=False)
+        self._direct: Engine | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -96,7 +105,29 @@ class Database:
         with self._read() as session:
             yield session
 
+    @contextmanager
+    def driver_connection(self) -> Iterator:
+        """A pooled driver connection (psycopg's or sqlite3's) for the queue's direct paths,
+        in autocommit mode: the caller sends its own BEGIN, or one statement that is its own
+        transaction. On PostgreSQL from a pool without the pre-ping round trip: a broken
+        connection raises, is thrown away, and the caller falls back to `run`, which pings."""
+        if self._direct is None:
+            self._direct = self.engine if self.is_sqlite else create_engine(
+                self.url, isolation_level="AUTOCOMMIT", pool_size=self.engine.pool.size(),
+                max_overflow=getattr(self.engine.pool, "_max_overflow", 10))
+        fairy = self._direct.raw_connection()
+        try:
+            yield fairy.driver_connection
+        except BaseException as exc:
+            if _is_disconnect(exc):
+                fairy.invalidate()
+            raise
+        finally:
+            fairy.close()
+
     def dispose(self) -> None:
+        if self._direct is not None and self._direct is not self.engine:
+            self._direct.dispose()
         self.engine.dispose()
 
     def describe(self) -> str:

@@ -66,14 +66,14 @@ class AppController(QObject):
 
     def _replay_journal(self) -> None:
         """Answers a crash or a lost connection left on this computer are submitted now."""
-        from annotator.core import queue
+        from annotator.core import queue_direct
 
         for entry in self.journal.pending():
             if entry.kind != "submit":
                 continue
 
             def job(db, entry=entry):
-                out = db.run(lambda s: queue.submit(s, self.actor, entry.assignment_id, entry.answer, entry.active_seconds))
+                out = queue_direct.submit(db, self.actor, entry.assignment_id, entry.answer, entry.active_seconds)
                 self.journal.clear(entry.assignment_id)
                 return out
 

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from annotator.core import queue
+from annotator.core import queue, queue_direct
 from annotator.core.journal import Entry, Journal
 from annotator.core.workspace import ProjectCard, today_count
 from annotator.errors import AnnotatorError, NothingLeft, QueueError
@@ -233,7 +233,8 @@ class Workbench(QMainWindow):
         self._set_buttons(False)
         self.stack.setCurrentWidget(self.message)
         self.message.setText("Claiming an item…")
-        self.worker.call(lambda s: queue.claim_next(s, self.actor, self.card.project_id), self._show, self._claim_failed)
+        actor, project = self.actor, self.card.project_id
+        self.worker.call_db(lambda db: queue_direct.claim(db, actor, project), self._show, self._claim_failed)
 
     def _claim_failed(self, exc: Exception) -> None:
         self.current = None
@@ -277,7 +278,8 @@ class Workbench(QMainWindow):
         def failed(_exc):
             self._claiming_ahead = False
 
-        self.worker.call(lambda s: queue.claim_next(s, self.actor, self.card.project_id, holding=holding), done, failed)
+        actor, project = self.actor, self.card.project_id
+        self.worker.call_db(lambda db: queue_direct.claim(db, actor, project, holding=holding), done, failed)
 
     def _advance(self) -> None:
         if self.ahead is not None:
@@ -307,7 +309,7 @@ class Workbench(QMainWindow):
 
         def job(db):
             journal.write(entry)  # on disk before the database sees it
-            outcome = db.run(lambda s: queue.submit(s, actor, item.assignment_id, answer, seconds))
+            outcome = queue_direct.submit(db, actor, item.assignment_id, answer, seconds)
             journal.clear(item.assignment_id)
             return outcome
 

@@ -8,7 +8,7 @@ import time
 
 from sqlalchemy import func, select
 
-from annotator.core import queue
+from annotator.core import queue_direct
 from annotator.core.auth import Actor
 from annotator.db import Database
 from annotator.db.engine import make_engine
@@ -39,7 +39,7 @@ def work(url: str, user: tuple[int, str], overlap: int, seconds: float, abandon:
         while time.monotonic() < deadline:
             try:
                 held = tuple(result["abandoned"])
-                c = db.run(lambda s: queue.claim_next(s, actor, "p", holding=held))
+                c = queue_direct.claim(db, actor, "p", holding=held)
             except NothingLeft:
                 if project_done(db, overlap):
                     break
@@ -49,10 +49,10 @@ def work(url: str, user: tuple[int, str], overlap: int, seconds: float, abandon:
             if len(result["abandoned"]) < 2 and rng.random() < abandon:
                 result["abandoned"].append(c.assignment_id)
                 continue
-            out = db.run(lambda s: queue.submit(s, actor, c.assignment_id, {"label": label}, 1.0))
+            out = queue_direct.submit(db, actor, c.assignment_id, {"label": label}, 1.0)
             result["accepted" if out.accepted else "conflicts"].append((c.assignment_id, c.assignment_uid, label))
         for aid in result["abandoned"]:  # the crashed client comes back and submits
-            out = db.run(lambda s: queue.submit(s, actor, aid, {"label": label}, 1.0))
+            out = queue_direct.submit(db, actor, aid, {"label": label}, 1.0)
             result["accepted" if out.accepted else "conflicts"].append((aid, None, label))
     finally:
         if own_db:

@@ -1,0 +1,154 @@
+"""Claim and submit, given the database rather than a session: the entry points the app and
+the benchmarks use.
+
+The common case (an active member claiming an ordinary item, or submitting a live claim) runs
+straight on a driver connection, without a Session: on PostgreSQL the claim is one statement
+that is its own transaction (one round trip instead of ping, BEGIN, query, COMMIT), and the
+submit is BEGIN, one statement and COMMIT. Anything else (resuming, gold, conflicts, a
+paused user, a broken connection) falls back to queue.py's session code, which has every
+rule; the direct path only ever does what that code would do in the common case."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from annotator.core import queue
+from annotator.core.auth import Actor
+from annotator.core.queue_sql import PostgresHot, SqliteHot
+from annotator.db import Database
+from annotator.db.base import utcnow
+from annotator.errors import AnnotatorError, NotYourAssignment
+from annotator.tasks import registry
+
+
+class _Fallback(Exception):
+    """The direct path does not apply: let the session code decide (nothing was written)."""
+
+
+def claim(db: Database, actor: Actor, project_ref: str | int, *, holding: tuple[int, ...] = (),
+          now: datetime | None = None) -> queue.ClaimedItem:
+    if actor.id is None:
+        raise AnnotatorError("Only a logged-in user can claim work.")
+    now = now or utcnow()
+    try:
+        return _claim_postgres(db, actor, project_ref, holding, now) if not db.is_sqlite else \
+            _claim_sqlite(db, actor, project_ref, holding, now)
+    except _Fallback:
+        return db.run(lambda s: queue.claim_next(s, actor, project_ref, holding=holding, now=now))
+
+
+def submit(db: Database, actor: Actor, assignment_id: int, answer: dict[str, Any], active_seconds: float, *,
+           now: datetime | None = None) -> queue.SubmitOutcome:
+    now = now or utcnow()
+    try:
+        return _submit_postgres(db, actor, assignment_id, answer, active_seconds, now) if not db.is_sqlite else \
+            _submit_sqlite(db, actor, assignment_id, answer, active_seconds, now)
+    except _Fallback:
+        return db.run(lambda s: queue.submit(s, actor, assignment_id, answer, active_seconds, now=now))
+
+
+# ---- PostgreSQL --------------------------------------------------------------------------------
+
+
+def _retry_in_session(exc: BaseException) -> bool:
+    """A broken pooled connection, or another transaction got there first: the session path
+    (which pings, and retries transient conflicts) takes over."""
+    import psycopg
+
+    from annotator.db.engine import _TRANSIENT_PG_CODES
+
+    return isinstance(exc, psycopg.OperationalError) or getattr(exc, "sqlstate", None) in _TRANSIENT_PG_CODES
+
+
+def _claim_postgres(db, actor, project_ref, holding, now) -> queue.ClaimedItem:
+    import psycopg
+
+    try:
+        with db.driver_connection() as conn:
+            ctx, taken, fast = PostgresHot(conn).claim_fast(project_ref, actor.id, actor.name, now, len(holding))
+    except psycopg.Error as exc:
+        if _retry_in_session(exc):
+            raise _Fallback from None
+        raise
+    if ctx is None or not fast:
+        raise _Fallback
+    if taken is None:
+        raise queue._nothing_left(ctx.project_name)
+    return queue._fresh_claim(ctx, taken, now)
+
+
+def _submit_postgres(db, actor, assignment_id, answer, active_seconds, now) -> queue.SubmitOutcome:
+    import psycopg
+
+    try:
+        with db.driver_connection() as conn, conn.transaction():
+            # Stored first, checked after: a wrong answer raises and the transaction rolls back.
+            ctx, status = PostgresHot(conn).submit_fast(assignment_id, actor.id, actor.name, answer, active_seconds, now)
+            if ctx is None or ctx.user_id != actor.id:
+                raise NotYourAssignment(f"Assignment {assignment_id} is not yours.")
+            registry.get(ctx.kind).validate_answer(ctx.config, answer)
+            if status is None:
+                raise _Fallback  # rolls back; the session code handles gold, late and repeated submits
+    except psycopg.Error as exc:
+        if _retry_in_session(exc):
+            raise _Fallback from None
+        raise
+    return queue.SubmitOutcome(assignment_id, True, status)
+
+
+# ---- SQLite ------------------------------------------------------------------------------------
+
+
+def _begin_immediate(conn) -> None:
+    import sqlite3
+
+    try:
+        conn.execute("BEGIN IMMEDIATE")  # waits up to the busy timeout for the write lock
+    except sqlite3.OperationalError:
+        raise _Fallback from None  # still locked: the session path retries with a backoff
+
+
+def _claim_sqlite(db, actor, project_ref, holding, now) -> queue.ClaimedItem:
+    with db.driver_connection() as conn:
+        _begin_immediate(conn)
+        try:
+            hot = SqliteHot(conn)
+            ctx = hot.context(project_ref, actor.id, now)
+            if (ctx is None or ctx.membership_state != "active" or ctx.qualification_project_id
+                    or ctx.has_expired_leases or ctx.open_assignments > len(holding)
+                    or (ctx.gold_rate > 0 and ctx.gold_countdown <= 0)):
+                raise _Fallback
+            lease_until = now + timedelta(seconds=ctx.lease_seconds)
+            taken = hot.take(ctx, actor.id, actor.name, now, lease_until, count_down=ctx.gold_rate > 0)
+            if taken is None:
+                raise queue._nothing_left(ctx.project_name)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return queue._fresh_claim(ctx, taken, now)
+
+
+def _submit_sqlite(db, actor, assignment_id, answer, active_seconds, now) -> queue.SubmitOutcome:
+    from annotator.core import review
+
+    with db.driver_connection() as conn:
+        _begin_immediate(conn)
+        try:
+            hot = SqliteHot(conn)
+            ctx = hot.submit_context(assignment_id)
+            if ctx is None or ctx.user_id != actor.id:
+                raise NotYourAssignment(f"Assignment {assignment_id} is not yours.")
+            registry.get(ctx.kind).validate_answer(ctx.config, answer)
+            if ctx.status != "claimed" or ctx.is_gold or ctx.skipped:
+                raise _Fallback
+            elapsed = max(0.0, (now - ctx.claimed_at).total_seconds())
+            seconds = round(min(max(0.0, float(active_seconds)), elapsed), 3)
+            status, needs_review = review.status_for(ctx.review_policy, ctx.review_sample)
+            hot.finish(assignment_id, answer, seconds, now, status, needs_review, actor.id, actor.name, ctx.item_id)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return queue.SubmitOutcome(assignment_id, True, status)
