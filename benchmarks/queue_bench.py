@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 
-from annotator.core import queue_direct  # noqa: E402
+from annotator.core import queue, queue_direct  # noqa: E402
 from annotator.core.auth import Actor  # noqa: E402
 from annotator.core.projects import ProjectSpec, create_project  # noqa: E402
 from annotator.db import Database, migrate  # noqa: E402
@@ -32,6 +32,7 @@ from annotator.db.models import Assignment, User  # noqa: E402
 from annotator.errors import NothingLeft  # noqa: E402
 from benchmarks.common import SHARED_BENCH, pct, print_table, write_results  # noqa: E402
 
+SESSION_PATH = os.environ.get("QUEUE_BENCH_PATH") == "session"
 PG_DEFAULT = os.environ.get("ANNOTATOR_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 OPERATOR = Actor.local_operator()
 
@@ -113,20 +114,38 @@ def sqlite_prepare(path: Path, items: int) -> tuple[str, float]:
 def cycle(db: Database, actor: Actor, claims: list, submits: list) -> bool:
     t0 = time.perf_counter()
     try:
-        c = queue_direct.claim(db, actor, "p")  # what the app's workbench calls
+        if SESSION_PATH:  # for comparison: the session code the direct path falls back to
+            c = db.run(lambda s: queue.claim_next(s, actor, "p"))
+        else:
+            c = queue_direct.claim(db, actor, "p")  # what the app's workbench calls
     except NothingLeft:
         return False
     t1 = time.perf_counter()
-    queue_direct.submit(db, actor, c.assignment_id, {"label": "a"}, 1.0)
+    if SESSION_PATH:
+        db.run(lambda s: queue.submit(s, actor, c.assignment_id, {"label": "a"}, 1.0))
+    else:
+        queue_direct.submit(db, actor, c.assignment_id, {"label": "a"}, 1.0)
     t2 = time.perf_counter()
     claims.append(t1 - t0)
     submits.append(t2 - t1)
     return True
 
 
+def warm_pools(db: Database, n: int) -> None:
+    """Open the connections the threads will use before the clock starts: an app connects once
+    per session, so connection set-up is not part of a claim."""
+    from contextlib import ExitStack
+
+    with ExitStack() as stack:
+        for _ in range(n):
+            stack.enter_context(db.driver_connection())
+            stack.enter_context(db.engine.connect())
+
+
 def run_threads(db: Database, actors: list[Actor], seconds: float, paced: float | None) -> dict:
     claims: list[float] = []
     submits: list[float] = []
+    warm_pools(db, len(actors))
     stop = time.perf_counter() + seconds
 
     def worker(actor: Actor, phase: float) -> None:

@@ -119,7 +119,8 @@ def _filtered(session: Session, query, *, project, annotator, statuses, since, u
               needs_review_only):
     """The review filters on a query of assignments, shared by the page and the count. Users
     are joined only to filter by name."""
-    query = query.where(Assignment.status.in_(tuple(statuses)))
+    # Handed-in work always has a submit time; saying so lets the database use the review index.
+    query = query.where(Assignment.status.in_(tuple(statuses)), Assignment.submitted_at.is_not(None))
     if project is not None:
         from annotator.core.projects import get_project
 

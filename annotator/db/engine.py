@@ -112,9 +112,11 @@ class Database:
         transaction. On PostgreSQL from a pool without the pre-ping round trip: a broken
         connection raises, is thrown away, and the caller falls back to `run`, which pings."""
         if self._direct is None:
-            self._direct = self.engine if self.is_sqlite else create_engine(
-                self.url, isolation_level="AUTOCOMMIT", pool_size=self.engine.pool.size(),
-                max_overflow=getattr(self.engine.pool, "_max_overflow", 10))
+            if self.is_sqlite:
+                self._direct = self.engine  # the same connections, with their busy timeout
+            else:
+                self._direct = create_engine(self.url, isolation_level="AUTOCOMMIT", pool_size=self.engine.pool.size(),
+                                             max_overflow=getattr(self.engine.pool, "_max_overflow", 10))
         fairy = self._direct.raw_connection()
         try:
             yield fairy.driver_connection

@@ -58,15 +58,19 @@ def upgrade() -> None:
 
     with op.batch_alter_table('assignments', schema=None) as batch_op:
         batch_op.add_column(sa.Column('bundle_id', sa.String(length=36), nullable=True))
-        batch_op.create_index(batch_op.f('ix_assignments_bundle_id'), ['bundle_id'], unique=False)
-        batch_op.create_index('ix_assignments_review', ['status', 'submitted_at', 'id'], unique=False)
+        batch_op.create_index('ix_assignments_bundle_id', ['bundle_id'], unique=False,
+                              postgresql_where=sa.text('bundle_id IS NOT NULL'),
+                              sqlite_where=sa.text('bundle_id IS NOT NULL'))
+        batch_op.create_index('ix_assignments_review', ['status', 'submitted_at', 'id'], unique=False,
+                              postgresql_where=sa.text('submitted_at IS NOT NULL'),
+                              sqlite_where=sa.text('submitted_at IS NOT NULL'))
 
 
 
 def downgrade() -> None:
     with op.batch_alter_table('assignments', schema=None) as batch_op:
         batch_op.drop_index('ix_assignments_review')
-        batch_op.drop_index(batch_op.f('ix_assignments_bundle_id'))
+        batch_op.drop_index('ix_assignments_bundle_id')
         batch_op.drop_column('bundle_id')
 
     with op.batch_alter_table('items', schema=None) as batch_op:
