@@ -38,6 +38,7 @@ class CheckinReport:
     conflicts: int = 0
     released: int = 0
     not_started: int = 0
+    deleted: int = 0  # items a lead deleted from the project meanwhile: there is nothing to apply them to
     conflict_reasons: list[str] = field(default_factory=list)
 
     @property
@@ -49,9 +50,10 @@ class CheckinReport:
             held = (f"its {self.unchanged} answers and drafts are already in the database" if self.unchanged
                     else "it holds no answers or drafts yet")
             return f"Nothing changed: {held} ({self.not_started} items not started)."
+        deleted = f", {self.deleted} for items deleted since the checkout" if self.deleted else ""
         return (f"{self.submitted} submitted, {self.drafts_saved} drafts saved, {self.unchanged} unchanged, "
                 f"{self.conflicts} conflicts kept for a lead, {self.released} unfinished items given back, "
-                f"{self.not_started} not started.")
+                f"{self.not_started} not started{deleted}.")
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,9 @@ def checkin(
         report = CheckinReport(record.id, user.name)
         claims, kept = _load(session, [w.uid for w in work])
         for w in work:
+            if w.uid not in claims:  # its item was deleted from the project since the checkout
+                report.deleted += 1
+                continue
             _apply(session, worker, team, w, claims[w.uid], kept.get(w.uid, []), now, report, release_unfinished)
         if not report.changed_nothing or team.checked_in_at is None:
             team.checked_in_at = team.checked_in_at or now
