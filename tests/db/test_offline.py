@@ -307,3 +307,15 @@ def test_annotators_cannot_check_out_for_others_or_revoke(db, operator, tmp_path
         offline.revoke(s, ann, report.bundle_id)
     with db.read() as s, pytest.raises(PermissionDenied):
         conflicts.list_conflicts(s, ann)
+
+
+def test_work_on_an_item_deleted_meanwhile_is_reported_not_fatal(db, operator, tmp_path):
+    text_project(db, operator, tmp_path, n=2)
+    make_user(db, "ann")
+    out = tmp_path / "ann.annot"
+    offline.checkout(db, operator, "p", "ann", 2, out)
+    work_offline(out, "ann", {0: {"label": "a"}, 1: {"label": "b"}})
+    with db.write() as s:  # a lead removes one item from the project (its claims go with it)
+        s.delete(s.scalar(select(Item).where(Item.external_id == "t1")))
+    result = offline.checkin(db, operator, out)
+    assert (result.submitted, result.deleted) == (1, 1) and "deleted since the checkout" in result.summary()
