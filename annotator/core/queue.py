@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from annotator.core import audit
 from annotator.core.auth import Actor
 from annotator.core.projects import get_project
-from annotator.core.queue_sql import ClaimContext, PostgresHot, Taken, hot_path
+from annotator.core.queue_sql import ClaimContext, PostgresHot, SqliteHot, Taken, hot_path
 from annotator.db.base import utcnow
 from annotator.db.models import Assignment, Conflict, GoldAnswer, Item, Membership, Project
 from annotator.errors import (
@@ -433,20 +433,27 @@ def submit(
         if status is not None:
             return SubmitOutcome(assignment_id, True, status)
         return _submit_slow(session, actor, assignment_id, answer, active_seconds, now)
+    outcome = submit_common_sqlite(hot, actor, assignment_id, answer, active_seconds, now)
+    return outcome or _submit_slow(session, actor, assignment_id, answer, active_seconds, now)
+
+
+def submit_common_sqlite(hot: SqliteHot, actor: Actor, assignment_id: int, answer: dict[str, Any], active_seconds: float,
+                         now: datetime) -> SubmitOutcome | None:
+    """SQLite, inside the caller's write transaction: check the answer and, for the common case
+    (a live claim of an ordinary item), store it. None when the slow path must decide."""
     ctx = hot.submit_context(assignment_id)
     if ctx is None or ctx.user_id != actor.id:
         raise NotYourAssignment(f"Assignment {assignment_id} is not yours.")
     registry.get(ctx.kind).validate_answer(ctx.config, answer)
-    if ctx.status == "claimed" and not ctx.is_gold and not ctx.skipped:
-        # The common case: a live claim of an ordinary item.
-        elapsed = max(0.0, (now - ctx.claimed_at).total_seconds())
-        seconds = round(min(max(0.0, float(active_seconds)), elapsed), 3)
-        from annotator.core import review
+    if ctx.status != "claimed" or ctx.is_gold or ctx.skipped:
+        return None
+    elapsed = max(0.0, (now - ctx.claimed_at).total_seconds())
+    seconds = round(min(max(0.0, float(active_seconds)), elapsed), 3)
+    from annotator.core import review
 
-        status, needs_review = review.status_for(ctx.review_policy, ctx.review_sample)
-        hot.finish(assignment_id, answer, seconds, now, status, needs_review, actor.id, actor.name, ctx.item_id)
-        return SubmitOutcome(assignment_id, True, status)
-    return _submit_slow(session, actor, assignment_id, answer, active_seconds, now)
+    status, needs_review = review.status_for(ctx.review_policy, ctx.review_sample)
+    hot.finish(assignment_id, answer, seconds, now, status, needs_review, actor.id, actor.name, ctx.item_id)
+    return SubmitOutcome(assignment_id, True, status)
 
 
 def record_conflict(

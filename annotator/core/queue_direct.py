@@ -131,24 +131,14 @@ def _claim_sqlite(db, actor, project_ref, holding, now) -> queue.ClaimedItem:
 
 
 def _submit_sqlite(db, actor, assignment_id, answer, active_seconds, now) -> queue.SubmitOutcome:
-    from annotator.core import review
-
     with db.driver_connection() as conn:
         _begin_immediate(conn)
         try:
-            hot = SqliteHot(conn)
-            ctx = hot.submit_context(assignment_id)
-            if ctx is None or ctx.user_id != actor.id:
-                raise NotYourAssignment(f"Assignment {assignment_id} is not yours.")
-            registry.get(ctx.kind).validate_answer(ctx.config, answer)
-            if ctx.status != "claimed" or ctx.is_gold or ctx.skipped:
+            outcome = queue.submit_common_sqlite(SqliteHot(conn), actor, assignment_id, answer, active_seconds, now)
+            if outcome is None:
                 raise _Fallback
-            elapsed = max(0.0, (now - ctx.claimed_at).total_seconds())
-            seconds = round(min(max(0.0, float(active_seconds)), elapsed), 3)
-            status, needs_review = review.status_for(ctx.review_policy, ctx.review_sample)
-            hot.finish(assignment_id, answer, seconds, now, status, needs_review, actor.id, actor.name, ctx.item_id)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-    return queue.SubmitOutcome(assignment_id, True, status)
+    return outcome

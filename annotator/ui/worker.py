@@ -112,14 +112,16 @@ class DbWorker(QThread):
         from annotator.core import offline
 
         try:
+            with self.db.read() as session:  # an ordinary database: one cheap read, no write lock
+                if not offline.is_bundle(session):
+                    return
             with self.db.write() as session:
                 offline.unpack_media(session, data_dir() / "bundle-media")
                 status = offline.bundle_status(session)
         except Exception as exc:  # a damaged bundle: the items say so when they cannot load
             log.error("could not unpack the bundle's media: %s", exc)
             return
-        if status is not None:
-            self.offline.emit(status)
+        self.offline.emit(status)
 
     def _run(self, job: _Job) -> None:
         lost = False

@@ -309,8 +309,8 @@ def revoke(session: Session, actor: Actor, bundle_id: str, *, now: datetime | No
     record = session.get(OfflineBundle, bundle_id, with_for_update=True)
     if record is None:
         raise NotFound(f"There is no offline checkout {bundle_id}.")
-    record.revoked_at = record.revoked_at or now
-    record.revoked_by = actor.id
+    if record.revoked_at is None:  # the first revocation is the one on record
+        record.revoked_at, record.revoked_by = now, actor.id
     ids = session.scalars(select(Assignment.id).where(Assignment.bundle_id == bundle_id, Assignment.status == "claimed")).all()
     expired = free_claims(session, list(ids))
     audit.record(session, actor, "offline.revoke", "bundle", bundle_id, expired=expired)
