@@ -36,3 +36,34 @@ def write_results(name: str, data: dict) -> Path:
             "cpus": __import__("os").cpu_count(), **data}
     path.write_text(json.dumps(data, indent=2, default=str) + "\n")
     return path
+
+
+def fresh_pg_schema(base_url: str, schema: str) -> str:
+    """An empty schema of its own for a benchmark; the URL that works inside it."""
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        c.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    return f"{base_url}?options=-csearch_path%3D{schema}"
+
+
+def drop_pg_schema(base_url: str, schema: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def wait_for(app, condition, timeout: float = 60, step: float = 0.0002) -> None:
+    """Run the Qt event loop until `condition()` holds; a benchmark that never gets there fails."""
+    end = time.time() + timeout
+    while not condition() and time.time() < end:
+        app.processEvents()
+        time.sleep(step)
+    if not condition():
+        raise TimeoutError("the window did not get there")

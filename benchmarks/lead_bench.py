@@ -28,7 +28,7 @@ from annotator.core.auth import Actor, hash_password  # noqa: E402
 from annotator.core.projects import ProjectSpec, create_project  # noqa: E402
 from annotator.db import Database, migrate  # noqa: E402
 from annotator.db.models import User  # noqa: E402
-from benchmarks.common import pct, print_table, write_results  # noqa: E402
+from benchmarks.common import drop_pg_schema, fresh_pg_schema, pct, print_table, wait_for, write_results  # noqa: E402
 
 PG_DEFAULT = os.environ.get("ANNOTATOR_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 SCHEMA = "annot_lead_bench"
@@ -36,12 +36,7 @@ LABELS = ["billing", "delivery", "returns", "account", "other"]
 
 
 def build(base_url: str, items: int, submitted: int, annotators: int = 20) -> tuple[str, Actor, float]:
-    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE'))
-        c.execute(text(f'CREATE SCHEMA "{SCHEMA}"'))
-    admin.dispose()
-    url = f"{base_url}?options=-csearch_path%3D{SCHEMA}"
+    url = fresh_pg_schema(base_url, SCHEMA)
     db = Database(url)
     migrate.upgrade(db.engine)
     op = Actor.local_operator()
@@ -118,12 +113,7 @@ def main() -> None:
     worker.start()
 
     def wait(cond, timeout=60):
-        end = time.time() + timeout
-        while not cond() and time.time() < end:
-            app.processEvents()
-            time.sleep(0.0002)
-        if not cond():
-            raise TimeoutError("the window did not get there")
+        wait_for(app, cond, timeout)
 
     wait(lambda: worker.db is not None)
     first, jump, dash = [], [], []
@@ -163,10 +153,7 @@ def main() -> None:
     board.close()
     worker.stop()
     if not os.environ.get("LEAD_BENCH_KEEP"):
-        admin = create_engine(base, isolation_level="AUTOCOMMIT")
-        with admin.connect() as c:
-            c.execute(text(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE'))
-        admin.dispose()
+        drop_pg_schema(base, SCHEMA)
 
     results = {"backend": "postgresql", "items": a.items, "submitted": a.submitted, "load_s": round(load, 1),
                "first_page_ms": {"p50": round(pct(first, 0.5), 1), "max": round(max(first) * 1000, 1),

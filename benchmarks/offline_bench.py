@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -30,7 +30,7 @@ from annotator.core.projects import ProjectSpec, create_project  # noqa: E402
 from annotator.core.users import add_user  # noqa: E402
 from annotator.db import Database, migrate, open_database  # noqa: E402
 from annotator.db.models import Assignment  # noqa: E402
-from benchmarks.common import print_table, write_results  # noqa: E402
+from benchmarks.common import drop_pg_schema, fresh_pg_schema, print_table, write_results  # noqa: E402
 
 OPERATOR = Actor.local_operator()
 PG_DEFAULT = os.environ.get("ANNOTATOR_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -119,19 +119,13 @@ def main() -> None:
         db.dispose()
 
         base = a.pg.replace("postgresql://", "postgresql+psycopg://") if a.pg.startswith("postgresql://") else a.pg
-        admin = create_engine(base, isolation_level="AUTOCOMMIT")
-        with admin.connect() as c:
-            c.execute(text('DROP SCHEMA IF EXISTS "annot_offline_bench" CASCADE'))
-            c.execute(text('CREATE SCHEMA "annot_offline_bench"'))
-        url = f"{base}?options=-csearch_path%3Dannot_offline_bench"
+        url = fresh_pg_schema(base, "annot_offline_bench")
         db = Database(url)
         migrate.upgrade(db.engine)
         prepare(db, tmp / "photos")
         results["postgresql"] = run(db, "pg", count, tmp)
         db.dispose()
-        with admin.connect() as c:
-            c.execute(text('DROP SCHEMA IF EXISTS "annot_offline_bench" CASCADE'))
-        admin.dispose()
+        drop_pg_schema(base, "annot_offline_bench")
 
         for backend in ("sqlite", "postgresql"):
             r = results[backend]

@@ -30,7 +30,7 @@ from annotator.db import Database, migrate  # noqa: E402
 from annotator.db.engine import make_engine  # noqa: E402
 from annotator.db.models import Assignment, User  # noqa: E402
 from annotator.errors import NothingLeft  # noqa: E402
-from benchmarks.common import SHARED_BENCH, pct, print_table, write_results  # noqa: E402
+from benchmarks.common import drop_pg_schema, fresh_pg_schema, SHARED_BENCH, pct, print_table, write_results  # noqa: E402
 
 SESSION_PATH = os.environ.get("QUEUE_BENCH_PATH") == "session"
 PG_DEFAULT = os.environ.get("ANNOTATOR_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -52,12 +52,7 @@ def make_users(db: Database, n: int) -> list[Actor]:
 
 
 def pg_prepare(base_url: str, schema: str, items: int) -> tuple[str, float]:
-    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        c.execute(text(f'CREATE SCHEMA "{schema}"'))
-    admin.dispose()
-    url = f"{base_url}?options=-csearch_path%3D{schema}"
+    url = fresh_pg_schema(base_url, schema)
     db = Database(url)
     migrate.upgrade(db.engine)
     with db.write() as s:
@@ -261,10 +256,7 @@ def main() -> None:
             rows.append([f"PostgreSQL {items:,} items, 32 saturated", sat["cycles_per_s"], sat["claim_p50_ms"],
                          sat["claim_p99_ms"], sat["submit_p50_ms"], sat["duplicates"]])
         db.dispose()
-    admin = create_engine(pg_base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text('DROP SCHEMA IF EXISTS "annot_bench" CASCADE'))
-    admin.dispose()
+    drop_pg_schema(pg_base, "annot_bench")
 
     tmp = Path(tempfile.mkdtemp(prefix="annot-bench-"))
     sq_items = 20_000 if a.quick else 100_000

@@ -16,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from benchmarks.common import pct, print_table, write_results  # noqa: E402
+from benchmarks.common import pct, print_table, wait_for, write_results  # noqa: E402
 
 
 def build(path: Path, rows: int):
@@ -73,10 +73,7 @@ def main() -> None:
     worker.start()
 
     def wait(cond, timeout=60):
-        end = time.time() + timeout
-        while not cond() and time.time() < end:
-            app.processEvents()
-            time.sleep(0.0005)
+        wait_for(app, cond, timeout)
 
     t = time.perf_counter()
     win = ReviewWindow(actor, worker)

@@ -115,8 +115,10 @@ def review_queue(
     return ReviewPage(rows[:limit], cursor)
 
 
-def _filtered(session: Session, query, *, project, annotator, statuses, since, until, min_gold_score, max_gold_score,
-              needs_review_only):
+def _filtered(session: Session, query, *, project: str | int | None = None, annotator: str | None = None,
+              statuses: Sequence[str] = ("submitted",), since: datetime | None = None, until: datetime | None = None,
+              min_gold_score: float | None = None, max_gold_score: float | None = None,
+              needs_review_only: bool = False):
     """The review filters on a query of assignments, shared by the page and the count. Users
     are joined only to filter by name."""
     # Handed-in work always has a submit time; saying so lets the database use the review index.
@@ -140,26 +142,12 @@ def _filtered(session: Session, query, *, project, annotator, statuses, since, u
     return query
 
 
-def review_count(
-    session: Session,
-    actor: Actor,
-    *,
-    project: str | int | None = None,
-    annotator: str | None = None,
-    statuses: Sequence[str] = ("submitted",),
-    since: datetime | None = None,
-    until: datetime | None = None,
-    min_gold_score: float | None = None,
-    max_gold_score: float | None = None,
-    needs_review_only: bool = False,
-    **_order,
-) -> int:
-    """How many rows review_queue would give with these filters (the table's full height)."""
+def review_count(session: Session, actor: Actor, *, sort: str | None = None, descending: bool | None = None,
+                 **filters: Any) -> int:
+    """How many rows review_queue would give with these filters (the table's full height);
+    the order (`sort`, `descending`) is accepted and does not matter."""
     require(actor, "lead", "review work")
-    query = _filtered(session, select(func.count()).select_from(Assignment), project=project, annotator=annotator,
-                      statuses=statuses, since=since, until=until, min_gold_score=min_gold_score,
-                      max_gold_score=max_gold_score, needs_review_only=needs_review_only)
-    return session.scalar(query) or 0
+    return session.scalar(_filtered(session, select(func.count()).select_from(Assignment), **filters)) or 0
 
 
 def _assignment(session: Session, assignment_id: int) -> tuple[Assignment, Project]:
