@@ -71,6 +71,7 @@ class ConflictsDialog(QDialog):
                 self.table.setItem(r, col, cell)
         self.table.resizeColumnsToContents()
         self.table.setColumnWidth(3, min(self.table.columnWidth(3), 420))
+        self.table.resizeRowsToContents()  # the reason wraps onto a second line rather than being cut
         if not rows:
             self.message.setText("No open conflicts.")
 
