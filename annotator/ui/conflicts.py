@@ -8,18 +8,17 @@ import json
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QHBoxLayout,
     QInputDialog,
     QLabel,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
 )
 
 from annotator.core import conflicts
+from annotator.ui.tables import read_only_table
 
 COLUMNS = ("Project", "Item", "Annotator", "Why", "Answer", "Arrived")
 
@@ -32,12 +31,7 @@ class ConflictsDialog(QDialog):
         self.setWindowTitle("Conflicts waiting for a lead")
         self.actor, self.worker = actor, worker
         self.rows: list[conflicts.ConflictRow] = []
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
+        self.table = read_only_table(COLUMNS, stretch_all=False)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.accept_button = QPushButton("Accept the answer")
         self.dismiss_button = QPushButton("Dismiss…")

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QFileDialog,
     QHBoxLayout,
@@ -25,17 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from annotator.core import audit, quality, users
-
-
-def _table(headers: list[str]) -> QTableWidget:
-    t = QTableWidget(0, len(headers))
-    t.setHorizontalHeaderLabels(headers)
-    t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    t.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    t.verticalHeader().hide()
-    t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-    return t
+from annotator.ui.tables import read_only_table
 
 
 def _fill(table: QTableWidget, rows: list[list[str]]) -> None:
@@ -62,7 +51,7 @@ class PeopleWindow(QMainWindow):
         self.status = QLabel()
         self.status.setWordWrap(True)
 
-        self.users = _table(["name", "role", "active", "since"])
+        self.users = read_only_table(["name", "role", "active", "since"])
         add = QPushButton("Add user…")
         add.clicked.connect(self.add_user)
         role = QPushButton("Change role…")
@@ -80,7 +69,7 @@ class PeopleWindow(QMainWindow):
         ul.addWidget(self.users)
         ul.addLayout(user_buttons)
 
-        self.paused = _table(["annotator", "project", "since", "reason"])
+        self.paused = read_only_table(["annotator", "project", "since", "reason"])
         reinstate = QPushButton("Reinstate")
         reinstate.clicked.connect(self.reinstate_selected)
         paused_tab = QWidget()
@@ -250,7 +239,7 @@ class AuditWindow(QMainWindow):
         bar = QHBoxLayout()
         for w in (self.who, self.action, self.entity, self.entity_id, search, export):
             bar.addWidget(w)
-        self.table = _table(["id", "time", "actor", "action", "entity", "details"])
+        self.table = read_only_table(["id", "time", "actor", "action", "entity", "details"])
         self.status = QLabel()
         body = QWidget()
         layout = QVBoxLayout(body)

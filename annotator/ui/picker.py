@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
 )
 
 from annotator.core.workspace import ProjectCard, my_projects
+from annotator.ui.tables import read_only_table
 
 COLUMNS = ("Project", "Kind", "Open items", "Done by you", "Gold accuracy", "Approval rate", "Status")
 
@@ -39,12 +38,7 @@ class ProjectPicker(QDialog):
         self.setWindowTitle(f"Annotator — projects for {actor.name}")
         title = QLabel(f"Hello {actor.name}. Pick a project to work on.")
         title.setObjectName("title")
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
+        self.table = read_only_table(COLUMNS, stretch_all=False)
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.horizontalHeader().setSectionResizeMode(6, QHeaderView.ResizeMode.Stretch)
         self.table.doubleClicked.connect(self.open_selected)
