@@ -28,7 +28,8 @@ from annotator.core.auth import Actor, hash_password  # noqa: E402
 from annotator.core.projects import ProjectSpec, create_project  # noqa: E402
 from annotator.db import Database, migrate  # noqa: E402
 from annotator.db.models import User  # noqa: E402
-from benchmarks.common import drop_pg_schema, fresh_pg_schema, pct, print_table, wait_for, write_results  # noqa: E402
+from benchmarks.common import (  # noqa: E402
+    drop_pg_schema, fresh_pg_schema, jump_to_row, open_review_window, pct, print_table, wait_for, write_results)  # noqa: E402
 
 PG_DEFAULT = os.environ.get("ANNOTATOR_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 SCHEMA = "annot_lead_bench"
@@ -103,7 +104,6 @@ def main() -> None:
     from PySide6.QtWidgets import QApplication
 
     from annotator.ui.dashboard import DashboardWindow
-    from annotator.ui.review import ReviewWindow
     from annotator.ui.worker import DbWorker
 
     base = a.pg.replace("postgresql://", "postgresql+psycopg://") if a.pg.startswith("postgresql://") else a.pg
@@ -119,22 +119,9 @@ def main() -> None:
     first, jump, dash = [], [], []
     target = 50_000
     for _ in range(a.runs):
-        t = time.perf_counter()
-        win = ReviewWindow(lead, worker)
-        win.resize(1280, 800)
-        win.show()
-        wait(lambda: len(win.model.rows) > 0)
-        win.table.viewport().repaint()
-        first.append(time.perf_counter() - t)
-        wait(lambda: win.model.total is not None)
-        bar = win.table.verticalScrollBar()
-        wait(lambda: bar.maximum() > target)  # the view lays out the count's rows
-        t = time.perf_counter()
-        bar.setValue(target)  # dragged: one scroll step per row
-        win.table.viewport().repaint()
-        wait(lambda: win.model.rows[target] is not None)
-        win.table.viewport().repaint()
-        jump.append(time.perf_counter() - t)
+        win, seconds = open_review_window(app, lead, worker)
+        first.append(seconds)
+        jump.append(jump_to_row(app, win, target))
         win.close()
 
     board = DashboardWindow(lead, worker)

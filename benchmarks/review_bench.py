@@ -16,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from benchmarks.common import pct, print_table, wait_for, write_results  # noqa: E402
+from benchmarks.common import jump_to_row, open_review_window, pct, print_table, write_results  # noqa: E402
 
 
 def build(path: Path, rows: int):
@@ -62,7 +62,6 @@ def main() -> None:
     a = ap.parse_args()
     from PySide6.QtWidgets import QApplication
 
-    from annotator.ui.review import ReviewWindow
     from annotator.ui.worker import DbWorker
 
     app = QApplication.instance() or QApplication([])
@@ -72,29 +71,12 @@ def main() -> None:
     worker = DbWorker(url)
     worker.start()
 
-    def wait(cond, timeout=60):
-        wait_for(app, cond, timeout)
-
-    t = time.perf_counter()
-    win = ReviewWindow(actor, worker)
-    win.resize(1280, 800)
-    win.show()
-    wait(lambda: len(win.model.rows) > 0)
-    win.table.viewport().repaint()
-    first = time.perf_counter() - t
-    wait(lambda: win.model.total is not None)
+    win, first = open_review_window(app, actor, worker)
     bar = win.table.verticalScrollBar()
-    wait(lambda: bar.maximum() >= win.model.total - 100)  # the view lays out the count's rows
-    jumps, frames = [], []
     total = win.model.total
-    for share in (0.1, 0.5, 0.9, 0.999):  # the scrollbar dragged there: that page is fetched
-        row = int(total * share)
-        t = time.perf_counter()
-        bar.setValue(row)
-        win.table.viewport().repaint()
-        wait(lambda: win.model.rows[row] is not None, timeout=10)
-        win.table.viewport().repaint()
-        jumps.append(time.perf_counter() - t)
+    # The scrollbar dragged to 10, 50, 90 and 100 %: each time that page is fetched.
+    jumps = [jump_to_row(app, win, int(total * share)) for share in (0.1, 0.5, 0.9, 0.999)]
+    frames = []
     for step in range(200):  # scrolling back through all of it: frames never wait for the database
         t = time.perf_counter()
         bar.setValue(int(bar.maximum() * (1 - step / 200)))
