@@ -3,6 +3,9 @@ SQLite and PostgreSQL, so migrations written on one apply on the other."""
 
 from __future__ import annotations
 
+import os
+import time
+import uuid
 from datetime import datetime, timezone
 
 from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator
@@ -19,6 +22,17 @@ NAMING_CONVENTION = {
 
 # JSONB on PostgreSQL (indexable, compact), JSON text on SQLite.
 JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+def time_ordered_uid() -> str:
+    """A UUID version 7 (RFC 9562): milliseconds since 1970, then 74 random bits. As unique as a
+    random UUID, but new ones sort together, so the unique index on assignment uids takes each
+    claim on its newest page instead of a random one: fewer pages read and written per claim."""
+    ms = time.time_ns() // 1_000_000
+    rand = int.from_bytes(os.urandom(10), "big")
+    value = ((ms & 0xFFFF_FFFF_FFFF) << 80 | 0x7 << 76 | (rand >> 64 & 0xFFF) << 64
+             | 0b10 << 62 | rand & 0x3FFF_FFFF_FFFF_FFFF)
+    return str(uuid.UUID(int=value))
 
 
 def utcnow() -> datetime:

@@ -3,7 +3,6 @@ which read the same in both backends and in raw SQL."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Any, Optional
 
@@ -22,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from annotator.db.base import Base, JSONType, UTCDateTime, utcnow
+from annotator.db.base import Base, JSONType, UTCDateTime, time_ordered_uid, utcnow
 
 ROLES = ("annotator", "lead", "admin")
 ASSIGNMENT_STATUSES = ("claimed", "submitted", "approved", "rejected", "expired", "released")
@@ -161,7 +160,7 @@ class Assignment(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    uid: Mapped[str] = mapped_column(String(36), unique=True, default=lambda: str(uuid.uuid4()))
+    uid: Mapped[str] = mapped_column(String(36), unique=True, default=time_ordered_uid)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
@@ -260,7 +259,7 @@ class AuditEvent(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     actor_id: Mapped[Optional[int]] = mapped_column(Integer)
     actor: Mapped[str] = mapped_column(String(100))
-    action: Mapped[str] = mapped_column(String(100), index=True)
+    action: Mapped[str] = mapped_column(String(100))  # filtered with LIKE, which no plain index serves
     entity_type: Mapped[str] = mapped_column(String(50))
     entity_id: Mapped[Optional[str]] = mapped_column(String(100))
     details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
