@@ -185,12 +185,12 @@ def claim_next(
                 raise _nothing_left(ctx.project_name)
             return _fresh_claim(ctx, taken, now)
     else:
-        ctx = hot.context(project_ref, actor.id, now)
+        ctx = hot.context(project_ref, actor.id, now, len(holding))
     if ctx is None:
         get_project(session, project_ref)  # raises the NotFound with its message
     if ctx.membership_state is None:  # first claim on this project
         _membership(session, actor.id, ctx.project_id, now)
-        ctx = hot.context(ctx.project_id, actor.id, now)
+        ctx = hot.context(ctx.project_id, actor.id, now, len(holding))
     if ctx.membership_state == "paused":
         raise UserPaused(
             f"You are paused on {ctx.project_name}: {ctx.membership_reason or 'no reason given'}. "
@@ -202,7 +202,7 @@ def claim_next(
         free_expired_leases(session, ctx.project_id, now)
     lease_until = now + timedelta(seconds=ctx.lease_seconds)
 
-    if ctx.open_assignments > len(holding):
+    if ctx.resumable:
         resumed = _resume(session, actor, session.get(Project, ctx.project_id), holding, now, lease_until)
         if resumed is not None:
             return resumed

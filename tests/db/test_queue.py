@@ -188,6 +188,30 @@ def test_submit_validates_the_answer_and_changes_nothing_when_it_is_wrong(db, op
         queue.submit(s, other, c.assignment_id, {"label": "a"}, 1)
 
 
+def test_the_app_path_checks_the_answer_against_the_configuration_of_the_moment(db, operator, tmp_path):
+    """The app's submit checks the answer before writing, against the configuration it claimed
+    under; a lead who changes the labels meanwhile wins: the new labels decide."""
+    from annotator.core import queue_direct
+
+    make_project(db, "p")
+    add_texts(db, operator, "p", [{"id": "x", "text": "t"}, {"id": "y", "text": "u"}], tmp_path)
+    ann = make_user(db, "ann")
+    c = queue_direct.claim(db, ann, "p")
+    with db.write() as s:
+        s.execute(update(Project).where(Project.name == "p").values(config={"labels": ["b", "c", "d"]}))
+    with pytest.raises(InvalidAnswer):
+        queue_direct.submit(db, ann, c.assignment_id, {"label": "a"}, 1.0)  # valid when claimed, not now
+    with db.read() as s:
+        assert s.get(Assignment, c.assignment_id).status == "claimed"
+    assert queue_direct.submit(db, ann, c.assignment_id, {"label": "d"}, 1.0).accepted
+    c2 = queue_direct.claim(db, ann, "p")
+    with pytest.raises(InvalidAnswer):
+        queue_direct.submit(db, ann, c2.assignment_id, {"label": "zebra"}, 1.0)
+    assert queue_direct.submit(db, ann, c2.assignment_id, {"label": "b"}, 1.0).status == "approved"
+    with db.read() as s:
+        assert s.get(Assignment, c.assignment_id).answer == {"label": "d"}
+
+
 def test_submit_stores_times_clamped_and_a_retry_is_harmless(db, operator, tmp_path):
     make_project(db, "p")
     add_texts(db, operator, "p", [{"id": "x", "text": "t"}], tmp_path)
