@@ -176,6 +176,19 @@ def run_threads(db: Database, actors: list[Actor], seconds: float, paced: float 
     return summarise(claims, submits, wall)
 
 
+def history(db: Database, actor: Actor, n: int) -> dict:
+    """One annotator, back to back, n items: does their claim slow down as their own history
+    grows (dead index entries, plans made for a young table)? The first 500 against the last."""
+    claims: list[float] = []
+    submits: list[float] = []
+    for _ in range(n):
+        if not cycle(db, actor, claims, submits):
+            break
+    first, last = pct(claims[:500], 0.5), pct(claims[-500:], 0.5)
+    return {"items": len(claims), "claim_p50_first_500_ms": round(first, 3), "claim_p50_last_500_ms": round(last, 3),
+            "ratio": round(last / first, 2)}
+
+
 def summarise(claims: list[float], submits: list[float], wall: float) -> dict:
     return {
         "cycles": len(claims), "seconds": round(wall, 2), "cycles_per_s": round(len(claims) / wall, 1),
@@ -261,6 +274,11 @@ def main() -> None:
         results["pg"][f"paced_{items}"] = {"items": items, "load_s": round(load, 1), **paced}
         rows.append([f"PostgreSQL {items:,} items, 32 paced (1/s)", paced["cycles_per_s"], paced["claim_p50_ms"],
                      paced["claim_p99_ms"], paced["submit_p50_ms"], paced["duplicates"]])
+        if items == 10_000:
+            hist = history(db, actors[0], 2_000 if a.quick else 5_000)
+            results["pg"]["history"] = hist
+            rows.append([f"PostgreSQL, 1 annotator's items 1-500 vs {hist['items'] - 499:,}-{hist['items']:,}",
+                         "", f"{hist['claim_p50_first_500_ms']} → {hist['claim_p50_last_500_ms']}", "", "", ""])
         if items == big:
             sat = run_threads(db, actors, secs, paced=None)
             sat["duplicates"] = duplicates(db)
@@ -314,6 +332,7 @@ def main() -> None:
         "sqlite >= 5000 cycles/s": results["sqlite"]["saturated"]["cycles_per_s"] >= 5000,
         "sqlite claim p99 <= 5 ms": results["sqlite"]["saturated"]["claim_p99_ms"] <= 5,
         "claim p50 at 1M within 1.5x of 10k": ratios["claim_p50_1M_over_10k"] <= 1.5,
+        "pg claim p50 at a user's 5,000th item within 1.5x of their first": pg["history"]["ratio"] <= 1.5,
         "0 duplicates": all(r.get("duplicates") == 0 for r in [*pg.values(), *results["sqlite"].values()]),
     }
     results["targets"] = targets

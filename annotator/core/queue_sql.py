@@ -349,6 +349,46 @@ class SqliteHot(_Hot):
                              _from_sqlite_time(lease_until), _json(answer), bool(is_gold), pid, kind, _json(config),
                              policy, sample, bool(training))
 
+    def submit_checked(self, assignment_id: int, user_id: int, actor_name: str, answer: dict, active_seconds: float,
+                       now: datetime, config: dict) -> str | None:
+        """The common submit for an answer already checked against `config`: a live claim of an
+        ordinary item by this user, in a project whose configuration is still `config`, gets the
+        answer (under the review policy, seconds clamped to the time since the claim) and its
+        audit event. Returns the new status, or None (nothing written) when the full path must
+        decide: not this user's, gold, skipped, late, repeated, or the configuration changed."""
+        at = _sqlite_time(now)
+        row = self.conn.execute(
+            """
+            UPDATE assignments SET
+                answer = :answer, draft = NULL, submitted_at = :now,
+                active_seconds = round(min(max(:secs, 0.0),
+                                           max((julianday(:now) - julianday(assignments.claimed_at)) * 86400.0, 0.0)), 3),
+                lease_until = min(assignments.lease_until, :now),
+                status = CASE WHEN p.review_policy = 'none' THEN 'approved' ELSE 'submitted' END,
+                reviewed_at = CASE WHEN p.review_policy = 'none' THEN :now END,
+                needs_review = CASE p.review_policy WHEN 'all' THEN 1
+                                   WHEN 'sample' THEN (abs(random()) % 1000000) < p.review_sample * 1000000
+                                   ELSE 0 END
+            FROM projects p
+            WHERE assignments.id = :id AND p.id = assignments.project_id AND assignments.user_id = :user
+              AND assignments.status = 'claimed' AND NOT assignments.skipped AND NOT assignments.is_gold
+              AND json(p.config) = json(:config)
+            RETURNING assignments.status, assignments.active_seconds, assignments.item_id
+            """,
+            {"answer": json.dumps(answer), "now": at, "secs": float(active_seconds), "id": assignment_id,
+             "user": user_id, "config": json.dumps(config)},
+        ).fetchone()
+        if row is None:
+            return None
+        status, seconds, item_id = row
+        self.conn.execute(
+            "INSERT INTO audit_events (at, actor_id, actor, action, entity_type, entity_id, details)"
+            " VALUES (?, ?, ?, 'assignment.submit', 'assignment', ?, ?)",
+            (at, user_id, actor_name, str(assignment_id),
+             json.dumps({"item_id": item_id, "active_seconds": seconds, "status": status})),
+        )
+        return status
+
     def finish(self, assignment_id: int, answer: dict, seconds: float, now: datetime, status: str, needs_review: bool,
                user_id: int, actor_name: str, item_id: int) -> None:
         at = _sqlite_time(now)

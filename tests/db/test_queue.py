@@ -212,6 +212,33 @@ def test_the_app_path_checks_the_answer_against_the_configuration_of_the_moment(
         assert s.get(Assignment, c.assignment_id).answer == {"label": "d"}
 
 
+@pytest.mark.parametrize("policy, status, reviewed", [("none", "approved", True), ("all", "submitted", False)])
+def test_the_app_path_stores_what_the_full_path_would(db, operator, tmp_path, policy, status, reviewed):
+    """The app's one-step submit (answer checked before the write) clamps the seconds to the time
+    since the claim, applies the review policy, and audits, as queue.submit does."""
+    from annotator.core import queue_direct
+
+    make_project(db, "p", review_policy=policy)
+    add_texts(db, operator, "p", [{"id": "x", "text": "t"}], tmp_path)
+    ann = make_user(db, "ann")
+    t0 = utcnow()
+    c = queue_direct.claim(db, ann, "p", now=t0)
+    outcome = queue_direct.submit(db, ann, c.assignment_id, {"label": "b"}, 10_000, now=t0 + timedelta(seconds=42))
+    assert outcome.accepted and outcome.status == status
+    with db.read() as s:
+        a = s.get(Assignment, c.assignment_id)
+        assert (a.status, a.answer, a.active_seconds, a.draft) == (status, {"label": "b"}, 42.0, None)
+        assert a.submitted_at == t0 + timedelta(seconds=42) and a.lease_until <= a.submitted_at
+        assert a.needs_review is (policy == "all")
+        assert (a.reviewed_at is not None) is reviewed
+        event = s.scalars(select(AuditEvent).where(AuditEvent.action == "assignment.submit")).one()
+        assert event.details == {"item_id": a.item_id, "active_seconds": 42.0, "status": status}
+    assert queue_direct.submit(db, ann, c.assignment_id, {"label": "b"}, 5, now=t0 + timedelta(seconds=50)).accepted
+    other = make_user(db, "other")
+    with pytest.raises(NotYourAssignment):
+        queue_direct.submit(db, other, c.assignment_id, {"label": "a"}, 1.0)
+
+
 def test_submit_stores_times_clamped_and_a_retry_is_harmless(db, operator, tmp_path):
     make_project(db, "p")
     add_texts(db, operator, "p", [{"id": "x", "text": "t"}], tmp_path)
