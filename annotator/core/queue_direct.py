@@ -103,9 +103,9 @@ def _claim_postgres(db, actor, project_ref, holding, now) -> queue.ClaimedItem:
     return queue._fresh_claim(ctx, taken, now)
 
 
-def _checked_under_claim(db, assignment_id, answer) -> dict[str, Any] | None:
-    """The configuration the answer was checked against and passed, if this process claimed the
-    assignment; None when the database's configuration must decide."""
+def _checked_under_claim(db, assignment_id, answer) -> tuple[str, dict[str, Any]] | None:
+    """The kind and configuration the answer was checked against and passed, if this process
+    claimed the assignment; None when the database's configuration must decide."""
     claimed_under = _claimed_kinds.take(db, assignment_id)
     if claimed_under is None:
         return None
@@ -113,20 +113,20 @@ def _checked_under_claim(db, assignment_id, answer) -> dict[str, Any] | None:
         registry.get(claimed_under[0]).validate_answer(claimed_under[1], answer)
     except AnnotatorError:
         return None  # perhaps a lead changed the labels since: the full path says
-    return claimed_under[1]
+    return claimed_under
 
 
 def _submit_postgres(db, actor, assignment_id, answer, active_seconds, now) -> queue.SubmitOutcome:
     import psycopg
 
-    config = _checked_under_claim(db, assignment_id, answer)
+    checked = _checked_under_claim(db, assignment_id, answer)
     try:
-        if config is not None:
+        if checked is not None:
             # Checked already: one statement, its own transaction, which writes nothing unless the
             # project's configuration is still the one the answer was checked against.
             with db.driver_connection() as conn:
                 ctx, status = PostgresHot(conn).submit_fast(assignment_id, actor.id, actor.name, answer, active_seconds,
-                                                            now, config=config)
+                                                            now, checked=checked)
             if ctx is None or ctx.user_id != actor.id:
                 raise NotYourAssignment(f"Assignment {assignment_id} is not yours.")
             if status is None:
@@ -181,14 +181,14 @@ def _claim_sqlite(db, actor, project_ref, holding, now) -> queue.ClaimedItem:
 
 
 def _submit_sqlite(db, actor, assignment_id, answer, active_seconds, now) -> queue.SubmitOutcome:
-    config = _checked_under_claim(db, assignment_id, answer)
+    checked = _checked_under_claim(db, assignment_id, answer)
     with db.driver_connection() as conn:
         _begin_immediate(conn)
         try:
-            if config is not None:
+            if checked is not None:
                 # Checked already: while the write lock is held, only the update and its audit event.
                 status = SqliteHot(conn).submit_checked(assignment_id, actor.id, actor.name, answer, active_seconds,
-                                                        now, config)
+                                                        now, checked)
                 outcome = None if status is None else queue.SubmitOutcome(assignment_id, True, status)
             else:
                 outcome = queue.submit_common_sqlite(SqliteHot(conn), actor, assignment_id, answer, active_seconds, now)

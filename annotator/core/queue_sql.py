@@ -215,18 +215,18 @@ class PostgresHot(_Hot):
         return Taken(row[0], uid, row[1], row[2], row[3], row[4])
 
     def submit_fast(self, assignment_id: int, user_id: int, actor_name: str, answer: dict, active_seconds: float,
-                    now: datetime, config: dict | None = None) -> tuple[SubmitContext | None, str | None]:
+                    now: datetime, checked: tuple[str, dict] | None = None) -> tuple[SubmitContext | None, str | None]:
         """One round trip: lock the assignment and, when it is a live claim of an ordinary item by
         this user, store the answer under the review policy with its audit event. The caller
         validates the answer afterwards and raises (rolling all of it back) if it is wrong, or
-        has validated it already against `config`: then nothing is written unless the project's
-        configuration is still that one. Returns the context and the new status (None when the
+        has validated it already under `checked` (kind, configuration): then nothing is written
+        unless the project's kind and configuration are still those. Returns the context and the new status (None when the
         slow path must decide)."""
         row = self.conn.execute(
             "WITH a AS (" + _SUBMIT_CONTEXT.format(id="%(id)s") + """ FOR UPDATE OF a
             ), ok AS (
                 SELECT * FROM a WHERE user_id = %(u)s AND status = 'claimed' AND NOT skipped AND NOT is_gold
-                  AND (%(config)s::jsonb IS NULL OR config = %(config)s::jsonb)
+                  AND (%(config)s::jsonb IS NULL OR (config = %(config)s::jsonb AND kind = %(kind)s))
             ), upd AS (
                 UPDATE assignments SET
                     answer = %(answer)s, draft = NULL, submitted_at = %(now)s,
@@ -247,7 +247,8 @@ class PostgresHot(_Hot):
             """,
             {"id": assignment_id, "u": user_id, "actor": actor_name, "answer": self.Jsonb(answer),
              "secs": float(active_seconds), "now": now, "id_text": str(assignment_id),
-             "config": None if config is None else self.Jsonb(config)},
+             "config": None if checked is None else self.Jsonb(checked[1]),
+             "kind": None if checked is None else checked[0]},
         ).fetchone()
         if row is None:
             return None, None
@@ -350,11 +351,11 @@ class SqliteHot(_Hot):
                              policy, sample, bool(training))
 
     def submit_checked(self, assignment_id: int, user_id: int, actor_name: str, answer: dict, active_seconds: float,
-                       now: datetime, config: dict) -> str | None:
-        """The common submit for an answer already checked against `config`: a live claim of an
-        ordinary item by this user, in a project whose configuration is still `config`, gets the
-        answer (under the review policy, seconds clamped to the time since the claim) and its
-        audit event. Returns the new status, or None (nothing written) when the full path must
+                       now: datetime, checked: tuple[str, dict]) -> str | None:
+        """The common submit for an answer already checked under `checked` (kind, configuration): a
+        live claim of an ordinary item by this user, in a project whose kind and configuration are
+        still those, gets the answer (under the review policy, seconds clamped to the time since
+        the claim) and its audit event. Returns the new status, or None (nothing written) when the full path must
         decide: not this user's, gold, skipped, late, repeated, or the configuration changed."""
         at = _sqlite_time(now)
         row = self.conn.execute(
@@ -372,11 +373,11 @@ class SqliteHot(_Hot):
             FROM projects p
             WHERE assignments.id = :id AND p.id = assignments.project_id AND assignments.user_id = :user
               AND assignments.status = 'claimed' AND NOT assignments.skipped AND NOT assignments.is_gold
-              AND json(p.config) = json(:config)
+              AND p.kind = :kind AND json(p.config) = json(:config)
             RETURNING assignments.status, assignments.active_seconds, assignments.item_id
             """,
             {"answer": json.dumps(answer), "now": at, "secs": float(active_seconds), "id": assignment_id,
-             "user": user_id, "config": json.dumps(config)},
+             "user": user_id, "kind": checked[0], "config": json.dumps(checked[1])},
         ).fetchone()
         if row is None:
             return None
