@@ -143,22 +143,83 @@ picked AS (
 """
 
 
+def _by_id(project_ref: str | int) -> bool:
+    return isinstance(project_ref, int) or str(project_ref).isdigit()
+
+
+def _where(by_id: bool, param) -> str:
+    return f"(p.id = {param('pid')} OR p.name = {param('name')})" if by_id else f"p.name = {param('name')}"
+
+
+def _pg(name: str) -> str:
+    return f"%({name})s"
+
+
+def _sqlite(name: str) -> str:
+    return f":{name}"
+
+
+# The statements are built once: a claim should not format and hash 3 KB of SQL each time.
+_PG_CONTEXT = {b: _CONTEXT.format(now="%(now)s", user="%(user)s", where=_where(b, _pg), held="%(held)s")
+               for b in (True, False)}
+_SQLITE_CONTEXT = {b: _CONTEXT.format(now=":now", user=":user", where=_where(b, _sqlite), held=":held")
+                   for b in (True, False)}
+_PG_CLAIM_FAST = {
+    b: "WITH ctx AS (" + _CONTEXT.format(now="%(now)s", user="%(u)s", where=_where(b, _pg), held="%(held)s") + """
+    ), fast AS (
+        SELECT *, gold_rate > 0 AS count_down FROM ctx
+        WHERE mid IS NOT NULL AND state = 'active' AND qual IS NULL AND NOT expired
+          AND NOT resumable AND NOT (gold_rate > 0 AND gold_countdown <= 0)
+    ), """ + _PG_TAKE + """
+    SELECT ctx.*, (SELECT count(*) FROM fast), asg.id, took.external_id, took.payload, took.prediction,
+           took.confidence, asg.lease_until
+    FROM ctx LEFT JOIN asg ON true LEFT JOIN took ON took.id = asg.item_id
+    """
+    for b in (True, False)
+}
+
+_PG_SUBMIT_FAST = ("WITH a AS (" + _SUBMIT_CONTEXT.format(id="%(id)s") + """ FOR UPDATE OF a
+            ), ok AS (
+                SELECT * FROM a WHERE user_id = %(u)s AND status = 'claimed' AND NOT skipped AND NOT is_gold
+                  AND (%(config)s::jsonb IS NULL OR (config = %(config)s::jsonb AND kind = %(kind)s))
+            ), upd AS (
+                UPDATE assignments SET
+                    answer = %(answer)s, draft = NULL, submitted_at = %(now)s,
+                    active_seconds = LEAST(GREATEST(%(secs)s, 0), GREATEST(EXTRACT(EPOCH FROM %(now)s - ok.claimed_at), 0)),
+                    lease_until = LEAST(assignments.lease_until, %(now)s),
+                    status = CASE WHEN ok.review_policy = 'none' THEN 'approved' ELSE 'submitted' END,
+                    reviewed_at = CASE WHEN ok.review_policy = 'none' THEN %(now)s END,
+                    needs_review = (ok.review_policy = 'all' OR (ok.review_policy = 'sample' AND random() < ok.review_sample))
+                FROM ok WHERE assignments.id = %(id)s
+                RETURNING assignments.status, assignments.active_seconds, assignments.item_id
+            ), audit AS (
+                INSERT INTO audit_events (at, actor_id, actor, action, entity_type, entity_id, details)
+                SELECT %(now)s, %(u)s, %(actor)s, 'assignment.submit', 'assignment', %(id_text)s,
+                       jsonb_build_object('item_id', upd.item_id, 'active_seconds', upd.active_seconds, 'status', upd.status)
+                FROM upd
+            )
+            SELECT a.*, upd.status FROM a LEFT JOIN upd ON true
+            """)
+
+
 class _Hot:
     def __init__(self, conn):
         self.conn = conn  # the driver's connection: psycopg's or sqlite3's
 
 
 class PostgresHot(_Hot):
+    Jsonb = None  # psycopg's, imported on first use: a SQLite-only install has no psycopg
+
     def __init__(self, conn):
         super().__init__(conn)
-        from psycopg.types.json import Jsonb
+        if PostgresHot.Jsonb is None:
+            from psycopg.types.json import Jsonb
 
-        self.Jsonb = Jsonb
+            PostgresHot.Jsonb = Jsonb
 
     def context(self, project_ref: str | int, user_id: int, now: datetime, held: int = 0) -> ClaimContext | None:
-        by_id = isinstance(project_ref, int) or str(project_ref).isdigit()
-        where = "(p.id = %(pid)s OR p.name = %(name)s)" if by_id else "p.name = %(name)s"
-        sql = _CONTEXT.format(now="%(now)s", user="%(user)s", where=where, held="%(held)s")
+        by_id = _by_id(project_ref)
+        sql = _PG_CONTEXT[by_id]
         params = {"now": now, "user": user_id, "name": str(project_ref), "pid": int(project_ref) if by_id else None,
                   "held": held}
         row = self.conn.execute(sql, params).fetchone()
@@ -169,20 +230,10 @@ class PostgresHot(_Hot):
         """One round trip: read the context and, when the common case applies (an active member,
         no expired leases, nothing of theirs to resume, no gold due, no qualification), take the
         next item there and then. Returns (context, taken, whether the fast path applied)."""
-        by_id = isinstance(project_ref, int) or str(project_ref).isdigit()
-        where = "(p.id = %(pid)s OR p.name = %(name)s)" if by_id else "p.name = %(name)s"
+        by_id = _by_id(project_ref)
         uid = time_ordered_uid()
         row = self.conn.execute(
-            "WITH ctx AS (" + _CONTEXT.format(now="%(now)s", user="%(u)s", where=where, held="%(held)s") + """
-            ), fast AS (
-                SELECT *, gold_rate > 0 AS count_down FROM ctx
-                WHERE mid IS NOT NULL AND state = 'active' AND qual IS NULL AND NOT expired
-                  AND NOT resumable AND NOT (gold_rate > 0 AND gold_countdown <= 0)
-            ), """ + _PG_TAKE + """
-            SELECT ctx.*, (SELECT count(*) FROM fast), asg.id, took.external_id, took.payload, took.prediction,
-                   took.confidence, asg.lease_until
-            FROM ctx LEFT JOIN asg ON true LEFT JOIN took ON took.id = asg.item_id
-            """,
+            _PG_CLAIM_FAST[by_id],
             {"now": now, "u": user_id, "name": str(project_ref), "pid": int(project_ref) if by_id else None,
              "held": held, "uid": uid, "actor": actor_name},
         ).fetchone()
@@ -223,28 +274,7 @@ class PostgresHot(_Hot):
         unless the project's kind and configuration are still those. Returns the context and the new status (None when the
         slow path must decide)."""
         row = self.conn.execute(
-            "WITH a AS (" + _SUBMIT_CONTEXT.format(id="%(id)s") + """ FOR UPDATE OF a
-            ), ok AS (
-                SELECT * FROM a WHERE user_id = %(u)s AND status = 'claimed' AND NOT skipped AND NOT is_gold
-                  AND (%(config)s::jsonb IS NULL OR (config = %(config)s::jsonb AND kind = %(kind)s))
-            ), upd AS (
-                UPDATE assignments SET
-                    answer = %(answer)s, draft = NULL, submitted_at = %(now)s,
-                    active_seconds = LEAST(GREATEST(%(secs)s, 0), GREATEST(EXTRACT(EPOCH FROM %(now)s - ok.claimed_at), 0)),
-                    lease_until = LEAST(assignments.lease_until, %(now)s),
-                    status = CASE WHEN ok.review_policy = 'none' THEN 'approved' ELSE 'submitted' END,
-                    reviewed_at = CASE WHEN ok.review_policy = 'none' THEN %(now)s END,
-                    needs_review = (ok.review_policy = 'all' OR (ok.review_policy = 'sample' AND random() < ok.review_sample))
-                FROM ok WHERE assignments.id = %(id)s
-                RETURNING assignments.status, assignments.active_seconds, assignments.item_id
-            ), audit AS (
-                INSERT INTO audit_events (at, actor_id, actor, action, entity_type, entity_id, details)
-                SELECT %(now)s, %(u)s, %(actor)s, 'assignment.submit', 'assignment', %(id_text)s,
-                       jsonb_build_object('item_id', upd.item_id, 'active_seconds', upd.active_seconds, 'status', upd.status)
-                FROM upd
-            )
-            SELECT a.*, upd.status FROM a LEFT JOIN upd ON true
-            """,
+            _PG_SUBMIT_FAST,
             {"id": assignment_id, "u": user_id, "actor": actor_name, "answer": self.Jsonb(answer),
              "secs": float(active_seconds), "now": now, "id_text": str(assignment_id),
              "config": None if checked is None else self.Jsonb(checked[1]),
@@ -293,9 +323,8 @@ def _json(value: Any) -> Any:
 
 class SqliteHot(_Hot):
     def context(self, project_ref: str | int, user_id: int, now: datetime, held: int = 0) -> ClaimContext | None:
-        by_id = isinstance(project_ref, int) or str(project_ref).isdigit()
-        where = "(p.id = :pid OR p.name = :name)" if by_id else "p.name = :name"
-        sql = _CONTEXT.format(now=":now", user=":user", where=where, held=":held")
+        by_id = _by_id(project_ref)
+        sql = _SQLITE_CONTEXT[by_id]
         params = {"now": _sqlite_time(now), "user": user_id, "name": str(project_ref),
                   "pid": int(project_ref) if by_id else None, "held": held}
         row = self.conn.execute(sql, params).fetchone()

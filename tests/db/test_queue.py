@@ -5,7 +5,7 @@ import json
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 
 from annotator.core import queue
 from annotator.core.importing import import_items
@@ -344,3 +344,27 @@ def test_queue_status_counts_and_active_annotators(db, operator, tmp_path):
         st = queue_status(s, operator, "p")
     assert (st.items, st.claimed, st.submitted, st.approved, st.open_items) == (3, 1, 1, 0, 2)  # both took i0
     assert st.active_annotators == ["alice", "bob"]
+
+
+def test_the_app_path_survives_the_server_dropping_its_connection(db, operator, tmp_path):
+    """A PostgreSQL restart or an idle-connection killer drops the queue's pooled connection; the
+    next claim and submit must still work (they fall back to the session path, which pings),
+    and the connection after that is a fresh one."""
+    from annotator.core import queue_direct
+
+    if db.is_sqlite:
+        pytest.skip("an embedded SQLite file has no server to drop the connection")
+    make_project(db, "p")
+    add_texts(db, operator, "p", [{"id": f"x{n}", "text": "t"} for n in range(3)], tmp_path)
+    ann = make_user(db, "ann")
+    first = queue_direct.claim(db, ann, "p")
+    with db.driver_connection() as conn:
+        pid = conn.info.backend_pid
+    with db.write() as s:
+        assert s.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    assert queue_direct.submit(db, ann, first.assignment_id, {"label": "a"}, 1.0).accepted
+    second = queue_direct.claim(db, ann, "p")
+    assert second.assignment_id != first.assignment_id
+    assert queue_direct.submit(db, ann, second.assignment_id, {"label": "b"}, 1.0).accepted
+    with db.read() as s:
+        assert s.scalar(select(func.count()).select_from(Assignment).where(Assignment.status == "approved")) == 2
