@@ -97,7 +97,7 @@ class Database:
         self._write = sessionmaker(writer, expire_on_commit=False)
         self._direct: Engine | None = None
         self._sqlite_own = threading.local()  # SQLite: each thread's own connection for the direct path
-        self._sqlite_opened: list = []
+        self._sqlite_opened: list[tuple[threading.Thread, object]] = []
         self._sqlite_lock = threading.Lock()
 
     @property
@@ -176,12 +176,17 @@ class Database:
             _sqlite_pragmas(conn)
             self._sqlite_own.conn = conn
             with self._sqlite_lock:
-                self._sqlite_opened.append(conn)
+                # Threads that have ended leave their connection here: close those now, so that a
+                # long session with short-lived threads does not pile them up.
+                for thread, old in [(t, c) for t, c in self._sqlite_opened if not t.is_alive()]:
+                    old.close()
+                    self._sqlite_opened.remove((thread, old))
+                self._sqlite_opened.append((threading.current_thread(), conn))
         return conn
 
     def dispose(self) -> None:
         with self._sqlite_lock:
-            for conn in self._sqlite_opened:
+            for _thread, conn in self._sqlite_opened:
                 conn.close()
             self._sqlite_opened.clear()
         self._sqlite_own = threading.local()

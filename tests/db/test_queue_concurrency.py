@@ -2,9 +2,11 @@
 expiring mid-run. No item over its overlap, no user twice on an item, no submit lost."""
 
 import multiprocessing
+import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text, update
@@ -126,3 +128,51 @@ def test_8_processes_on_sqlite(sqlite_template, operator, tmp_path, overlap, ite
         check_invariants(db, results, items, overlap)
     finally:
         db.dispose()
+
+
+def test_the_sqlite_app_path_does_not_pile_up_connections_from_ended_threads(tmp_path):
+    """Each thread claims on SQLite through a connection of its own; a long session in which
+    threads come and go must not keep one open file per thread that ever claimed."""
+    from annotator.core import queue_direct
+    from annotator.core.auth import Actor
+    from annotator.db import migrate
+
+    db = Database(f"sqlite:///{tmp_path / 'a.sqlite3'}")
+    migrate.upgrade(db.engine)
+    make_project(db, "p")
+    items = tmp_path / "items.jsonl"
+    items.write_text("".join(f'{{"id": "i{n}", "text": "t"}}\n' for n in range(30)), encoding="utf-8")
+    with db.write() as s:
+        import_items(s, Actor.local_operator(), "p", items)
+    ann = make_user(db, "ann")
+    done = []
+    path = str(tmp_path / "a.sqlite3")
+
+    def files_open() -> int:
+        fds = Path("/proc/self/fd")
+        return sum(1 for fd in fds.iterdir() if _target(fd) == path)
+
+    def one_item():
+        c = queue_direct.claim(db, ann, "p")
+        done.append(queue_direct.submit(db, ann, c.assignment_id, {"label": "a"}, 1.0).accepted)
+
+    def in_a_thread():
+        t = threading.Thread(target=one_item)
+        t.start()
+        t.join()
+
+    for _ in range(2):  # the first claim also opens the pool's connection (it makes the membership),
+        in_a_thread()  # and SQLite keeps a closed connection's descriptor for the next one to reuse
+    before = files_open()
+    for _ in range(20):
+        in_a_thread()
+    assert done == [True] * 22
+    assert files_open() == before  # each new thread's connection replaces the one of the thread that ended
+    db.dispose()
+
+
+def _target(fd) -> str:
+    try:
+        return os.readlink(fd)
+    except OSError:  # closed between listing and reading
+        return ""
