@@ -10,6 +10,7 @@ rule; the direct path only ever does what that code would do in the common case.
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,14 +37,17 @@ class _ClaimedKinds:
 
     def __init__(self):
         self._by_key: dict[tuple[str, int], tuple[str, dict[str, Any]]] = {}
+        self._lock = threading.Lock()  # the app's worker and the benchmarks' threads share it
 
     def remember(self, db: Database, claimed: queue.ClaimedItem) -> None:
-        if len(self._by_key) >= self.LIMIT:
-            self._by_key.pop(next(iter(self._by_key)))  # the oldest: dicts keep insertion order
-        self._by_key[(db.url, claimed.assignment_id)] = (claimed.kind, claimed.config)
+        with self._lock:
+            if len(self._by_key) >= self.LIMIT:
+                self._by_key.pop(next(iter(self._by_key)))  # the oldest: dicts keep insertion order
+            self._by_key[(db.url, claimed.assignment_id)] = (claimed.kind, claimed.config)
 
     def take(self, db: Database, assignment_id: int) -> tuple[str, dict[str, Any]] | None:
-        return self._by_key.pop((db.url, assignment_id), None)
+        with self._lock:
+            return self._by_key.pop((db.url, assignment_id), None)
 
 
 _claimed_kinds = _ClaimedKinds()

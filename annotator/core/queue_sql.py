@@ -402,6 +402,7 @@ class SqliteHot(_Hot):
             FROM projects p
             WHERE assignments.id = :id AND p.id = assignments.project_id AND assignments.user_id = :user
               AND assignments.status = 'claimed' AND NOT assignments.skipped AND NOT assignments.is_gold
+              AND NOT (SELECT is_gold FROM items WHERE items.id = assignments.item_id)
               AND p.kind = :kind AND json(p.config) = json(:config)
             RETURNING assignments.status, assignments.active_seconds, assignments.item_id
             """,

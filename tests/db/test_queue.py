@@ -346,14 +346,13 @@ def test_queue_status_counts_and_active_annotators(db, operator, tmp_path):
     assert st.active_annotators == ["alice", "bob"]
 
 
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)  # an embedded file has no server to drop it
 def test_the_app_path_survives_the_server_dropping_its_connection(db, operator, tmp_path):
     """A PostgreSQL restart or an idle-connection killer drops the queue's pooled connection; the
     next claim and submit must still work (they fall back to the session path, which pings),
     and the connection after that is a fresh one."""
     from annotator.core import queue_direct
 
-    if db.is_sqlite:
-        pytest.skip("an embedded SQLite file has no server to drop the connection")
     make_project(db, "p")
     add_texts(db, operator, "p", [{"id": f"x{n}", "text": "t"} for n in range(3)], tmp_path)
     ann = make_user(db, "ann")
