@@ -67,7 +67,6 @@ def pg_prepare(base_url: str, schema: str, items: int) -> tuple[str, float]:
         ) as cp:
             for i in range(items):
                 cp.write_row((pid, f"i{i}", '{"text": "item %d"}' % i, 0, -1.0, 1, False, False, False, 1, "2026-01-01T00:00:00Z"))
-        cur.execute("ANALYZE items")
         raw.commit()
     finally:
         raw.close()
@@ -78,10 +77,13 @@ def pg_prepare(base_url: str, schema: str, items: int) -> tuple[str, float]:
 
 
 def settle_after_load(db: Database) -> None:
-    """Write the bulk load's pages out before measuring: otherwise the server's next checkpoint
-    flushes a million rows in the middle of the paced run, and its commits wait behind that
-    I/O (claims of 50-100 ms that no steady state has). Needs a superuser; without one the run
-    goes on unsettled."""
+    """What PostgreSQL's documentation prescribes after a bulk load, before measuring: VACUUM
+    ANALYZE (else autovacuum's first pass over a million new rows lands in the paced run) and a
+    CHECKPOINT (else the server's next one flushes them mid-run); either gave claims of
+    50-170 ms that no steady state has. CHECKPOINT needs a superuser; without one the run goes
+    on unsettled."""
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+        c.exec_driver_sql("VACUUM (ANALYZE) items")
     try:
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
             c.exec_driver_sql("CHECKPOINT")
@@ -140,13 +142,13 @@ def cycle(db: Database, actor: Actor, claims: list, submits: list) -> bool:
 
 
 def warm_pools(db: Database, n: int) -> None:
-    """Open the connections the threads will use before the clock starts: an app connects once
-    per session, so connection set-up is not part of a claim."""
+    """Open the session pool's connections (the fallbacks use them) before the clock starts: an
+    app connects once per session, so connection set-up is not part of a claim. The direct
+    path's connections, one per thread, open in each thread's untimed first cycle."""
     from contextlib import ExitStack
 
     with ExitStack() as stack:
         for _ in range(n):
-            stack.enter_context(db.driver_connection())
             stack.enter_context(db.engine.connect())
 
 

@@ -5,7 +5,6 @@ deadlock upgrading a read lock), `read()` for queries."""
 from __future__ import annotations
 
 import random
-import threading
 import time
 from contextlib import contextmanager
 from typing import Callable, Iterator, TypeVar
@@ -13,6 +12,8 @@ from typing import Callable, Iterator, TypeVar
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+
+from annotator.db.thread_connections import ThreadConnections
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 T = TypeVar("T")
@@ -71,7 +72,7 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
-def _plan_for_the_hot_path(dbapi_conn, _record) -> None:
+def _plan_for_the_hot_path(dbapi_conn) -> None:
     """The direct pool runs only the queue's claim and submit: point lookups and ordered index
     scans, planned once per connection, generically (planning cost more than running them).
     A plan made once lives until the table's statistics change, so it must not be one that
@@ -80,9 +81,10 @@ def _plan_for_the_hot_path(dbapi_conn, _record) -> None:
     the assignments they had ever had (1 ms at their first item, 5 ms at their 5,000th), and
     the submit merge-joined its assignment to every item up to it. These statements touch a
     handful of rows by key, so: nested loops over plain index scans only (which also mark the
-    dead index entries they meet, so that later scans skip them)."""
+    dead index entries they meet, so that later scans skip them). And no JIT: a disabled path
+    still costs 10^10 in the planner's sums, and such a cost would compile every execution."""
     for setting in ("plan_cache_mode = force_generic_plan", "enable_bitmapscan = off", "enable_seqscan = off",
-                    "enable_mergejoin = off", "enable_hashjoin = off"):
+                    "enable_mergejoin = off", "enable_hashjoin = off", "jit = off"):
         dbapi_conn.execute(f"SET {setting}")
 
 
@@ -95,10 +97,7 @@ class Database:
         writer = self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else self.engine
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(writer, expire_on_commit=False)
-        self._direct: Engine | None = None
-        self._sqlite_own = threading.local()  # SQLite: each thread's own connection for the direct path
-        self._sqlite_opened: list[tuple[threading.Thread, object]] = []
-        self._sqlite_lock = threading.Lock()
+        self._own = ThreadConnections(self._connect_directly)  # the direct path's, one per thread
 
     @property
     def is_sqlite(self) -> bool:
@@ -134,64 +133,46 @@ class Database:
 
     @contextmanager
     def driver_connection(self) -> Iterator:
-        """A pooled driver connection (psycopg's or sqlite3's) for the queue's direct paths,
-        in autocommit mode: the caller sends its own BEGIN, or one statement that is its own
-        transaction. On PostgreSQL from a pool without the pre-ping round trip: a broken
-        connection raises, is thrown away, and the caller falls back to `run`, which pings.
-        On SQLite (a file) each thread keeps one connection of its own, outside the pool: a pool
-        checkout and its reset cost as much as a claim's statements."""
-        if self.is_sqlite and self.engine.url.database not in (None, "", ":memory:"):
-            yield self._own_sqlite_connection()
+        """This thread's own driver connection (psycopg's or sqlite3's) for the queue's direct
+        paths, in autocommit mode: the caller sends its own BEGIN, or one statement that is its
+        own transaction (see db/thread_connections.py). On PostgreSQL it is not pinged first: a
+        broken connection raises, is thrown away, and the caller falls back to `run`, which
+        pings. An in-memory SQLite database has one connection's worth of data: the pool's."""
+        if self.is_sqlite and self.engine.url.database in (None, "", ":memory:"):
+            fairy = self.engine.raw_connection()
+            try:
+                yield fairy.driver_connection
+            finally:
+                fairy.close()
             return
-        if self._direct is None:
-            if self.is_sqlite:
-                self._direct = self.engine  # the same connections, with their busy timeout
-            else:
-                # The hot statements are prepared on first use and planned once, generically: a
-                # claim is a nine-part statement whose planning (about 1 ms) cost more than running
-                # it, and psycopg's default waits five uses per connection before preparing, after
-                # which the server plans each of the next five afresh.
-                self._direct = create_engine(self.url, isolation_level="AUTOCOMMIT", pool_size=self.engine.pool.size(),
-                                             max_overflow=getattr(self.engine.pool, "_max_overflow", 10),
-                                             connect_args={"prepare_threshold": 0})
-                event.listen(self._direct, "connect", _plan_for_the_hot_path)
-        fairy = self._direct.raw_connection()
+        conn = self._own.get()
         try:
-            yield fairy.driver_connection
+            yield conn
         except BaseException as exc:
             if _is_disconnect(exc):
-                fairy.invalidate()
+                self._own.discard()
             raise
-        finally:
-            fairy.close()
 
-    def _own_sqlite_connection(self):
-        conn = getattr(self._sqlite_own, "conn", None)
-        if conn is None:
+    def _connect_directly(self):
+        if self.is_sqlite:
             import sqlite3
 
             # check_same_thread off only so that dispose() can close it; one thread uses it.
             conn = sqlite3.connect(self.engine.url.database, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000,
                                    isolation_level=None, check_same_thread=False)
             _sqlite_pragmas(conn)
-            self._sqlite_own.conn = conn
-            with self._sqlite_lock:
-                # Threads that have ended leave their connection here: close those now, so that a
-                # long session with short-lived threads does not pile them up.
-                for thread, old in [(t, c) for t, c in self._sqlite_opened if not t.is_alive()]:
-                    old.close()
-                    self._sqlite_opened.remove((thread, old))
-                self._sqlite_opened.append((threading.current_thread(), conn))
+            return conn
+        # The hot statements are prepared on first use and planned once, generically: a claim is
+        # a nine-part statement whose planning (about 1 ms) cost more than running it, and
+        # psycopg's default waits five uses per connection before preparing, after which the
+        # server plans each of the next five afresh.
+        cargs, cparams = self.engine.dialect.create_connect_args(self.engine.url)
+        conn = self.engine.dialect.loaded_dbapi.connect(*cargs, **cparams, autocommit=True, prepare_threshold=0)
+        _plan_for_the_hot_path(conn)
         return conn
 
     def dispose(self) -> None:
-        with self._sqlite_lock:
-            for _thread, conn in self._sqlite_opened:
-                conn.close()
-            self._sqlite_opened.clear()
-        self._sqlite_own = threading.local()
-        if self._direct is not None and self._direct is not self.engine:
-            self._direct.dispose()
+        self._own.close_all()
         self.engine.dispose()
 
     def describe(self) -> str:
