@@ -271,8 +271,8 @@ class PostgresHot(_Hot):
         this user, store the answer under the review policy with its audit event. The caller
         validates the answer afterwards and raises (rolling all of it back) if it is wrong, or
         has validated it already under `checked` (kind, configuration): then nothing is written
-        unless the project's kind and configuration are still those. Returns the context and the new status (None when the
-        slow path must decide)."""
+        unless the project's kind and configuration are still those. Returns the context and the
+        new status (None when the slow path must decide)."""
         row = self.conn.execute(
             _PG_SUBMIT_FAST,
             {"id": assignment_id, "u": user_id, "actor": actor_name, "answer": self.Jsonb(answer),
