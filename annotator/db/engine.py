@@ -73,8 +73,8 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 def _plan_for_the_hot_path(dbapi_conn) -> None:
-    """The direct pool runs only the queue's claim and submit: point lookups and ordered index
-    scans, planned once per connection, generically (planning cost more than running them).
+    """The direct connections run only the queue's claim and submit: point lookups and ordered
+    index scans, planned once per connection, generically (planning cost more than running them).
     A plan made once lives until the table's statistics change, so it must not be one that
     only suits a small table: with statistics from when `assignments` held 50 rows the planner
     chose sequential scans, and with none, bitmap scans; either way a user's claim re-read all
