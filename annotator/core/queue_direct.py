@@ -29,9 +29,9 @@ class _Fallback(Exception):
 
 class _ClaimedKinds:
     """The kind and configuration each assignment was claimed under, kept by the process that
-    claimed it, so that its submit can check the answer before writing: on PostgreSQL the
-    submit is then one statement that is its own transaction (guarded by the configuration
-    being unchanged), not BEGIN, statement, check, COMMIT."""
+    claimed it, so that its submit can check the answer before writing (guarded by the kind and
+    configuration being unchanged): on PostgreSQL the submit is then one statement that is its
+    own transaction, and on SQLite the write lock is held only for the update and its audit."""
 
     LIMIT = 10_000  # a client holds a handful; the benchmarks' processes a few thousand at most
 
@@ -127,7 +127,7 @@ def _submit_postgres(db, actor, assignment_id, answer, active_seconds, now) -> q
     try:
         if checked is not None:
             # Checked already: one statement, its own transaction, which writes nothing unless the
-            # project's configuration is still the one the answer was checked against.
+            # project's kind and configuration are still the ones the answer was checked against.
             with db.driver_connection() as conn:
                 ctx, status = PostgresHot(conn).submit_fast(assignment_id, actor.id, actor.name, answer, active_seconds,
                                                             now, checked=checked)
