@@ -11,6 +11,7 @@ rule; the direct path only ever does what that code would do in the common case.
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,8 +19,8 @@ from annotator.core import queue
 from annotator.core.auth import Actor
 from annotator.core.queue_sql import PostgresHot, SqliteHot
 from annotator.db import Database
-from annotator.db.base import utcnow
-from annotator.errors import AnnotatorError, NotYourAssignment
+from annotator.db.base import time_ordered_uid, utcnow
+from annotator.errors import AnnotatorError, NotYourAssignment, QueueError
 from annotator.tasks import registry
 
 
@@ -75,6 +76,42 @@ def submit(db: Database, actor: Actor, assignment_id: int, answer: dict[str, Any
             _submit_sqlite(db, actor, assignment_id, answer, active_seconds, now)
     except _Fallback:
         return db.run(lambda s: queue.submit(s, actor, assignment_id, answer, active_seconds, now=now))
+
+
+@dataclass(frozen=True)
+class SubmittedAndNext:
+    outcome: queue.SubmitOutcome
+    next: queue.ClaimedItem | None
+    refusal: QueueError | None  # why there is no next item (nothing left, paused, not qualified)
+
+
+def submit_and_claim(db: Database, actor: Actor, assignment_id: int, answer: dict[str, Any], active_seconds: float,
+                     project_ref: str | int, *, holding: tuple[int, ...] = (),
+                     now: datetime | None = None) -> SubmittedAndNext:
+    """The workbench's Submit: the answer, then the next item (`holding`: the assignments the
+    client keeps open besides this one). When both take the common path they share one
+    transaction, each with its own audit event: on SQLite one hold of the write lock, whose log
+    pages the two writes share; on PostgreSQL one statement. Otherwise each runs on its own. The
+    submit stands whether or not a next item is given; errors of the submit raise as submit's do."""
+    now = now or utcnow()
+    try:
+        if db.is_sqlite:
+            outcome, following = _submit_and_claim_sqlite(db, actor, assignment_id, answer, active_seconds,
+                                                          project_ref, holding, now)
+        else:
+            outcome, following = _submit_and_claim_postgres(db, actor, assignment_id, answer, active_seconds,
+                                                            project_ref, holding, now)
+    except _Fallback:  # the submit needs the full path; nothing was written
+        outcome, following = submit(db, actor, assignment_id, answer, active_seconds, now=now), None
+    if following is None:  # the claim needs a path of its own
+        try:
+            following = claim(db, actor, project_ref, holding=holding, now=now)
+        except QueueError as exc:
+            following = exc
+    if isinstance(following, QueueError):
+        return SubmittedAndNext(outcome, None, following)
+    _claimed_kinds.remember(db, following)
+    return SubmittedAndNext(outcome, following, None)
 
 
 # ---- PostgreSQL --------------------------------------------------------------------------------
@@ -151,6 +188,33 @@ def _submit_postgres(db, actor, assignment_id, answer, active_seconds, now) -> q
     return queue.SubmitOutcome(assignment_id, True, status)
 
 
+def _submit_and_claim_postgres(db, actor, assignment_id, answer, active_seconds, project_ref, holding, now):
+    """(outcome, the next item, a QueueError, or None when the claim must run on its own)."""
+    import psycopg
+
+    checked = _checked_under_claim(db, assignment_id, answer)
+    if checked is None:
+        raise _Fallback
+    try:
+        with db.driver_connection() as conn:
+            sub, status, ctx, taken, fast = PostgresHot(conn).submit_and_claim(
+                assignment_id, actor.id, actor.name, answer, active_seconds, now, checked, project_ref, len(holding) + 1)
+    except psycopg.Error as exc:
+        if _retry_in_session(exc):
+            raise _Fallback from None
+        raise
+    if sub is None or sub.user_id != actor.id:
+        raise NotYourAssignment(f"Assignment {assignment_id} is not yours.")
+    if status is None:
+        raise _Fallback
+    outcome = queue.SubmitOutcome(assignment_id, True, status)
+    if ctx is None or not fast:
+        return outcome, None
+    if taken is None:
+        return outcome, queue._nothing_left(ctx.project_name)
+    return outcome, queue._fresh_claim(ctx, taken, now)
+
+
 # ---- SQLite ------------------------------------------------------------------------------------
 
 
@@ -163,20 +227,16 @@ def _begin_immediate(conn) -> None:
         raise _Fallback from None  # still locked: the session path retries with a backoff
 
 
+# Each SQLite writer waits for the one write lock, so whatever Python can run before BEGIN
+# IMMEDIATE or after COMMIT (a new uid, JSON, the DTO) does.
+
+
 def _claim_sqlite(db, actor, project_ref, holding, now) -> queue.ClaimedItem:
+    uid = time_ordered_uid()
     with db.driver_connection() as conn:
         _begin_immediate(conn)
         try:
-            hot = SqliteHot(conn)
-            ctx = hot.context(project_ref, actor.id, now, len(holding))
-            if (ctx is None or ctx.membership_state != "active" or ctx.qualification_project_id
-                    or ctx.has_expired_leases or ctx.resumable
-                    or (ctx.gold_rate > 0 and ctx.gold_countdown <= 0)):
-                raise _Fallback
-            lease_until = now + timedelta(seconds=ctx.lease_seconds)
-            taken = hot.take(ctx, actor.id, actor.name, now, lease_until, count_down=ctx.gold_rate > 0)
-            if taken is None:
-                raise queue._nothing_left(ctx.project_name)
+            ctx, taken = _claim_in_sqlite_transaction(conn, actor, project_ref, holding, now, uid)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -184,15 +244,32 @@ def _claim_sqlite(db, actor, project_ref, holding, now) -> queue.ClaimedItem:
     return queue._fresh_claim(ctx, taken, now)
 
 
+def _claim_in_sqlite_transaction(conn, actor, project_ref, holding, now, uid):
+    """The common claim inside a transaction that holds the write lock: (context, taken).
+    Raises _Fallback or NothingLeft having written nothing."""
+    hot = SqliteHot(conn)
+    ctx = hot.context(project_ref, actor.id, now, len(holding))
+    if (ctx is None or ctx.membership_state != "active" or ctx.qualification_project_id
+            or ctx.has_expired_leases or ctx.resumable
+            or (ctx.gold_rate > 0 and ctx.gold_countdown <= 0)):
+        raise _Fallback
+    lease_until = now + timedelta(seconds=ctx.lease_seconds)
+    taken = hot.take(ctx, actor.id, actor.name, now, lease_until, count_down=ctx.gold_rate > 0, uid=uid)
+    if taken is None:
+        raise queue._nothing_left(ctx.project_name)
+    return ctx, taken
+
+
 def _submit_sqlite(db, actor, assignment_id, answer, active_seconds, now) -> queue.SubmitOutcome:
     checked = _checked_under_claim(db, assignment_id, answer)
+    params = None if checked is None else \
+        SqliteHot.submit_checked_params(assignment_id, actor.id, actor.name, answer, active_seconds, now, checked)
     with db.driver_connection() as conn:
         _begin_immediate(conn)
         try:
-            if checked is not None:
+            if params is not None:
                 # Checked already: while the write lock is held, only the update and its audit event.
-                status = SqliteHot(conn).submit_checked(assignment_id, actor.id, actor.name, answer, active_seconds,
-                                                        now, checked)
+                status = SqliteHot(conn).submit_checked(params)
                 outcome = None if status is None else queue.SubmitOutcome(assignment_id, True, status)
             else:
                 outcome = queue.submit_common_sqlite(SqliteHot(conn), actor, assignment_id, answer, active_seconds, now)
@@ -203,3 +280,32 @@ def _submit_sqlite(db, actor, assignment_id, answer, active_seconds, now) -> que
             conn.execute("ROLLBACK")
             raise
     return outcome
+
+
+def _submit_and_claim_sqlite(db, actor, assignment_id, answer, active_seconds, project_ref, holding, now):
+    """(outcome, the next item, a QueueError, or None when the claim must run on its own)."""
+    checked = _checked_under_claim(db, assignment_id, answer)
+    if checked is None:
+        raise _Fallback
+    params = SqliteHot.submit_checked_params(assignment_id, actor.id, actor.name, answer, active_seconds, now, checked)
+    uid = time_ordered_uid()
+    with db.driver_connection() as conn:
+        _begin_immediate(conn)
+        try:
+            hot = SqliteHot(conn)
+            status = hot.submit_checked(params)
+            if status is None:
+                raise _Fallback
+            try:  # the submit is written; the claim writes nothing when it raises
+                following = _claim_in_sqlite_transaction(conn, actor, project_ref, holding, now, uid)
+            except _Fallback:
+                following = None
+            except QueueError as exc:
+                following = exc
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    if isinstance(following, tuple):
+        following = queue._fresh_claim(*following, now)
+    return queue.SubmitOutcome(assignment_id, True, status), following

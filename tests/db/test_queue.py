@@ -239,6 +239,74 @@ def test_the_app_path_stores_what_the_full_path_would(db, operator, tmp_path, po
         queue_direct.submit(db, other, c.assignment_id, {"label": "a"}, 1.0)
 
 
+def test_submit_and_next_hands_in_the_answer_and_claims_the_next_item(db, operator, tmp_path):
+    """The workbench's Submit: one call stores the answer as submit does (seconds clamped, review
+    policy, audit) and claims the next item; at the end of the queue the answer still stands."""
+    from annotator.core import queue_direct
+
+    make_project(db, "p", review_policy="all", lease_seconds=600)
+    add_texts(db, operator, "p", [{"id": i, "text": i} for i in ("x", "y", "z")], tmp_path)
+    ann = make_user(db, "ann")
+    t0 = utcnow()
+    current = queue_direct.claim(db, ann, "p", now=t0)
+    seen = [current.external_id]
+    for n in range(1, 3):
+        done = queue_direct.submit_and_claim(db, ann, current.assignment_id, {"label": "b"}, 10_000, "p",
+                                             now=t0 + timedelta(seconds=30 * n))
+        assert done.outcome.accepted and done.outcome.status == "submitted" and done.refusal is None
+        assert done.next.lease_until == t0 + timedelta(seconds=30 * n + 600)
+        current = done.next
+        seen.append(current.external_id)
+    last = queue_direct.submit_and_claim(db, ann, current.assignment_id, {"label": "c"}, 3, "p",
+                                         now=t0 + timedelta(seconds=100))
+    assert last.outcome.accepted and last.next is None and isinstance(last.refusal, NothingLeft)
+    assert seen == ["x", "y", "z"]
+    with db.read() as s:
+        rows = s.execute(select(Assignment.status, Assignment.answer, Assignment.active_seconds, Assignment.needs_review)
+                         .order_by(Assignment.id)).all()
+        actions = s.scalars(select(AuditEvent.action).where(AuditEvent.entity_type == "assignment")
+                            .order_by(AuditEvent.id)).all()
+    assert rows == [("submitted", {"label": "b"}, 30.0, True), ("submitted", {"label": "b"}, 30.0, True),
+                    ("submitted", {"label": "c"}, 3.0, True)]
+    assert actions == ["assignment.claim", "assignment.submit", "assignment.claim", "assignment.submit",
+                       "assignment.claim", "assignment.submit"]
+
+
+def test_submit_and_next_keeps_every_rule_of_the_separate_calls(db, operator, tmp_path):
+    """Items held ahead are not resumed, work left open is; a paused annotator's answer stands but
+    no next item comes; an answer the labels no longer allow is refused and nothing is claimed."""
+    from annotator.core import queue_direct
+    from annotator.core.quality import pause
+
+    make_project(db, "p")
+    add_texts(db, operator, "p", [{"id": f"i{n}", "text": str(n)} for n in range(6)], tmp_path)
+    ann = make_user(db, "ann")
+    first = queue_direct.claim(db, ann, "p")
+    ahead = queue_direct.claim(db, ann, "p", holding=(first.assignment_id,))
+    done = queue_direct.submit_and_claim(db, ann, first.assignment_id, {"label": "a"}, 1, "p",
+                                         holding=(ahead.assignment_id,))
+    assert done.next.external_id not in (first.external_id, ahead.external_id)
+    # Nothing held: the open item ahead is this user's to finish, so it comes back before new work.
+    again = queue_direct.submit_and_claim(db, ann, done.next.assignment_id, {"label": "a"}, 1, "p")
+    assert again.next.assignment_id == ahead.assignment_id
+    with db.write() as s:
+        pause(s, operator, "ann", "p", "checking your boxes")
+    paused = queue_direct.submit_and_claim(db, ann, ahead.assignment_id, {"label": "b"}, 1, "p")
+    assert paused.outcome.accepted and paused.next is None
+    assert isinstance(paused.refusal, UserPaused) and "checking your boxes" in str(paused.refusal)
+
+    other = make_user(db, "other")
+    mine = queue_direct.claim(db, other, "p")
+    with db.write() as s:
+        s.execute(update(Project).where(Project.name == "p").values(config={"labels": ["x", "y"]}))
+        before = s.scalar(select(func.count()).select_from(Assignment))
+    with pytest.raises(InvalidAnswer):
+        queue_direct.submit_and_claim(db, other, mine.assignment_id, {"label": "a"}, 1, "p")
+    with db.read() as s:
+        assert s.scalar(select(func.count()).select_from(Assignment)) == before
+        assert s.get(Assignment, mine.assignment_id).status == "claimed"
+
+
 def test_submit_stores_times_clamped_and_a_retry_is_harmless(db, operator, tmp_path):
     make_project(db, "p")
     add_texts(db, operator, "p", [{"id": "x", "text": "t"}], tmp_path)
