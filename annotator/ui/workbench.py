@@ -63,6 +63,7 @@ class Workbench(QMainWindow):
         self.current: queue.ClaimedItem | None = None
         self.ahead: queue.ClaimedItem | None = None
         self._claiming_ahead = False
+        self._show_ahead_on_arrival = False  # the annotator finished before the next item came
         self._waiting_feedback = False
         self.active_seconds = 0.0
         self.today = 0
@@ -268,23 +269,36 @@ class Workbench(QMainWindow):
             return
         self._claiming_ahead = True
         holding = (self.current.assignment_id,)
-
-        def done(item):
-            self._claiming_ahead = False
-            self.ahead = item
-            if self.widget is not None and hasattr(self.widget, "prefetch"):
-                self.widget.prefetch(item, item.media_root)  # decode its media while this one is worked on
-
-        def failed(_exc):
-            self._claiming_ahead = False
-
         actor, project = self.actor, self.card.project_id
-        self.worker.call_db(lambda db: queue_direct.claim(db, actor, project, holding=holding), done, failed)
+        self.worker.call_db(lambda db: queue_direct.claim(db, actor, project, holding=holding),
+                            self._ahead_arrived, lambda _exc: self._ahead_arrived(None))
+
+    def _ahead_arrived(self, item: queue.ClaimedItem | None) -> None:
+        """The item claimed ahead (None: none came) is shown at once if the annotator is
+        waiting for it, else kept for the next Submit."""
+        self._claiming_ahead = False
+        if self._show_ahead_on_arrival:
+            self._show_ahead_on_arrival = False
+            if item is not None:
+                self._show(item)
+            else:
+                self.claim()  # says why there is nothing, or finds what there is
+            return
+        self.ahead = item
+        if item is not None and self.widget is not None and hasattr(self.widget, "prefetch"):
+            self.widget.prefetch(item, item.media_root)  # decode its media while this one is worked on
 
     def _advance(self) -> None:
         if self.ahead is not None:
             item, self.ahead = self.ahead, None
             self._show(item)
+        elif self._claiming_ahead:
+            # The next item is on its way. A claim of its own now would, queued behind that one,
+            # find it open and not held, and resume it: the same item twice.
+            self._show_ahead_on_arrival = True
+            self._set_buttons(False)
+            self.stack.setCurrentWidget(self.message)
+            self.message.setText("Claiming an item…")
         else:
             self.claim()
 
@@ -304,20 +318,40 @@ class Workbench(QMainWindow):
             return
         self.autosave.stop()
         item, seconds = self.current, self.active_seconds
-        actor, journal = self.actor, self.journal
+        actor, journal, project = self.actor, self.journal, self.card.project_id
         entry = Entry(item.assignment_id, answer, seconds, "submit")
+        # The item after the one shown next is claimed with this submit, in the same call (one
+        # transaction on the common path), rather than by a claim of its own after it.
+        following = self.ahead if not (self.card.training_mode or self._claiming_ahead) else None
 
         def job(db):
             journal.write(entry)  # on disk before the database sees it
-            outcome = queue_direct.submit(db, actor, item.assignment_id, answer, seconds)
+            if following is not None:
+                out = queue_direct.submit_and_claim(db, actor, item.assignment_id, answer, seconds, project,
+                                                    holding=(following.assignment_id,))
+            else:
+                out = queue_direct.submit(db, actor, item.assignment_id, answer, seconds)
             journal.clear(item.assignment_id)
-            return outcome
+            return out
 
         if self.card.training_mode:
             self._set_buttons(False)
             self.worker.call_db(job, lambda out: self._submitted(out, wait=True), self._submit_failed)
             return
-        self.worker.call_db(job, lambda out: self._submitted(out, wait=False), self._submit_failed)
+        if following is not None:
+            self._claiming_ahead = True
+
+            def done(out: queue_direct.SubmittedAndNext) -> None:
+                self._submitted(out.outcome, wait=False)
+                self._ahead_arrived(out.next)
+
+            def failed(exc: Exception) -> None:
+                self._submit_failed(exc)
+                self._ahead_arrived(None)
+
+            self.worker.call_db(job, done, failed)
+        else:
+            self.worker.call_db(job, lambda out: self._submitted(out, wait=False), self._submit_failed)
         self.current = None
         self._advance()
 

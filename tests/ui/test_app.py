@@ -10,7 +10,7 @@ from sqlalchemy import select
 from annotator.core.auth import Actor
 from annotator.core.importing import import_items
 from annotator.core.workspace import my_projects
-from annotator.db.models import Assignment
+from annotator.db.models import Assignment, Item
 from annotator.ui.app import AppController
 from annotator.ui.workbench import Workbench
 from annotator.ui.worker import DbWorker
@@ -84,6 +84,36 @@ def test_log_in_pick_a_project_answer_with_the_keyboard_and_get_the_next(qtbot, 
     assert stored.status == "approved" and stored.answer == {"label": "delivery"}
     assert settings.value("last_user") == "ann"
     controller.shutdown()
+
+
+def test_quick_submits_never_show_an_item_twice_and_hand_each_answer_in(qtbot, db, db_url, text_project):
+    """Submit claims the item after the next in the same call. An annotator who submits again
+    before that call has come back waits for its item rather than being given one twice."""
+    import threading
+
+    bench, worker = open_workbench(qtbot, db_url, text_project)
+    shown = [bench.current.external_id]
+    bench.item_shown.connect(lambda item: shown.append(item.external_id))
+    qtbot.waitUntil(lambda: bench.ahead is not None, timeout=10_000)
+    gate = threading.Event()
+    worker.call(lambda s: gate.wait(10))  # the database is slow: what follows queues behind this
+    for _ in range(2):
+        qtbot.keyClick(bench.widget, Qt.Key.Key_2)
+        qtbot.keyClick(bench, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert bench.current is None and bench.message.text() == "Claiming an item…"
+    gate.set()
+    qtbot.waitUntil(lambda: len(shown) == 3 and bench.today == 2, timeout=10_000)
+    qtbot.waitUntil(lambda: bench.ahead is not None, timeout=10_000)
+    qtbot.keyClick(bench.widget, Qt.Key.Key_1)
+    with qtbot.waitSignal(bench.item_shown, timeout=10_000):
+        qtbot.keyClick(bench, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: bench.today == 3, timeout=10_000)
+    assert len(shown) == 4 and len(set(shown)) == 4, shown
+    with db.read() as s:
+        answered = s.execute(select(Item.external_id, Assignment.status).join(Item, Item.id == Assignment.item_id)
+                             .where(Assignment.answer.is_not(None))).all()
+    assert sorted(x for x, _ in answered) == sorted(shown[:3]) and {st for _, st in answered} == {"approved"}
+    close(bench, worker)
 
 
 def test_a_wrong_password_gets_a_clear_message(qtbot, db_url, text_project, settings):
