@@ -1,5 +1,6 @@
-"""Annotator workers for the concurrency tests: each claims and submits as fast as it can,
-abandons a few claims (a crashed client) and submits them late, at the end."""
+"""Annotator workers for the concurrency tests: each claims and submits as fast as it can (half
+of them as the workbench does, claiming the next item with each submit), abandons a few claims
+(a crashed client) and submits them late, at the end."""
 
 from __future__ import annotations
 
@@ -33,24 +34,39 @@ def work(url: str, user: tuple[int, str], overlap: int, seconds: float, abandon:
     actor = Actor(user[0], user[1], "annotator")
     rng = random.Random(seed)
     label = LABELS[seed % 3]
+    # Half the annotators work as the workbench does: Submit claims the next item in the same call.
+    workbench = seed % 2 == 1
     result = {"claims": [], "accepted": [], "conflicts": [], "abandoned": []}
     deadline = time.monotonic() + seconds
+    following = None
     try:
         while time.monotonic() < deadline:
-            try:
-                held = tuple(result["abandoned"])
-                c = queue_direct.claim(db, actor, "p", holding=held)
-            except NothingLeft:
-                if project_done(db, overlap):
-                    break
-                time.sleep(0.05)
-                continue
+            if following is not None:
+                c, following = following, None
+            else:
+                try:
+                    c = queue_direct.claim(db, actor, "p", holding=tuple(result["abandoned"]))
+                except NothingLeft:
+                    if project_done(db, overlap):
+                        break
+                    time.sleep(0.05)
+                    continue
             result["claims"].append((c.assignment_id, c.external_id))
             if len(result["abandoned"]) < 2 and rng.random() < abandon:
                 result["abandoned"].append(c.assignment_id)
                 continue
-            out = queue_direct.submit(db, actor, c.assignment_id, {"label": label}, 1.0)
+            if workbench:
+                done = queue_direct.submit_and_claim(db, actor, c.assignment_id, {"label": label}, 1.0, "p",
+                                                     holding=tuple(result["abandoned"]))
+                out, following = done.outcome, done.next
+            else:
+                out = queue_direct.submit(db, actor, c.assignment_id, {"label": label}, 1.0)
             result["accepted" if out.accepted else "conflicts"].append((c.assignment_id, c.assignment_uid, label))
+        if following is not None:  # out of time with an item in hand: it is answered too
+            result["claims"].append((following.assignment_id, following.external_id))
+            out = queue_direct.submit(db, actor, following.assignment_id, {"label": label}, 1.0)
+            result["accepted" if out.accepted else "conflicts"].append(
+                (following.assignment_id, following.assignment_uid, label))
         for aid in result["abandoned"]:  # the crashed client comes back and submits
             out = queue_direct.submit(db, actor, aid, {"label": label}, 1.0)
             result["accepted" if out.accepted else "conflicts"].append((aid, None, label))

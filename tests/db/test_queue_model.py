@@ -1,5 +1,6 @@
 """A Hypothesis state machine drives the real queue and an in-memory model of its rules side by
-side (claims, submits, skips, releases, clocks running past leases) and compares them."""
+side (claims and submits through the session code and the app's direct path, the workbench's
+submit-and-next, skips, releases, clocks running past leases) and compares them."""
 
 import shutil
 from datetime import timedelta
@@ -10,7 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 from sqlalchemy import select
 
-from annotator.core import queue
+from annotator.core import queue, queue_direct
 from annotator.core.auth import Actor
 from annotator.core.importing import import_items
 from annotator.db import Database
@@ -107,6 +108,37 @@ def machine_for(fresh_url):
             assert (got.external_id if got else None) == expected
             if got:
                 self.ids[(got.external_id, user)] = got.assignment_id
+
+        @rule(user=st.integers(0, N_USERS - 1))
+        def claim_in_the_app(self, user):
+            """The app's claim (queue_direct), which takes the common case itself."""
+            expected = self.model.claim(user)
+            try:
+                got = queue_direct.claim(self.db, self.users[user], "p", now=self.model.now)
+            except NothingLeft:
+                got = None
+            assert (got.external_id if got else None) == expected
+            if got:
+                self.ids[(got.external_id, user)] = got.assignment_id
+
+        @precondition(lambda self: self.ids)
+        @rule(index=st.integers(0, 50))
+        def submit_and_next(self, index):
+            """The workbench's Submit: the answer, then the next item, in one call."""
+            item, user = self._pick(index)
+            expected = self.model.submit(item, user)
+            expected_next = None if expected == "closed" else self.model.claim(user)
+            try:
+                done = queue_direct.submit_and_claim(self.db, self.users[user], self.ids[(item, user)], {"label": "a"},
+                                                     1.0, "p", now=self.model.now)
+            except AssignmentClosed:
+                got, got_next = "closed", None
+            else:
+                got = "accepted" if done.outcome.accepted else "conflict"
+                got_next = done.next.external_id if done.next else None
+                if done.next:
+                    self.ids[(done.next.external_id, user)] = done.next.assignment_id
+            assert (got, got_next) == (expected, expected_next)
 
         def _pick(self, data_index):
             keys = sorted(self.ids)
