@@ -384,8 +384,7 @@ class SqliteHot(_Hot):
         return _context(row)
 
     def take(self, ctx: ClaimContext, user_id: int, actor_name: str, now: datetime, lease_until: datetime,
-             count_down: bool, uid: str | None = None) -> Taken | None:
-        """`uid`: the new assignment's, made before the write lock was taken (it costs a few µs)."""
+             count_down: bool) -> Taken | None:
         c = self.conn
         # One statement picks the item and takes its slot (the write lock is already ours).
         row = c.execute(
@@ -403,7 +402,7 @@ class SqliteHot(_Hot):
         if row is None:
             return None
         item_id = row[0]
-        uid = uid or time_ordered_uid()
+        uid = time_ordered_uid()
         at = _sqlite_time(now)
         assignment_id = c.execute(
             "INSERT INTO assignments (uid, item_id, user_id, project_id, status, claimed_at, lease_until, active_seconds,"
@@ -429,21 +428,17 @@ class SqliteHot(_Hot):
                              _from_sqlite_time(lease_until), _json(answer), bool(is_gold), pid, kind, _json(config),
                              policy, sample, bool(training))
 
-    @staticmethod
-    def submit_checked_params(assignment_id: int, user_id: int, actor_name: str, answer: dict, active_seconds: float,
-                              now: datetime, checked: tuple[str, dict]) -> dict[str, Any]:
-        """submit_checked's parameters, made before the write lock is taken."""
-        return {"answer": json.dumps(answer), "now": _sqlite_time(now), "secs": float(active_seconds),
-                "id": assignment_id, "id_text": str(assignment_id), "user": user_id, "actor": actor_name,
-                "kind": checked[0], "config": json.dumps(checked[1])}
-
-    def submit_checked(self, params: dict[str, Any]) -> str | None:
-        """The common submit for an answer already checked under a kind and configuration
-        (submit_checked_params): a live claim of an ordinary item by this user, in a project
-        whose kind and configuration are still those, gets the answer (under the review policy,
-        seconds clamped to the time since the claim) and its audit event. Returns the new
-        status, or None (nothing written) when the full path must decide: not this user's,
-        gold, skipped, late, repeated, or the configuration changed."""
+    def submit_checked(self, assignment_id: int, user_id: int, actor_name: str, answer: dict, active_seconds: float,
+                       now: datetime, checked: tuple[str, dict]) -> str | None:
+        """The common submit for an answer already checked under `checked` (kind, configuration): a
+        live claim of an ordinary item by this user, in a project whose kind and configuration are
+        still those, gets the answer (under the review policy, seconds clamped to the time since
+        the claim) and its audit event. Returns the new status, or None (nothing written) when the
+        full path must decide: not this user's, gold, skipped, late, repeated, or the configuration
+        changed."""
+        params = {"answer": json.dumps(answer), "now": _sqlite_time(now), "secs": float(active_seconds),
+                  "id": assignment_id, "id_text": str(assignment_id), "user": user_id, "actor": actor_name,
+                  "kind": checked[0], "config": json.dumps(checked[1])}
         row = self.conn.execute(
             """
             UPDATE assignments SET

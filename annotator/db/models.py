@@ -252,7 +252,7 @@ class AuditEvent(Base):
     __tablename__ = "audit_events"
     __table_args__ = (
         Index("ix_audit_events_entity", "entity_type", "entity_id"),
-        Index("ix_audit_events_at", "at"),
+        # No index on `at`: the trail is read newest first by id, which follows time (migration 0004).
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
