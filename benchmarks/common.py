@@ -26,7 +26,7 @@ def print_table(title: str, columns: list[str], rows: list[list]) -> None:
     table = Table(*columns, title=title)
     for row in rows:
         table.add_row(*(f"{v:,.2f}" if isinstance(v, float) else f"{v:,}" if isinstance(v, int) else str(v) for v in row))
-    Console().print(table)
+    Console(width=max(Console().width, 140)).print(table)  # long row labels, even in a pipe
 
 
 def write_results(name: str, data: dict) -> Path:
