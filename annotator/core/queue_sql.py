@@ -77,7 +77,10 @@ class SubmitContext:
 # had ever had on every claim: 1 ms at their first item, 6 ms at their 6,000th. An equality on
 # both columns of (user_id, status) is an index range of the open work alone, which a plain
 # index scan reads (marking the dead entries it meets, so that later claims skip them), and
-# EXISTS stops at the first row.
+# EXISTS stops at the first row. `project_id + 0` keeps PostgreSQL off the partial lease index
+# (project_id, lease_until) WHERE status = 'claimed', which it chose for the 'claimed' part and
+# then read every live claim in the project to find this user's: 33 of the claim's 59 buffer
+# reads with 32 annotators, and more with every annotator added.
 _CONTEXT = """
 SELECT p.id AS pid, p.name, p.kind, p.config, p.instructions, p.media_root, p.lease_seconds, p.gold_rate,
        p.qualification_project_id AS qual, m.id AS mid, m.state, m.reason, m.gold_countdown,
@@ -85,13 +88,13 @@ SELECT p.id AS pid, p.name, p.kind, p.config, p.instructions, p.media_root, p.le
                AND e.lease_until < {now}) AS expired,
        EXISTS (SELECT 1 FROM (
                    SELECT o.id FROM assignments o WHERE o.user_id = {user} AND o.status = 'claimed'
-                     AND o.project_id = p.id AND NOT o.skipped
+                     AND o.project_id + 0 = p.id AND NOT o.skipped
                    UNION ALL
                    SELECT o.id FROM assignments o WHERE o.user_id = {user} AND o.status = 'expired'
-                     AND o.project_id = p.id AND NOT o.skipped
+                     AND o.project_id + 0 = p.id AND NOT o.skipped
                    UNION ALL
                    SELECT o.id FROM assignments o WHERE o.user_id = {user} AND o.status = 'released'
-                     AND o.project_id = p.id AND NOT o.skipped
+                     AND o.project_id + 0 = p.id AND NOT o.skipped
                ) open_work LIMIT 1 OFFSET {held}) AS resumable,
        p.pixel_limit
 FROM projects p LEFT JOIN memberships m ON m.project_id = p.id AND m.user_id = {user}
