@@ -1,6 +1,7 @@
 """The work queue's rules, on both backends."""
 
 import dataclasses
+import re
 import json
 from datetime import timedelta
 
@@ -435,3 +436,39 @@ def test_the_app_path_survives_the_server_dropping_its_connection(db, operator, 
     assert queue_direct.submit(db, ann, second.assignment_id, {"label": "b"}, 1.0).accepted
     with db.read() as s:
         assert s.scalar(select(func.count()).select_from(Assignment).where(Assignment.status == "approved")) == 2
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)  # SQLite removes index entries at once
+def test_a_vacuum_clears_claimed_items_out_of_the_claim_index(db, operator):
+    """Each claim leaves a dead entry at the front of the claim index, which every later claim
+    reads past until VACUUM removes it. PostgreSQL's vacuum skips its index pass while under 2%
+    of the table's pages hold dead rows: here 3,000 claims in 200,000 items, in a big project
+    a day's work. The migration makes it always clean the queue tables' indexes."""
+    pid = make_project(db, "p")
+    raw = db.engine.raw_connection()
+    try:
+        with raw.driver_connection.cursor().copy(
+            "COPY items (project_id, external_id, payload, priority, confidence, open_slots, is_gold, done_by_model,"
+            " spot_check, version, created_at) FROM STDIN"
+        ) as cp:
+            for i in range(200_000):
+                cp.write_row((pid, f"i{i}", '{"text": "t"}', 0, -1.0, 1, False, False, False, 1, "2026-01-01T00:00:00Z"))
+        raw.commit()
+    finally:
+        raw.close()
+    first_page = ("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT id FROM items WHERE project_id = %s AND open_slots > 0"
+                  " ORDER BY priority DESC, confidence, id LIMIT 1" % pid)
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+        c.exec_driver_sql("VACUUM ANALYZE items")
+        # What 3,000 claims leave behind: the items' old row versions, still in the claim index.
+        c.exec_driver_sql(f"UPDATE items SET open_slots = 0 WHERE project_id = {pid} AND external_id IN "
+                          f"({', '.join(repr(f'i{i}') for i in range(3000))})")
+        before = "\n".join(c.exec_driver_sql(first_page).scalars())
+        c.exec_driver_sql("VACUUM items")  # as autovacuum does, with the table's own settings
+        after = "\n".join(c.exec_driver_sql(first_page).scalars())
+
+    def index_pages(plan: str) -> int:
+        return int(re.search(r"Scan using ix_items_claim.*?Buffers: shared hit=(\d+)", plan, re.S).group(1))
+
+    assert index_pages(before) > 10, before  # it reads past the dead entries
+    assert index_pages(after) <= 4, after  # the root, an inner page and the first leaf
