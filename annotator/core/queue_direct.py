@@ -105,9 +105,9 @@ def submit_and_claim(db: Database, actor: Actor, assignment_id: int, answer: dic
         outcome, following = submit(db, actor, assignment_id, answer, active_seconds, now=now), None
     if following is None:  # the claim needs a path of its own
         try:
-            following = claim(db, actor, project_ref, holding=holding, now=now)
+            return SubmittedAndNext(outcome, claim(db, actor, project_ref, holding=holding, now=now), None)
         except QueueError as exc:
-            following = exc
+            return SubmittedAndNext(outcome, None, exc)
     if isinstance(following, QueueError):
         return SubmittedAndNext(outcome, None, following)
     _claimed_kinds.remember(db, following)
