@@ -528,6 +528,8 @@ def queue_status_cmd(project: str) -> None:
         table.add_row(label, str(value))
     console.print(table)
     console.print("Active annotators: " + (", ".join(st.active_annotators) or "none"))
+    for warning in st.warnings:
+        console.print(f"[yellow]Warning:[/yellow] {warning}")
 
 
 # ---- demo -------------------------------------------------------------------------------

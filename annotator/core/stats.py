@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from annotator.core.auth import Actor, require
@@ -32,6 +32,7 @@ class QueueStatus:
     expired: int
     conflicts: int
     active_annotators: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # what the lead or an administrator should fix
 
 
 def queue_status(session: Session, actor: Actor, project_ref: str | int, *, now: datetime | None = None) -> QueueStatus:
@@ -80,7 +81,26 @@ def queue_status(session: Session, actor: Actor, project_ref: str | int, *, now:
         expired=by_status.get("expired", 0),
         conflicts=conflicts or 0,
         active_annotators=list(active),
+        warnings=_vacuum_warnings(session),
     )
+
+
+def _vacuum_warnings(session: Session) -> list[str]:
+    """PostgreSQL only removes the claim index's entries for claimed items when it vacuums (ADR 4);
+    with autovacuum off, for the server or for the queue's tables, every claim reads past all the
+    items claimed since someone last ran VACUUM, and slows down hour by hour."""
+    if session.get_bind().dialect.name != "postgresql":
+        return []
+    off = session.execute(text(
+        "SELECT c.relname FROM pg_class c WHERE c.oid IN ('items'::regclass, 'assignments'::regclass)"
+        " AND (current_setting('autovacuum') = 'off' OR 'autovacuum_enabled=false' = ANY (c.reloptions))"
+        " ORDER BY c.relname")).scalars().all()
+    if not off:
+        return []
+    dead = session.execute(text("SELECT n_dead_tup FROM pg_stat_user_tables WHERE relid = 'items'::regclass")).scalar()
+    return [f"Autovacuum is off for {' and '.join(off)}: each claim reads past every item claimed since the last "
+            f"VACUUM ({dead or 0:,} dead item rows now), so claims slow down as work goes on. Turn autovacuum on, "
+            "or have VACUUM run on items and assignments every few minutes."]
 
 
 @dataclass(frozen=True)

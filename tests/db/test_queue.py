@@ -415,6 +415,20 @@ def test_queue_status_counts_and_active_annotators(db, operator, tmp_path):
     assert st.active_annotators == ["alice", "bob"]
 
 
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)  # SQLite has no vacuum debt
+def test_queue_status_warns_when_nothing_vacuums_the_queue_tables(db, operator, tmp_path):
+    make_project(db, "p")
+    add_texts(db, operator, "p", [{"id": f"i{n}", "text": f"t{n}"} for n in range(3)], tmp_path)
+    ann = make_user(db, "ann")
+    submit(db, ann, claim(db, ann))
+    with db.write() as s:
+        s.execute(text("ALTER TABLE items SET (autovacuum_enabled = false)"))
+    with db.read() as s:
+        warnings = queue_status(s, operator, "p").warnings
+    assert len(warnings) == 1 and warnings[0].startswith("Autovacuum is off for ") and "items" in warnings[0]
+    assert "VACUUM" in warnings[0]
+
+
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)  # an embedded file has no server to drop it
 def test_the_app_path_survives_the_server_dropping_its_connection(db, operator, tmp_path):
     """A PostgreSQL restart or an idle-connection killer drops the queue's pooled connection; the
