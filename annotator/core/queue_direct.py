@@ -10,6 +10,7 @@ rule; the direct path only ever does what that code would do in the common case.
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,6 +23,8 @@ from annotator.db import Database
 from annotator.db.base import utcnow
 from annotator.errors import AnnotatorError, NotYourAssignment, QueueError
 from annotator.tasks import registry
+
+log = logging.getLogger(__name__)
 
 
 class _Fallback(Exception):
@@ -103,11 +106,15 @@ def submit_and_claim(db: Database, actor: Actor, assignment_id: int, answer: dic
                                                             project_ref, holding, now)
     except _Fallback:  # the submit needs the full path; nothing was written
         outcome, following = submit(db, actor, assignment_id, answer, active_seconds, now=now), None
-    if following is None:  # the claim needs a path of its own
+    if following is None:  # the claim needs a path of its own; the answer is stored already
         try:
             return SubmittedAndNext(outcome, claim(db, actor, project_ref, holding=holding, now=now), None)
         except QueueError as exc:
             return SubmittedAndNext(outcome, None, exc)
+        except Exception:  # noqa: BLE001 - not the submit's failure: the caller claims again and sees why
+            log.warning("The answer to assignment %s is stored; claiming the next item failed", assignment_id,
+                        exc_info=True)
+            return SubmittedAndNext(outcome, None, None)
     if isinstance(following, QueueError):
         return SubmittedAndNext(outcome, None, following)
     _claimed_kinds.remember(db, following)

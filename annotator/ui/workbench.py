@@ -486,6 +486,7 @@ class Workbench(QMainWindow):
         # Jobs run in order, so this runs after any claim-ahead still in flight.
         keep = (self.current.assignment_id,) if self.current is not None else ()
         self.ahead = None
+        self._show_ahead_on_arrival = False  # an item still on its way is given back with the rest
         self.worker.call(lambda s: queue.release_held(s, self.actor, self.card.project_id, keep=keep))
         QApplication.instance().removeEventFilter(self.watcher)
         if self.widget is not None and hasattr(self.widget, "player"):

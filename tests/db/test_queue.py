@@ -308,6 +308,27 @@ def test_submit_and_next_keeps_every_rule_of_the_separate_calls(db, operator, tm
         assert s.get(Assignment, mine.assignment_id).status == "claimed"
 
 
+def test_submit_and_next_reports_the_answer_stored_when_only_the_next_claim_fails(db, operator, tmp_path,
+                                                                                   monkeypatch):
+    """The answer is in even if claiming the next item then breaks (the connection went, say): the
+    call says so, and the workbench claims again, which tells the annotator what is wrong."""
+    from annotator.core import queue_direct
+
+    make_project(db, "p")
+    add_texts(db, operator, "p", [{"id": "x", "text": "t"}, {"id": "y", "text": "u"}], tmp_path)
+    ann = make_user(db, "ann")
+    c = claim(db, ann)  # claimed by another process: this one runs the submit and the claim apart
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("connection lost")
+
+    monkeypatch.setattr(queue_direct, "claim", broken)
+    done = queue_direct.submit_and_claim(db, ann, c.assignment_id, {"label": "a"}, 1, "p")
+    assert done.outcome.accepted and done.next is None and done.refusal is None
+    with db.read() as s:
+        assert s.get(Assignment, c.assignment_id).answer == {"label": "a"}
+
+
 def test_submit_stores_times_clamped_and_a_retry_is_harmless(db, operator, tmp_path):
     make_project(db, "p")
     add_texts(db, operator, "p", [{"id": "x", "text": "t"}], tmp_path)
