@@ -446,6 +446,8 @@ def test_queue_status_warns_when_nothing_vacuums_the_queue_tables(db, operator, 
         s.execute(text("ALTER TABLE items SET (autovacuum_enabled = false)"))
     with db.read() as s:
         warnings = queue_status(s, operator, "p").warnings
+    with db.write() as s:
+        s.execute(text("ALTER TABLE items RESET (autovacuum_enabled)"))  # the schema serves the next tests
     assert len(warnings) == 1 and warnings[0].startswith("Autovacuum is off for ") and "items" in warnings[0]
     assert "VACUUM" in warnings[0]
 
@@ -502,6 +504,7 @@ def test_a_vacuum_clears_claimed_items_out_of_the_claim_index(db, operator):
         before = "\n".join(c.exec_driver_sql(first_page).scalars())
         c.exec_driver_sql("VACUUM items")  # as autovacuum does, with the table's own settings
         after = "\n".join(c.exec_driver_sql(first_page).scalars())
+        c.exec_driver_sql("ALTER TABLE items RESET (autovacuum_enabled)")  # the schema serves the next tests
 
     def index_pages(plan: str) -> int:
         return int(re.search(r"Scan using ix_items_claim.*?Buffers: shared hit=(\d+)", plan, re.S).group(1))
