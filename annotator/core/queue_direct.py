@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import logging
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Iterator
 
 from annotator.core import queue
 from annotator.core.auth import Actor
@@ -134,16 +135,28 @@ def _retry_in_session(exc: BaseException) -> bool:
     return isinstance(exc, psycopg.OperationalError) or getattr(exc, "sqlstate", None) in _TRANSIENT_PG_CODES
 
 
-def _claim_postgres(db, actor, project_ref, holding, now) -> queue.ClaimedItem:
+@contextmanager
+def _postgres(db) -> Iterator:
+    """This thread's driver connection; a broken one, or a transient conflict, raises _Fallback."""
     import psycopg
 
     try:
         with db.driver_connection() as conn:
-            ctx, taken, fast = PostgresHot(conn).claim_fast(project_ref, actor.id, actor.name, now, len(holding))
+            yield conn
     except psycopg.Error as exc:
         if _retry_in_session(exc):
             raise _Fallback from None
         raise
+
+
+def _check_owner(ctx, actor, assignment_id) -> None:
+    if ctx is None or ctx.user_id != actor.id:
+        raise NotYourAssignment(f"Assignment {assignment_id} is not yours.")
+
+
+def _claim_postgres(db, actor, project_ref, holding, now) -> queue.ClaimedItem:
+    with _postgres(db) as conn:
+        ctx, taken, fast = PostgresHot(conn).claim_fast(project_ref, actor.id, actor.name, now, len(holding))
     if ctx is None or not fast:
         raise _Fallback
     if taken is None:
@@ -165,53 +178,36 @@ def _checked_under_claim(db, assignment_id, answer) -> tuple[str, dict[str, Any]
 
 
 def _submit_postgres(db, actor, assignment_id, answer, active_seconds, now) -> queue.SubmitOutcome:
-    import psycopg
-
     checked = _checked_under_claim(db, assignment_id, answer)
-    try:
-        if checked is not None:
-            # Checked already: one statement, its own transaction, which writes nothing unless the
-            # project's kind and configuration are still the ones the answer was checked against.
-            with db.driver_connection() as conn:
-                ctx, status = PostgresHot(conn).submit_fast(assignment_id, actor.id, actor.name, answer, active_seconds,
-                                                            now, checked=checked)
-            if ctx is None or ctx.user_id != actor.id:
-                raise NotYourAssignment(f"Assignment {assignment_id} is not yours.")
-            if status is None:
-                raise _Fallback
-            return queue.SubmitOutcome(assignment_id, True, status)
-        with db.driver_connection() as conn, conn.transaction():
-            # Stored first, checked after: a wrong answer raises and the transaction rolls back.
-            ctx, status = PostgresHot(conn).submit_fast(assignment_id, actor.id, actor.name, answer, active_seconds, now)
-            if ctx is None or ctx.user_id != actor.id:
-                raise NotYourAssignment(f"Assignment {assignment_id} is not yours.")
-            registry.get(ctx.kind).validate_answer(ctx.config, answer)
-            if status is None:
-                raise _Fallback  # rolls back; the session code handles gold, late and repeated submits
-    except psycopg.Error as exc:
-        if _retry_in_session(exc):
-            raise _Fallback from None
-        raise
+    if checked is not None:
+        # Checked already: one statement, its own transaction, which writes nothing unless the
+        # project's kind and configuration are still the ones the answer was checked against.
+        with _postgres(db) as conn:
+            ctx, status = PostgresHot(conn).submit_fast(assignment_id, actor.id, actor.name, answer, active_seconds,
+                                                        now, checked=checked)
+        _check_owner(ctx, actor, assignment_id)
+        if status is None:
+            raise _Fallback
+        return queue.SubmitOutcome(assignment_id, True, status)
+    with _postgres(db) as conn, conn.transaction():
+        # Stored first, checked after: a wrong answer raises and the transaction rolls back.
+        ctx, status = PostgresHot(conn).submit_fast(assignment_id, actor.id, actor.name, answer, active_seconds, now)
+        _check_owner(ctx, actor, assignment_id)
+        registry.get(ctx.kind).validate_answer(ctx.config, answer)
+        if status is None:
+            raise _Fallback  # rolls back; the session code handles gold, late and repeated submits
     return queue.SubmitOutcome(assignment_id, True, status)
 
 
 def _submit_and_claim_postgres(db, actor, assignment_id, answer, active_seconds, project_ref, holding, now):
     """(outcome, the next item, a QueueError, or None when the claim must run on its own)."""
-    import psycopg
-
     checked = _checked_under_claim(db, assignment_id, answer)
     if checked is None:
         raise _Fallback
-    try:
-        with db.driver_connection() as conn:
-            sub, status, ctx, taken, fast = PostgresHot(conn).submit_and_claim(
-                assignment_id, actor.id, actor.name, answer, active_seconds, now, checked, project_ref, len(holding) + 1)
-    except psycopg.Error as exc:
-        if _retry_in_session(exc):
-            raise _Fallback from None
-        raise
-    if sub is None or sub.user_id != actor.id:
-        raise NotYourAssignment(f"Assignment {assignment_id} is not yours.")
+    with _postgres(db) as conn:
+        sub, status, ctx, taken, fast = PostgresHot(conn).submit_and_claim(
+            assignment_id, actor.id, actor.name, answer, active_seconds, now, checked, project_ref, len(holding) + 1)
+    _check_owner(sub, actor, assignment_id)
     if status is None:
         raise _Fallback
     outcome = queue.SubmitOutcome(assignment_id, True, status)
@@ -225,13 +221,23 @@ def _submit_and_claim_postgres(db, actor, assignment_id, answer, active_seconds,
 # ---- SQLite ------------------------------------------------------------------------------------
 
 
-def _begin_immediate(conn) -> None:
+@contextmanager
+def _sqlite_write(db) -> Iterator:
+    """This thread's driver connection in a transaction that holds the write lock: committed at
+    the end, rolled back if anything raises."""
     import sqlite3
 
-    try:
-        conn.execute("BEGIN IMMEDIATE")  # waits up to the busy timeout for the write lock
-    except sqlite3.OperationalError:
-        raise _Fallback from None  # still locked: the session path retries with a backoff
+    with db.driver_connection() as conn:
+        try:
+            conn.execute("BEGIN IMMEDIATE")  # waits up to the busy timeout for the write lock
+        except sqlite3.OperationalError:
+            raise _Fallback from None  # still locked: the session path retries with a backoff
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
 
 
 # The small Python work of a transaction (JSON, a new uid, the DTO) is done while the write
@@ -243,15 +249,8 @@ def _begin_immediate(conn) -> None:
 
 
 def _claim_sqlite(db, actor, project_ref, holding, now) -> queue.ClaimedItem:
-    with db.driver_connection() as conn:
-        _begin_immediate(conn)
-        try:
-            claimed = _claim_in_sqlite_transaction(conn, actor, project_ref, holding, now)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-    return claimed
+    with _sqlite_write(db) as conn:
+        return _claim_in_sqlite_transaction(conn, actor, project_ref, holding, now)
 
 
 def _claim_in_sqlite_transaction(conn, actor, project_ref, holding, now) -> queue.ClaimedItem:
@@ -272,22 +271,16 @@ def _claim_in_sqlite_transaction(conn, actor, project_ref, holding, now) -> queu
 
 def _submit_sqlite(db, actor, assignment_id, answer, active_seconds, now) -> queue.SubmitOutcome:
     checked = _checked_under_claim(db, assignment_id, answer)
-    with db.driver_connection() as conn:
-        _begin_immediate(conn)
-        try:
-            if checked is not None:
-                # Checked already: while the write lock is held, only the update and its audit event.
-                status = SqliteHot(conn).submit_checked(assignment_id, actor.id, actor.name, answer, active_seconds,
-                                                        now, checked)
-                outcome = None if status is None else queue.SubmitOutcome(assignment_id, True, status)
-            else:
-                outcome = queue.submit_common_sqlite(SqliteHot(conn), actor, assignment_id, answer, active_seconds, now)
-            if outcome is None:
-                raise _Fallback
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+    with _sqlite_write(db) as conn:
+        if checked is not None:
+            # Checked already: while the write lock is held, only the update and its audit event.
+            status = SqliteHot(conn).submit_checked(assignment_id, actor.id, actor.name, answer, active_seconds,
+                                                    now, checked)
+            outcome = None if status is None else queue.SubmitOutcome(assignment_id, True, status)
+        else:
+            outcome = queue.submit_common_sqlite(SqliteHot(conn), actor, assignment_id, answer, active_seconds, now)
+        if outcome is None:
+            raise _Fallback
     return outcome
 
 
@@ -296,21 +289,15 @@ def _submit_and_claim_sqlite(db, actor, assignment_id, answer, active_seconds, p
     checked = _checked_under_claim(db, assignment_id, answer)
     if checked is None:
         raise _Fallback
-    with db.driver_connection() as conn:
-        _begin_immediate(conn)
-        try:
-            status = SqliteHot(conn).submit_checked(assignment_id, actor.id, actor.name, answer, active_seconds, now,
-                                                    checked)
-            if status is None:
-                raise _Fallback
-            try:  # the submit is written; the claim writes nothing when it raises
-                following = _claim_in_sqlite_transaction(conn, actor, project_ref, holding, now)
-            except _Fallback:
-                following = None
-            except QueueError as exc:
-                following = exc
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+    with _sqlite_write(db) as conn:
+        status = SqliteHot(conn).submit_checked(assignment_id, actor.id, actor.name, answer, active_seconds, now,
+                                                checked)
+        if status is None:
+            raise _Fallback
+        try:  # the submit is written; the claim writes nothing when it raises
+            following = _claim_in_sqlite_transaction(conn, actor, project_ref, holding, now)
+        except _Fallback:
+            following = None
+        except QueueError as exc:
+            following = exc
     return queue.SubmitOutcome(assignment_id, True, status), following
