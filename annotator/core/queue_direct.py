@@ -67,9 +67,26 @@ def claim(db: Database, actor: Actor, project_ref: str | int, *, holding: tuple[
         claimed = _claim_postgres(db, actor, project_ref, holding, now) if not db.is_sqlite else \
             _claim_sqlite(db, actor, project_ref, holding, now)
     except _Fallback:
-        claimed = db.run(lambda s: queue.claim_next(s, actor, project_ref, holding=holding, now=now))
+        claimed = claim_in_session(db, actor, project_ref, holding=holding, now=now)
     _claimed_kinds.remember(db, claimed)
     return claimed
+
+
+def claim_in_session(db: Database, actor: Actor, project_ref: str | int, *, holding: tuple[int, ...] = (),
+                     now: datetime | None = None) -> queue.ClaimedItem:
+    """queue.claim_next in a transaction of its own. A refusal (nothing left, paused, not
+    qualified) is raised after the commit, not through it: the expired leases the claim freed
+    first stay freed, and a first claim's membership stays made."""
+    def attempt(session):
+        try:
+            return queue.claim_next(session, actor, project_ref, holding=holding, now=now)
+        except QueueError as exc:
+            return exc
+
+    result = db.run(attempt)
+    if isinstance(result, QueueError):
+        raise result
+    return result
 
 
 def submit(db: Database, actor: Actor, assignment_id: int, answer: dict[str, Any], active_seconds: float, *,

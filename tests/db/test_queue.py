@@ -132,6 +132,23 @@ def test_a_user_returning_to_an_expired_item_with_a_free_slot_gets_it_back_with_
     assert outcome.accepted
 
 
+def test_a_claim_that_finds_nothing_still_frees_the_expired_leases_it_found(db, operator, tmp_path):
+    from annotator.core import queue_direct
+
+    make_project(db, "p", overlap=2, lease_seconds=60)
+    add_texts(db, operator, "p", [{"id": "x", "text": "t"}], tmp_path)
+    ann, bob = make_user(db, "ann"), make_user(db, "bob")
+    t0 = utcnow()
+    left = queue_direct.claim(db, ann, "p", now=t0)
+    done = queue_direct.claim(db, bob, "p", now=t0)
+    queue_direct.submit(db, bob, done.assignment_id, {"label": "a"}, 1.0, now=t0)
+    with pytest.raises(NothingLeft):
+        queue_direct.claim(db, bob, "p", now=t0 + timedelta(seconds=61))
+    with db.read() as s:
+        assert s.get(Assignment, left.assignment_id).status == "expired"
+        assert s.scalar(select(Item.open_slots)) == 1
+
+
 def test_a_late_submit_is_accepted_when_nobody_took_the_slot(db, operator, tmp_path):
     make_project(db, "p", lease_seconds=60)
     add_texts(db, operator, "p", [{"id": "x", "text": "t"}], tmp_path)
