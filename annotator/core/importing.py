@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from annotator.core import audit
 from annotator.core.auth import Actor, require
 from annotator.core.projects import get_project
+from annotator.core.queue_epoch import queue_moved
 from annotator.db.models import GoldAnswer, Item
 from annotator.errors import AnnotatorError, BadInput
 from annotator.formats import ItemRecord
@@ -143,6 +144,8 @@ def import_items(
         ids = session.scalars(insert(Item).returning(Item.id, sort_by_parameter_order=True), rows).all()
         if gold:
             session.execute(insert(GoldAnswer), [{"item_id": i, "answer": a} for i, a in zip(ids, golds)])
+        else:  # new items may come before the ones claimed already
+            queue_moved(session, [project.id])
     audit.record(
         session, actor, "items.import", "project", project.id,
         source=str(source), added=len(rows), already_present=skipped, gold=gold,

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from annotator.core import audit
 from annotator.core.auth import Actor, require
 from annotator.core.projects import get_project
+from annotator.core.queue_epoch import queue_moved
 from annotator.db.models import Consensus, Item
 from annotator.errors import AnnotatorError, BadInput
 from annotator.formats.text_io import json_objects
@@ -89,6 +90,7 @@ def import_predictions(
                 session.add(Consensus(item_id=item.id, method="model", answer=prediction, confidence=confidence))
                 accepted += 1
         session.execute(update(Item).where(Item.id == item.id).values(**values))
+    queue_moved(session, [project.id])  # a new confidence moves an item in the queue
     audit.record(session, actor, "predictions.import", "project", project.id, source=str(path),
                  updated=len(rows), auto_accepted=accepted, spot_checks=spot, threshold=auto_accept_above)
     return PredictionReport(len(rows), accepted, spot)

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from annotator.core import audit
 from annotator.core.auth import Actor
 from annotator.core.projects import get_project
+from annotator.core.queue_epoch import items_reopened
 from annotator.core.queue_sql import ClaimContext, PostgresHot, SqliteHot, Taken, hot_path
 from annotator.db.base import utcnow
 from annotator.db.models import Assignment, Conflict, GoldAnswer, Item, Membership, Project
@@ -128,6 +129,7 @@ def _give_back_slots(session: Session, item_ids: list[int]) -> None:
         session.execute(
             update(Item).where(Item.id == item_id, Item.is_gold.is_(False)).values(open_slots=Item.open_slots + 1)
         )
+    items_reopened(session, item_ids)  # the slot may be ahead of where claims now start
 
 
 def _db_time(session: Session, when: datetime):

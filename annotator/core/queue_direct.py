@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,7 +20,7 @@ from typing import Any, Iterator
 
 from annotator.core import queue
 from annotator.core.auth import Actor
-from annotator.core.queue_sql import PostgresHot, SqliteHot
+from annotator.core.queue_sql import PostgresHot, SqliteHot, StartHint, Taken
 from annotator.db import Database
 from annotator.db.base import utcnow
 from annotator.errors import AnnotatorError, NotYourAssignment, QueueError
@@ -56,6 +57,34 @@ class _ClaimedKinds:
 
 
 _claimed_kinds = _ClaimedKinds()
+
+
+class _StartHints:
+    """Where each user's next claim in a project may start its search (PostgreSQL): the key of
+    the item their last claim took there, at the queue epoch that claim saw. The statement
+    checks that the hint is still good; a stale one costs a search from the front. Kept per
+    Database object, not per URL: a database emptied and filled again under the same URL (as
+    the tests do) can repeat a project's id and epoch."""
+
+    def __init__(self):
+        self._by_db: weakref.WeakKeyDictionary[Database, dict[tuple[str, int], StartHint]] = \
+            weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+
+    def get(self, db: Database, project_ref: str | int, user_id: int) -> StartHint | None:
+        with self._lock:
+            return self._by_db.get(db, {}).get((str(project_ref), user_id))
+
+    def update(self, db: Database, project_ref: str | int, user_id: int, taken: Taken | None) -> None:
+        with self._lock:
+            hints = self._by_db.setdefault(db, {})
+            if taken is None or taken.hint is None:
+                hints.pop((str(project_ref), user_id), None)
+            else:
+                hints[(str(project_ref), user_id)] = taken.hint
+
+
+_start_hints = _StartHints()
 
 
 def claim(db: Database, actor: Actor, project_ref: str | int, *, holding: tuple[int, ...] = (),
@@ -173,9 +202,11 @@ def _check_owner(ctx, actor, assignment_id) -> None:
 
 def _claim_postgres(db, actor, project_ref, holding, now) -> queue.ClaimedItem:
     with _postgres(db) as conn:
-        ctx, taken, fast = PostgresHot(conn).claim_fast(project_ref, actor.id, actor.name, now, len(holding))
+        ctx, taken, fast = PostgresHot(conn).claim_fast(project_ref, actor.id, actor.name, now, len(holding),
+                                                        _start_hints.get(db, project_ref, actor.id))
     if ctx is None or not fast:
         raise _Fallback
+    _start_hints.update(db, project_ref, actor.id, taken)
     if taken is None:
         raise queue._nothing_left(ctx.project_name)
     return queue._fresh_claim(ctx, taken, now)
@@ -223,13 +254,15 @@ def _submit_and_claim_postgres(db, actor, assignment_id, answer, active_seconds,
         raise _Fallback
     with _postgres(db) as conn:
         sub, status, ctx, taken, fast = PostgresHot(conn).submit_and_claim(
-            assignment_id, actor.id, actor.name, answer, active_seconds, now, checked, project_ref, len(holding) + 1)
+            assignment_id, actor.id, actor.name, answer, active_seconds, now, checked, project_ref, len(holding) + 1,
+            _start_hints.get(db, project_ref, actor.id))
     _check_owner(sub, actor, assignment_id)
     if status is None:
         raise _Fallback
     outcome = queue.SubmitOutcome(assignment_id, True, status)
     if ctx is None or not fast:
         return outcome, None
+    _start_hints.update(db, project_ref, actor.id, taken)
     if taken is None:
         return outcome, queue._nothing_left(ctx.project_name)
     return outcome, queue._fresh_claim(ctx, taken, now)

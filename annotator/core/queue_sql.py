@@ -39,6 +39,21 @@ class ClaimContext:
     has_expired_leases: bool
     resumable: bool  # this user has more claimed, expired or released (not skipped) work here than they hold
     pixel_limit: int
+    overlap: int = 1
+    queue_epoch: int = 0  # see queue_epoch.py
+
+
+@dataclass(frozen=True)
+class StartHint:
+    """Where a claim on PostgreSQL may start its search: the claim-order key of the last item
+    this process took in the project, good while the project's queue_epoch is still `epoch`
+    (nothing has opened up behind it since). Only used with overlap 1: with more, the items a
+    search passed over because others were taking them keep open slots. See ADR 7."""
+    project_id: int
+    epoch: int
+    priority: int
+    confidence: float
+    item_id: int
 
 
 @dataclass(frozen=True)
@@ -49,6 +64,7 @@ class Taken:
     payload: dict[str, Any]
     prediction: dict[str, Any] | None
     confidence: float
+    hint: StartHint | None = None  # where this process's next claim here may start (PostgreSQL)
 
 
 @dataclass(frozen=True)
@@ -81,11 +97,15 @@ class SubmitContext:
 # (project_id, lease_until) WHERE status = 'claimed', which it chose for the 'claimed' part and
 # then read every live claim in the project to find this user's: 33 of the claim's 59 buffer
 # reads with 32 annotators, and more with every annotator added.
+# `expired` is asked in lease order, not as an EXISTS (whose ORDER BY PostgreSQL drops): the
+# generic plan of the EXISTS took the (project_id, status) index and fetched every live claim in
+# the project to test its lease, 37 buffer reads with 32 annotators; in lease order only the
+# lease index serves it, and it stops at the first entry, 2 reads.
 _CONTEXT = """
 SELECT p.id AS pid, p.name, p.kind, p.config, p.instructions, p.media_root, p.lease_seconds, p.gold_rate,
        p.qualification_project_id AS qual, m.id AS mid, m.state, m.reason, m.gold_countdown,
-       EXISTS (SELECT 1 FROM assignments e WHERE e.project_id = p.id AND e.status = 'claimed'
-               AND e.lease_until < {now}) AS expired,
+       (SELECT e.lease_until FROM assignments e WHERE e.project_id = p.id AND e.status = 'claimed'
+        AND e.lease_until < {now} ORDER BY e.lease_until LIMIT 1) IS NOT NULL AS expired,
        EXISTS (SELECT 1 FROM (
                    SELECT o.id FROM assignments o WHERE o.user_id = {user} AND o.status = 'claimed'
                      AND o.project_id + 0 = p.id AND NOT o.skipped
@@ -96,7 +116,7 @@ SELECT p.id AS pid, p.name, p.kind, p.config, p.instructions, p.media_root, p.le
                    SELECT o.id FROM assignments o WHERE o.user_id = {user} AND o.status = 'released'
                      AND o.project_id + 0 = p.id AND NOT o.skipped
                ) open_work LIMIT 1 OFFSET {held}) AS resumable,
-       p.pixel_limit
+       p.pixel_limit, p.overlap, p.queue_epoch
 FROM projects p LEFT JOIN memberships m ON m.project_id = p.id AND m.user_id = {user}
 WHERE {where}
 """
@@ -110,23 +130,48 @@ WHERE a.id = {id}
 
 
 # Takes the next item for the user in the `fast` row's project (pid, lease_seconds, mid,
-# count_down): locks it skipping rows other claimers hold, takes a slot, writes the
-# assignment and its audit event, and counts down to the next gold item. "Not worked on by
-# this user" must be a lookup of the candidate's few assignments by item_id. Without
-# statistics the planner found (user_id, status) just as cheap and read all of the user's
-# assignments for every candidate (3 ms at their 5,000th item); `user_id + 0` leaves it no
-# index but the one on item_id, and OFFSET 0 keeps it a per-candidate lookup, not a join.
+# count_down, overlap, queue_epoch): locks it skipping rows other claimers hold, takes a slot,
+# writes the assignment and its audit event, and counts down to the next gold item.
+#
+# Where the search starts: a claim leaves the item's old row version in the claim index until
+# VACUUM, so the front of the index is a growing run of dead entries that a search from the
+# front reads past (240 pages after 45,000 claims). Given a StartHint (hp, hc, hi: the key of the
+# last item this process took; hpid, he: its project and queue epoch) that is still good, the
+# search starts just after it: the rest of its priority, then the lower priorities. Only if
+# neither finds anything (a bad hint, none, or nothing left after it) does it search from the
+# front, which also picks up anything that opened up behind the hint without a bump (an item
+# whose claim rolled back). The Append stops at the first branch that gives a row.
+#
+# "Not worked on by this user" must be a lookup of the candidate's few assignments by item_id.
+# Without statistics the planner found (user_id, status) just as cheap and read all of the
+# user's assignments for every candidate (3 ms at their 5,000th item); `user_id + 0` leaves it
+# no index but the one on item_id, and OFFSET 0 keeps it a per-candidate lookup, not a join.
+_DONE_BY_USER = "SELECT 1 FROM assignments a WHERE a.item_id = items.id AND a.user_id + 0 = %(u)s OFFSET 0"
+_HINT_GOOD = "pid = %(hpid)s::int AND queue_epoch = %(he)s::int AND overlap = 1"
 _PG_TAKE = """
 picked AS (
-    SELECT id FROM items
-    WHERE project_id = (SELECT pid FROM fast) AND open_slots > 0
-      AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = items.id AND a.user_id + 0 = %(u)s OFFSET 0)
-    ORDER BY priority DESC, confidence, id
-    LIMIT 1
-    FOR UPDATE SKIP LOCKED
+    SELECT id FROM (
+        SELECT * FROM (SELECT id FROM items
+            WHERE project_id = (SELECT pid FROM fast) AND open_slots > 0
+              AND priority = %(hp)s::int AND (confidence, id) > (%(hc)s::float8, %(hi)s::int)
+              AND (SELECT """ + _HINT_GOOD + """ FROM fast)
+              AND NOT EXISTS (""" + _DONE_BY_USER + """)
+            ORDER BY confidence, id LIMIT 1 FOR UPDATE SKIP LOCKED) after_hint
+        UNION ALL
+        SELECT * FROM (SELECT id FROM items
+            WHERE project_id = (SELECT pid FROM fast) AND open_slots > 0 AND priority < %(hp)s::int
+              AND (SELECT """ + _HINT_GOOD + """ FROM fast)
+              AND NOT EXISTS (""" + _DONE_BY_USER + """)
+            ORDER BY priority DESC, confidence, id LIMIT 1 FOR UPDATE SKIP LOCKED) lower_priority
+        UNION ALL
+        SELECT * FROM (SELECT id FROM items
+            WHERE project_id = (SELECT pid FROM fast) AND open_slots > 0
+              AND NOT EXISTS (""" + _DONE_BY_USER + """)
+            ORDER BY priority DESC, confidence, id LIMIT 1 FOR UPDATE SKIP LOCKED) from_the_front
+    ) candidates LIMIT 1
 ), took AS (
     UPDATE items SET open_slots = open_slots - 1 FROM picked WHERE items.id = picked.id
-    RETURNING items.id, items.external_id, items.payload, items.prediction, items.confidence
+    RETURNING items.id, items.external_id, items.payload, items.prediction, items.confidence, items.priority
 ), asg AS (
     INSERT INTO assignments (uid, item_id, user_id, project_id, status, claimed_at, lease_until,
                              active_seconds, is_gold, needs_review, skipped, offline)
@@ -167,6 +212,10 @@ _PG_CONTEXT = {b: _CONTEXT.format(now="%(now)s", user="%(user)s", where=_where(b
                for b in (True, False)}
 _SQLITE_CONTEXT = {b: _CONTEXT.format(now=":now", user=":user", where=_where(b, _sqlite), held=":held")
                    for b in (True, False)}
+# What a take returns, in this order: see _taken().
+_TAKEN_COLUMNS = "asg.id, took.external_id, took.payload, took.prediction, took.confidence, took.priority, took.id"
+_CONTEXT_COLUMNS = 18  # the columns of _CONTEXT, as _context() reads them
+
 _PG_CLAIM_FAST = {
     b: "WITH ctx AS (" + _CONTEXT.format(now="%(now)s", user="%(u)s", where=_where(b, _pg), held="%(held)s") + """
     ), fast AS (
@@ -174,8 +223,7 @@ _PG_CLAIM_FAST = {
         WHERE mid IS NOT NULL AND state = 'active' AND qual IS NULL AND NOT expired
           AND NOT resumable AND NOT (gold_rate > 0 AND gold_countdown <= 0)
     ), """ + _PG_TAKE + """
-    SELECT ctx.*, (SELECT count(*) FROM fast), asg.id, took.external_id, took.payload, took.prediction,
-           took.confidence, asg.lease_until
+    SELECT ctx.*, (SELECT count(*) FROM fast), """ + _TAKEN_COLUMNS + """
     FROM ctx LEFT JOIN asg ON true LEFT JOIN took ON took.id = asg.item_id
     """
     for b in (True, False)
@@ -221,8 +269,7 @@ _PG_SUBMIT_AND_CLAIM = {
         WHERE mid IS NOT NULL AND state = 'active' AND qual IS NULL AND NOT expired
           AND NOT resumable AND NOT (gold_rate > 0 AND gold_countdown <= 0) AND EXISTS (SELECT 1 FROM submit_audit)
     ), """ + _PG_TAKE + """
-    SELECT sub.*, upd.status, ctx.*, (SELECT count(*) FROM fast), asg.id, took.external_id, took.payload,
-           took.prediction, took.confidence
+    SELECT sub.*, upd.status, ctx.*, (SELECT count(*) FROM fast), """ + _TAKEN_COLUMNS + """
     FROM sub LEFT JOIN upd ON true LEFT JOIN ctx ON true LEFT JOIN asg ON true LEFT JOIN took ON took.id = asg.item_id
     """
     for b in (True, False)
@@ -253,24 +300,23 @@ class PostgresHot(_Hot):
         return None if row is None else _context(row)
 
     def claim_fast(self, project_ref: str | int, user_id: int, actor_name: str, now: datetime,
-                   held: int) -> tuple[ClaimContext | None, Taken | None, bool]:
+                   held: int, hint: StartHint | None = None) -> tuple[ClaimContext | None, Taken | None, bool]:
         """One round trip: read the context and, when the common case applies (an active member,
         no expired leases, nothing of theirs to resume, no gold due, no qualification), take the
-        next item there and then. Returns (context, taken, whether the fast path applied)."""
+        next item there and then, searching from `hint` if it is still good. Returns (context,
+        taken, whether the fast path applied)."""
         by_id = _by_id(project_ref)
         uid = time_ordered_uid()
         row = self.conn.execute(
             _PG_CLAIM_FAST[by_id],
             {"now": now, "u": user_id, "name": str(project_ref), "pid": int(project_ref) if by_id else None,
-             "held": held, "uid": uid, "actor": actor_name},
+             "held": held, "uid": uid, "actor": actor_name, **_hint_params(hint)},
         ).fetchone()
         if row is None:
             return None, None, False
         ctx = _context(row)
-        fast = bool(row[16])
-        if row[17] is None:
-            return ctx, None, fast
-        return ctx, Taken(row[17], uid, row[18], row[19], row[20], row[21]), fast
+        fast = bool(row[_CONTEXT_COLUMNS])
+        return ctx, _taken(row, _CONTEXT_COLUMNS + 1, uid, ctx), fast
 
     def take(self, ctx: ClaimContext, user_id: int, actor_name: str, now: datetime, lease_until: datetime,
              count_down: bool) -> Taken | None:
@@ -280,17 +326,17 @@ class PostgresHot(_Hot):
             """
             WITH fast AS (
                 SELECT %(p)s::int AS pid, %(lease_seconds)s::int AS lease_seconds, %(m)s::int AS mid,
-                       %(count_down)s::boolean AS count_down
+                       %(count_down)s::boolean AS count_down, %(overlap)s::int AS overlap,
+                       %(epoch)s::int AS queue_epoch
             ), """ + _PG_TAKE + """
-            SELECT asg.id, took.external_id, took.payload, took.prediction, took.confidence
+            SELECT """ + _TAKEN_COLUMNS + """
             FROM asg JOIN took ON took.id = asg.item_id
             """,
             {"p": ctx.project_id, "u": user_id, "uid": uid, "now": now, "lease_seconds": ctx.lease_seconds,
-             "actor": actor_name, "m": ctx.membership_id, "count_down": count_down},
+             "actor": actor_name, "m": ctx.membership_id, "count_down": count_down, "overlap": ctx.overlap,
+             "epoch": ctx.queue_epoch, **_hint_params(None)},
         ).fetchone()
-        if row is None:
-            return None
-        return Taken(row[0], uid, row[1], row[2], row[3], row[4])
+        return None if row is None else _taken(row, 0, uid, None)
 
     def submit_fast(self, assignment_id: int, user_id: int, actor_name: str, answer: dict, active_seconds: float,
                     now: datetime, checked: tuple[str, dict] | None = None) -> tuple[SubmitContext | None, str | None]:
@@ -313,6 +359,7 @@ class PostgresHot(_Hot):
 
     def submit_and_claim(self, assignment_id: int, user_id: int, actor_name: str, answer: dict, active_seconds: float,
                          now: datetime, checked: tuple[str, dict], project_ref: str | int, held: int,
+                         hint: StartHint | None = None,
                          ) -> tuple[SubmitContext | None, str | None, ClaimContext | None, Taken | None, bool]:
         """submit_fast (answer checked already) and claim_fast in one round trip, the claim only
         if the submit wrote. `held` counts the assignment being submitted. Returns the submit's
@@ -325,15 +372,15 @@ class PostgresHot(_Hot):
             {"id": assignment_id, "u": user_id, "actor": actor_name, "answer": self.Jsonb(answer),
              "secs": float(active_seconds), "now": now, "id_text": str(assignment_id),
              "config": self.Jsonb(checked[1]), "kind": checked[0],
-             "name": str(project_ref), "pid": int(project_ref) if by_id else None, "held": held, "uid": uid},
+             "name": str(project_ref), "pid": int(project_ref) if by_id else None, "held": held, "uid": uid,
+             **_hint_params(hint)},
         ).fetchone()
         if row is None:
             return None, None, None, None, False
         sub, status = SubmitContext(*row[:15]), row[15]
-        ctx = None if row[16] is None else _context(row[16:32])
-        fast = bool(row[32])
-        taken = None if row[33] is None else Taken(row[33], uid, row[34], row[35], row[36], row[37])
-        return sub, status, ctx, taken, fast
+        ctx = None if row[16] is None else _context(row[16:16 + _CONTEXT_COLUMNS])
+        fast = bool(row[16 + _CONTEXT_COLUMNS])
+        return sub, status, ctx, _taken(row, 17 + _CONTEXT_COLUMNS, uid, ctx), fast
 
     def submit_context(self, assignment_id: int) -> SubmitContext | None:
         row = self.conn.execute(_SUBMIT_CONTEXT.format(id="%(id)s") + " FOR UPDATE OF a", {"id": assignment_id}).fetchone()
@@ -496,8 +543,25 @@ def _context(row) -> ClaimContext:
         project_id=row[0], project_name=row[1], kind=row[2], config=row[3], instructions=row[4], media_root=row[5],
         lease_seconds=row[6], gold_rate=row[7], qualification_project_id=row[8], membership_id=row[9],
         membership_state=row[10], membership_reason=row[11], gold_countdown=row[12] or 0,
-        has_expired_leases=bool(row[13]), resumable=bool(row[14]), pixel_limit=row[15],
+        has_expired_leases=bool(row[13]), resumable=bool(row[14]), pixel_limit=row[15], overlap=row[16],
+        queue_epoch=row[17],
     )
+
+
+def _hint_params(hint: StartHint | None) -> dict[str, Any]:
+    if hint is None:  # NULLs: the searches from a hint find nothing, without reading the index
+        return {"hpid": None, "he": None, "hp": None, "hc": None, "hi": None}
+    return {"hpid": hint.project_id, "he": hint.epoch, "hp": hint.priority, "hc": hint.confidence, "hi": hint.item_id}
+
+
+def _taken(row, start: int, uid: str, ctx: ClaimContext | None) -> Taken | None:
+    """The _TAKEN_COLUMNS from `start`, if a take took something. With the claim's context, the
+    hint for the next claim: this item's key, at the epoch the claim saw."""
+    if row[start] is None:
+        return None
+    assignment_id, external_id, payload, prediction, confidence, priority, item_id = row[start:start + 7]
+    hint = None if ctx is None else StartHint(ctx.project_id, ctx.queue_epoch, priority, confidence, item_id)
+    return Taken(assignment_id, uid, external_id, payload, prediction, confidence, hint)
 
 
 def hot_path(session: Session) -> PostgresHot | SqliteHot:

@@ -76,6 +76,10 @@ class Project(Base):
     qualification_min_accuracy: Mapped[Optional[float]] = mapped_column(Float)
     pixel_limit: Mapped[int] = mapped_column(Integer, default=178_956_970)
     spot_check_fraction: Mapped[float] = mapped_column(Float, default=0.05)
+    # Counts the changes that can put an open item ahead of items already claimed: a slot given
+    # back, items added, a new priority or confidence. A claim may start its search at the last
+    # item its process took while this is unchanged (PostgreSQL; see docs/adr/0007).
+    queue_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     instructions: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -1,0 +1,187 @@
+"""Where a claim starts its search. On PostgreSQL the app's claims start just after the item the
+same user last took (queue_sql.StartHint), to skip the claimed items' dead index entries; every
+change that can open an item up behind that point bumps the project's queue epoch, which sends
+the next claim back to the front. These tests hold the claim order to its rule (priority, then
+uncertainty, then id) through such changes, on both backends."""
+
+import json
+import re
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import select, text
+
+from annotator.core import queue, queue_direct, queue_sql
+from annotator.core.importing import import_items
+from annotator.core.predictions import import_predictions
+from annotator.db.models import Item, Project
+from annotator.errors import NothingLeft
+from tests.helpers import make_project, make_user
+
+
+def add_texts(db, operator, rows, tmp_path, name="items.jsonl"):
+    path = tmp_path / name
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    with db.write() as s:
+        import_items(s, operator, "p", path)
+
+
+def predict(db, operator, tmp_path, confidences: dict[str, float], name="preds.jsonl"):
+    path = tmp_path / name
+    path.write_text("\n".join(json.dumps({"external_id": k, "prediction": {"label": "b"}, "confidence": c})
+                              for k, c in confidences.items()) + "\n", encoding="utf-8")
+    with db.write() as s:
+        import_predictions(s, operator, "p", path)
+
+
+def texts(n: int, **extra) -> list[dict]:
+    return [{"id": f"i{k}", "text": f"text {k}", **extra} for k in range(n)]
+
+
+def submit_and_next(db, user, claimed):
+    done = queue_direct.submit_and_claim(db, user, claimed.assignment_id, {"label": "a"}, 1.0, "p")
+    assert done.outcome.accepted
+    return done.next
+
+
+def epoch(db) -> int:
+    with db.read() as s:
+        return s.scalar(select(Project.queue_epoch).where(Project.name == "p"))
+
+
+def test_a_skipped_item_behind_where_claims_start_comes_next(db, operator, tmp_path):
+    make_project(db, "p")
+    add_texts(db, operator, texts(6), tmp_path)
+    ann, bob = make_user(db, "ann"), make_user(db, "bob")
+    bobs = queue_direct.claim(db, bob, "p")  # i0
+    first = queue_direct.claim(db, ann, "p")  # i1
+    ahead = submit_and_next(db, ann, first)  # i2: ann's claims now start after it
+    assert (bobs.external_id, first.external_id, ahead.external_id) == ("i0", "i1", "i2")
+    before = epoch(db)
+    with db.write() as s:
+        queue.skip(s, bob, bobs.assignment_id)  # i0 is open again, ahead of where ann's claims start
+    assert submit_and_next(db, ann, ahead).external_id == "i0"
+    assert epoch(db) == before + 1
+    assert queue_direct.claim(db, make_user(db, "cat"), "p").external_id == "i3"
+
+
+def test_items_imported_with_a_higher_priority_come_next(db, operator, tmp_path):
+    make_project(db, "p")
+    add_texts(db, operator, texts(4), tmp_path)
+    ann = make_user(db, "ann")
+    current = queue_direct.claim(db, ann, "p")
+    current = submit_and_next(db, ann, current)
+    assert current.external_id == "i1"
+    add_texts(db, operator, [{"id": "urgent", "text": "now", "priority": 5}], tmp_path, name="urgent.jsonl")
+    assert submit_and_next(db, ann, current).external_id == "urgent"
+    assert queue_direct.claim(db, make_user(db, "bob"), "p").external_id == "i2"
+
+
+def test_new_predictions_reorder_the_queue_at_once(db, operator, tmp_path):
+    make_project(db, "p")
+    add_texts(db, operator, texts(5), tmp_path)
+    predict(db, operator, tmp_path, {"i0": 0.5, "i1": 0.6, "i2": 0.7, "i3": 0.8, "i4": 0.9})
+    ann = make_user(db, "ann")
+    current = submit_and_next(db, ann, queue_direct.claim(db, ann, "p"))
+    assert current.external_id == "i1"  # ann's claims now start after confidence 0.6
+    predict(db, operator, tmp_path, {"i3": 0.1}, name="again.jsonl")  # the model is now unsure of i3
+    assert submit_and_next(db, ann, current).external_id == "i3"
+    with db.read() as s:
+        order = s.scalars(select(Item.external_id).where(Item.open_slots > 0)
+                          .order_by(Item.priority.desc(), Item.confidence, Item.id)).all()
+    assert order == ["i2", "i4"]
+
+
+def test_an_item_that_opens_up_behind_without_a_bump_is_still_handed_out(db, operator, tmp_path):
+    """As when a claim rolls back after another user's search passed the locked item: nothing
+    tells the others, so it comes to them when the items after where they start run out."""
+    make_project(db, "p")
+    add_texts(db, operator, texts(5), tmp_path)
+    ann = make_user(db, "ann")
+    current = submit_and_next(db, ann, queue_direct.claim(db, ann, "p"))  # i0 done, i1 held
+    with db.write() as s:  # i0 open again with no answer and no bump: a rolled-back claim's state
+        s.execute(text("DELETE FROM assignments WHERE item_id = (SELECT id FROM items WHERE external_id = 'i0')"))
+        s.execute(text("UPDATE items SET open_slots = 1 WHERE external_id = 'i0'"))
+    seen = [current.external_id]
+    while current is not None:
+        current = submit_and_next(db, ann, current)
+        if current is not None:
+            seen.append(current.external_id)
+    assert sorted(seen) == ["i0", "i1", "i2", "i3", "i4"]  # each once; on PostgreSQL i0 comes last
+    with pytest.raises(NothingLeft):
+        queue_direct.claim(db, ann, "p")
+
+
+def test_with_overlap_above_one_the_order_is_kept_exactly(db, operator, tmp_path):
+    """Where claims start is only remembered for overlap 1: with more, an item another user was
+    taking when the search passed it keeps slots open for this user."""
+    make_project(db, "p", overlap=2)
+    add_texts(db, operator, texts(4), tmp_path)
+    ann, bob = make_user(db, "ann"), make_user(db, "bob")
+    held_by_bob = queue_direct.claim(db, bob, "p")  # i0, one of its two slots
+    assert held_by_bob.external_id == "i0"
+    current = queue_direct.claim(db, ann, "p")
+    assert current.external_id == "i0"  # its second slot
+    assert [submit_and_next(db, ann, current).external_id] == ["i1"]
+
+
+def claim_index_pages(plan: str) -> int:
+    """The claim index's pages that the executed scans of this EXPLAIN (ANALYZE, BUFFERS) read."""
+    pages, lines = 0, plan.splitlines()
+    for n, line in enumerate(lines):
+        if "Scan using ix_items_claim" in line and "never executed" not in line:
+            for detail in lines[n + 1:]:
+                if "->" in detail:
+                    break
+                found = re.search(r"Buffers: shared hit=(\d+)", detail)
+                if found:
+                    pages += int(found.group(1))
+                    break
+    assert pages, plan
+    return pages
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)  # SQLite removes index entries at once
+def test_a_claim_starts_after_the_users_last_item_not_at_the_dead_front(db, operator):
+    """After 3,000 claims the claim index starts with 3,000 dead entries until VACUUM. The
+    statement the app runs, with the start the app kept for this user, reads a few index pages;
+    from the front it reads past them all."""
+    pid = make_project(db, "p")
+    raw = db.engine.raw_connection()
+    try:
+        with raw.driver_connection.cursor().copy(
+            "COPY items (project_id, external_id, payload, priority, confidence, open_slots, is_gold, done_by_model,"
+            " spot_check, version, created_at) FROM STDIN"
+        ) as cp:
+            for i in range(20_000):
+                cp.write_row((pid, f"i{i}", '{"text": "t"}', 0, -1.0, 1, False, False, False, 1, "2026-01-01T00:00:00Z"))
+        raw.commit()
+    finally:
+        raw.close()
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+        c.exec_driver_sql("ALTER TABLE items SET (autovacuum_enabled = false)")  # no VACUUM but the test's
+        c.exec_driver_sql("VACUUM ANALYZE items")
+        c.exec_driver_sql(f"UPDATE items SET open_slots = 0 WHERE project_id = {pid} AND id < "
+                          f"(SELECT min(id) + 3000 FROM items WHERE project_id = {pid})")
+    try:
+        ann = make_user(db, "ann")
+        current = queue_direct.claim(db, ann, "p")  # a first claim here: the session path, from the front
+        current = submit_and_next(db, ann, current)
+        assert current.external_id == "i3001"
+        hint = queue_direct._start_hints.get(db, "p", ann.id)
+        assert hint is not None and hint.item_id > 0
+
+        def index_pages(start) -> int:
+            with db.driver_connection() as conn, conn.transaction(force_rollback=True):
+                plan = "\n".join(r[0] for r in conn.execute(
+                    "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + queue_sql._PG_CLAIM_FAST[False],
+                    {"now": datetime.now(timezone.utc), "u": ann.id, "name": "p", "pid": None, "held": 1,
+                     "uid": "explained", "actor": ann.name, **queue_sql._hint_params(start)}))
+            return claim_index_pages(plan)
+
+        assert index_pages(hint) <= 4  # the root, an inner page and the leaf it starts on
+        assert index_pages(None) > 10  # from the front
+        assert submit_and_next(db, ann, current).external_id == "i3002"
+    finally:
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+            c.exec_driver_sql("ALTER TABLE items RESET (autovacuum_enabled)")  # the schema serves the next tests
