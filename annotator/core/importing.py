@@ -141,11 +141,11 @@ def import_items(
         if gold:
             golds.append(record.gold)
     if rows:
+        if not gold:  # new items may come before the ones claimed already
+            queue_moved(session, [project.id])
         ids = session.scalars(insert(Item).returning(Item.id, sort_by_parameter_order=True), rows).all()
         if gold:
             session.execute(insert(GoldAnswer), [{"item_id": i, "answer": a} for i, a in zip(ids, golds)])
-        else:  # new items may come before the ones claimed already
-            queue_moved(session, [project.id])
     audit.record(
         session, actor, "items.import", "project", project.id,
         source=str(source), added=len(rows), already_present=skipped, gold=gold,

@@ -77,6 +77,7 @@ def import_predictions(
     if not rows:
         raise BadInput(str(path), "no predictions (the file is empty)")
 
+    queue_moved(session, [project.id])  # a new confidence moves an item in the queue
     accepted = spot = 0
     for item, prediction, confidence in rows:
         values = {"prediction": prediction, "confidence": confidence}
@@ -90,7 +91,6 @@ def import_predictions(
                 session.add(Consensus(item_id=item.id, method="model", answer=prediction, confidence=confidence))
                 accepted += 1
         session.execute(update(Item).where(Item.id == item.id).values(**values))
-    queue_moved(session, [project.id])  # a new confidence moves an item in the queue
     audit.record(session, actor, "predictions.import", "project", project.id, source=str(path),
                  updated=len(rows), auto_accepted=accepted, spot_checks=spot, threshold=auto_accept_above)
     return PredictionReport(len(rows), accepted, spot)

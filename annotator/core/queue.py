@@ -125,11 +125,11 @@ def free_claims(session: Session, assignment_ids: list[int]) -> int:
 
 
 def _give_back_slots(session: Session, item_ids: list[int]) -> None:
+    items_reopened(session, item_ids)  # the slot may be ahead of where claims now start
     for item_id in sorted(item_ids):  # a fixed order, so two transactions never deadlock here
         session.execute(
             update(Item).where(Item.id == item_id, Item.is_gold.is_(False)).values(open_slots=Item.open_slots + 1)
         )
-    items_reopened(session, item_ids)  # the slot may be ahead of where claims now start
 
 
 def _db_time(session: Session, when: datetime):

@@ -20,7 +20,10 @@ from annotator.db.models import Item, Project
 
 
 def queue_moved(session: Session, project_ids: Iterable[int]) -> None:
-    """Within the caller's transaction, so the bump is seen when, and only if, the change is."""
+    """Within the caller's transaction, so the bump is seen when, and only if, the change is.
+    Called before the change's own writes, so that these paths lock the project row before any
+    item row and do not wait on each other in a cycle (a lead's batch of rejections and an
+    annotator's skip of one of its items, say). A deadlock elsewhere is retried by Database.run."""
     ids = sorted(set(project_ids))  # a fixed order, so two transactions never deadlock here
     if ids:
         session.execute(update(Project).where(Project.id.in_(ids)).values(queue_epoch=Project.queue_epoch + 1))
