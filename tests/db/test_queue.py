@@ -16,7 +16,7 @@ from annotator.db.base import utcnow
 from annotator.db.models import Assignment, AuditEvent, Conflict, Item, Membership, Project
 from annotator.errors import (AssignmentClosed, BadInput, InvalidAnswer, NothingLeft, NotQualified, NotYourAssignment,
                               UserPaused)
-from tests.helpers import make_project, make_user
+from tests.helpers import copy_plain_items, make_project, make_user
 
 
 def add_texts(db, operator, project, rows, tmp_path, gold=False, name="items.jsonl"):
@@ -499,17 +499,7 @@ def test_a_vacuum_clears_claimed_items_out_of_the_claim_index(db, operator):
     of the table's pages hold dead rows: here 3,000 claims in 200,000 items, in a big project
     a day's work. The migration makes it always clean the queue tables' indexes."""
     pid = make_project(db, "p")
-    raw = db.engine.raw_connection()
-    try:
-        with raw.driver_connection.cursor().copy(
-            "COPY items (project_id, external_id, payload, priority, confidence, open_slots, is_gold, done_by_model,"
-            " spot_check, version, created_at) FROM STDIN"
-        ) as cp:
-            for i in range(200_000):
-                cp.write_row((pid, f"i{i}", '{"text": "t"}', 0, -1.0, 1, False, False, False, 1, "2026-01-01T00:00:00Z"))
-        raw.commit()
-    finally:
-        raw.close()
+    copy_plain_items(db, pid, 200_000)
     first_page = ("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT id FROM items WHERE project_id = %s AND open_slots > 0"
                   " ORDER BY priority DESC, confidence, id LIMIT 1" % pid)
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:

@@ -16,7 +16,7 @@ from annotator.core.importing import import_items
 from annotator.core.predictions import import_predictions
 from annotator.db.models import Item, Project
 from annotator.errors import NothingLeft
-from tests.helpers import make_project, make_user
+from tests.helpers import copy_plain_items, make_project, make_user
 
 
 def add_texts(db, operator, rows, tmp_path, name="items.jsonl"):
@@ -147,17 +147,7 @@ def test_a_claim_starts_after_the_users_last_item_not_at_the_dead_front(db, oper
     statement the app runs, with the start the app kept for this user, reads a few index pages;
     from the front it reads past them all."""
     pid = make_project(db, "p")
-    raw = db.engine.raw_connection()
-    try:
-        with raw.driver_connection.cursor().copy(
-            "COPY items (project_id, external_id, payload, priority, confidence, open_slots, is_gold, done_by_model,"
-            " spot_check, version, created_at) FROM STDIN"
-        ) as cp:
-            for i in range(20_000):
-                cp.write_row((pid, f"i{i}", '{"text": "t"}', 0, -1.0, 1, False, False, False, 1, "2026-01-01T00:00:00Z"))
-        raw.commit()
-    finally:
-        raw.close()
+    copy_plain_items(db, pid, 20_000)
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
         c.exec_driver_sql("ALTER TABLE items SET (autovacuum_enabled = false)")  # no VACUUM but the test's
         c.exec_driver_sql("VACUUM ANALYZE items")
