@@ -482,7 +482,7 @@ class ReviewWindow(QMainWindow):
             action.setEnabled(False)
         w = self.widgets[self.detail.kind]
         w.set_read_only(False)
-        w.setFocus()
+        w.focus_input()
         self.message.setText("Fixing: edit the answer, then Ctrl+Enter saves it as the accepted answer.")
 
     def save_fix(self) -> None:

@@ -37,5 +37,10 @@ class TaskWidget(QWidget):
     def clear_overlay(self) -> None:
         self.show_overlay([])
 
+    def focus_input(self) -> None:
+        """Give the keyboard to the part that takes this kind's keys. Called once the widget is
+        on screen: Qt drops the focus given to a hidden widget of a window not yet active."""
+        self.setFocus()
+
     def media_paths(self, item: Any, media_root: str | None) -> list[str]:
         return []

@@ -258,6 +258,7 @@ class Workbench(QMainWindow):
         self.widget.set_read_only(False)
         self.widget.load(item, item.media_root)
         self.stack.setCurrentWidget(self.widget)
+        self.widget.focus_input()  # after it is on screen, or the keys go nowhere
         self._set_buttons(True)
         self._tick()
         self.status.setText("Draft restored from your last session." if item.draft else "")

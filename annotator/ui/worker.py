@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import queue
 import time
-import weakref
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -38,9 +37,6 @@ def _is_connection_loss(exc: Exception) -> bool:
 
 
 class DbWorker(QThread):
-    # Every worker ever started, so a test guard can fail a test that leaves one running.
-    started_workers: "weakref.WeakSet[DbWorker]"
-
     connection_lost = Signal(str)
     connection_restored = Signal()
     opened = Signal(str)  # the database's description, once it is open
@@ -54,7 +50,6 @@ class DbWorker(QThread):
         self._jobs: queue.Queue[_Job | None] = queue.Queue()
         self._stopping = False
         self._result.connect(self._deliver)  # this QThread object lives in the UI thread
-        DbWorker.started_workers.add(self)
 
     # ---- UI thread -----------------------------------------------------------------------------
 
@@ -150,5 +145,3 @@ class DbWorker(QThread):
             self._result.emit(job.on_done, value, False)
             return
 
-
-DbWorker.started_workers = weakref.WeakSet()

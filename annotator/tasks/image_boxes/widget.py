@@ -603,6 +603,8 @@ class ImageBoxesWidget(TaskWidget):
         decoded = self.cache.request(self.path, self.pixel_limit)
         if decoded is not None:  # prefetched: shown in this very call
             self._decoded(decoded)
+
+    def focus_input(self) -> None:
         self.canvas.setFocus()
 
     def _decoded(self, decoded: Decoded) -> None:

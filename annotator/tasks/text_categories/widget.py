@@ -93,7 +93,6 @@ class TextCategoriesWidget(TaskWidget):
         start = self._as_set(item.draft) if item.draft else set(self.prediction)
         self._apply(start)
         self.search.clear()
-        self.setFocus()
 
     def answer(self) -> dict[str, Any]:
         if self.multi:

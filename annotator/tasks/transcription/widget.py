@@ -248,6 +248,8 @@ class TranscriptionWidget(TaskWidget):
         self.undo_stack.clear()
         self._set_text(text)
         self.clear_overlay()
+
+    def focus_input(self) -> None:
         self.text.setFocus()
 
     def answer(self) -> dict[str, Any]:
