@@ -1,5 +1,5 @@
 """UI test fixtures: an isolated QSettings, a demo-like database on each backend, and a guard
-that fails any test leaving a worker thread running (as napari's does)."""
+that fails any test leaving a QThread or a QThreadPool task running (as napari's does)."""
 
 import json
 
@@ -8,17 +8,18 @@ from PySide6.QtCore import QSettings
 
 from annotator.core.auth import Actor
 from annotator.core.importing import import_items
-from annotator.ui.worker import DbWorker
 from tests.helpers import make_project, make_user
+from tests.ui.thread_guard import ThreadGuard
 
 
 @pytest.fixture(autouse=True)
-def no_threads_left(qapp):
-    yield
-    running = [w for w in list(DbWorker.started_workers) if w.isRunning()]
-    for w in running:
-        w.stop()
-    assert not running, f"{len(running)} database worker thread(s) left running"
+def no_threads_left(qapp, monkeypatch):
+    """Set up before the test's own fixtures, so it checks after qtbot has closed its widgets."""
+    guard = ThreadGuard(monkeypatch)
+    yield guard
+    running = guard.running()
+    guard.stop_all()
+    assert not running, "left running: " + ", ".join(running)
 
 
 @pytest.fixture
