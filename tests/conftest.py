@@ -1,5 +1,6 @@
-"""Shared fixtures. Database tests run on a real SQLite file and, when ANNOTATOR_TEST_PG_URL is
-set (CI sets it), on the real PostgreSQL server in a schema of its own that is dropped at the end."""
+"""Shared fixtures. Database tests run on a real SQLite file and on a real PostgreSQL server, in a
+schema of their own that is dropped at the end: the server at ANNOTATOR_TEST_PG_URL when it is
+set (CI sets it), else a throwaway one that the session starts and stops (tests/pg_server.py)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,6 @@ from annotator.db import Database, migrate  # noqa: E402
 from annotator.db.models import Base  # noqa: E402
 from tests.helpers import shared  # noqa: E402
 
-PG_URL = os.environ.get("ANNOTATOR_TEST_PG_URL")
 REQUIRE_PG = os.environ.get("ANNOTATOR_REQUIRE_PG") == "1"
 
 _passed_by_backend: Counter[str] = Counter()
@@ -29,28 +29,45 @@ def shared_data():
     return shared
 
 
-def _pg_schema_url(schema: str) -> str:
-    sep = "&" if "?" in PG_URL else "?"
-    return f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+def _pg_schema_url(server_url: str, schema: str) -> str:
+    sep = "&" if "?" in server_url else "?"
+    return f"{server_url}{sep}options=-csearch_path%3D{schema}"
 
 
 @pytest.fixture(scope="session")
-def pg_schema_url():
+def pg_server_url():
+    """The PostgreSQL server the tests use: ANNOTATOR_TEST_PG_URL, or a throwaway one."""
+    url = os.environ.get("ANNOTATOR_TEST_PG_URL")
+    if url:
+        yield url
+        return
+    from tests.pg_server import ThrowawayPostgres
+
+    server = ThrowawayPostgres()
+    try:
+        server.start()
+    except Exception:
+        server.stop()
+        raise
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_schema_url(pg_server_url):
     """A fresh schema for this test run, migrated once, dropped at the end."""
-    if not PG_URL:
-        if REQUIRE_PG:
-            pytest.fail("ANNOTATOR_REQUIRE_PG is set but ANNOTATOR_TEST_PG_URL is not")
-        pytest.skip("PostgreSQL tests need ANNOTATOR_TEST_PG_URL (make test via .ci/run sets it)")
     schema = f"annot_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    admin = create_engine(pg_server_url, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     except Exception as exc:
         if REQUIRE_PG:
-            pytest.fail(f"PostgreSQL at {PG_URL} is not reachable: {exc}")
-        pytest.skip(f"PostgreSQL at {PG_URL} is not reachable: {exc}")
-    url = _pg_schema_url(schema)
+            pytest.fail(f"PostgreSQL at {pg_server_url} is not reachable: {exc}")
+        pytest.skip(f"PostgreSQL at {pg_server_url} is not reachable: {exc}")
+    url = _pg_schema_url(pg_server_url, schema)
     engine = create_engine(url)
     migrate.upgrade(engine)
     engine.dispose()
