@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -66,3 +67,20 @@ def counts(db) -> tuple[int, int]:
     """(items, audit events): what an all-or-nothing import must leave unchanged on failure."""
     with db.read() as s:
         return s.scalar(select(func.count()).select_from(Item)), s.scalar(select(func.count()).select_from(AuditEvent))
+
+
+def index_scan_pages(plan: str, index: str) -> int:
+    """The pages that the executed scans of `index` touched in an EXPLAIN (ANALYZE, BUFFERS),
+    cached or read, in the forms PostgreSQL 15 to 18 print."""
+    pages, lines = 0, plan.splitlines()
+    for n, line in enumerate(lines):
+        if f"Scan using {index}" in line and "never executed" not in line:
+            for detail in lines[n + 1:]:
+                if "->" in detail:
+                    break
+                found = re.search(r"Buffers: shared ((?:(?:hit|read|dirtied|written)=\d+ ?)+)", detail)
+                if found:
+                    pages += sum(int(v) for v in re.findall(r"(?:hit|read)=(\d+)", found.group(1)))
+                    break
+    assert pages, plan
+    return pages

@@ -5,7 +5,6 @@ the next claim back to the front. These tests hold the claim order to its rule (
 uncertainty, then id) through such changes, on both backends."""
 
 import json
-import re
 from datetime import datetime, timezone
 
 import pytest
@@ -16,7 +15,7 @@ from annotator.core.importing import import_items
 from annotator.core.predictions import import_predictions
 from annotator.db.models import Item, Project
 from annotator.errors import NothingLeft
-from tests.helpers import copy_plain_items, make_project, make_user
+from tests.helpers import copy_plain_items, index_scan_pages, make_project, make_user
 
 
 def add_texts(db, operator, rows, tmp_path, name="items.jsonl"):
@@ -125,22 +124,6 @@ def test_with_overlap_above_one_the_order_is_kept_exactly(db, operator, tmp_path
     assert [submit_and_next(db, ann, current).external_id] == ["i1"]
 
 
-def claim_index_pages(plan: str) -> int:
-    """The claim index's pages that the executed scans of this EXPLAIN (ANALYZE, BUFFERS) read."""
-    pages, lines = 0, plan.splitlines()
-    for n, line in enumerate(lines):
-        if "Scan using ix_items_claim" in line and "never executed" not in line:
-            for detail in lines[n + 1:]:
-                if "->" in detail:
-                    break
-                found = re.search(r"Buffers: shared hit=(\d+)", detail)
-                if found:
-                    pages += int(found.group(1))
-                    break
-    assert pages, plan
-    return pages
-
-
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)  # SQLite removes index entries at once
 def test_a_claim_starts_after_the_users_last_item_not_at_the_dead_front(db, operator):
     """After 3,000 claims the claim index starts with 3,000 dead entries until VACUUM. The
@@ -167,7 +150,7 @@ def test_a_claim_starts_after_the_users_last_item_not_at_the_dead_front(db, oper
                     "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + queue_sql._PG_CLAIM_FAST[False],
                     {"now": datetime.now(timezone.utc), "u": ann.id, "name": "p", "pid": None, "held": 1,
                      "uid": "explained", "actor": ann.name, **queue_sql._hint_params(start)}))
-            return claim_index_pages(plan)
+            return index_scan_pages(plan, "ix_items_claim")
 
         assert index_pages(hint) <= 4  # the root, an inner page and the leaf it starts on
         assert index_pages(None) > 10  # from the front

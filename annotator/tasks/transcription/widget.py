@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut, QUndoCommand
 from PySide6.QtWidgets import (
     QComboBox,
@@ -114,6 +114,24 @@ class _TextEdit(QUndoCommand):
         self.widget._set_text(self.before)
 
 
+class _PlaybackKeysFirst(QObject):
+    """The transcript box would take Ctrl+Space and Ctrl+←/→ for itself (word moves), so that
+    the playback shortcuts never fired while the transcriber types. Let them through."""
+
+    KEYS = {Qt.Key.Key_Space, Qt.Key.Key_Left, Qt.Key.Key_Right}
+
+    def __init__(self, editor):
+        super().__init__(editor)
+        editor.installEventFilter(self)
+
+    def eventFilter(self, obj, event) -> bool:
+        if (event.type() == QEvent.Type.ShortcutOverride and event.key() in self.KEYS
+                and event.modifiers() == Qt.KeyboardModifier.ControlModifier):
+            event.ignore()  # not claimed by the editor: the window's shortcut runs
+            return True
+        return False
+
+
 class TranscriptionWidget(TaskWidget):
     envelope_ready = Signal()
 
@@ -183,6 +201,7 @@ class TranscriptionWidget(TaskWidget):
         self.text.setObjectName("transcript")
         self.text.setPlaceholderText("Type what is said…")
         self.text.textChanged.connect(self._text_changed)
+        self._playback_keys = _PlaybackKeysFirst(self.text)
         self.overlay = QLabel()
         self.overlay.setObjectName("overlay")
         self.overlay.setWordWrap(True)
@@ -322,11 +341,18 @@ class TranscriptionWidget(TaskWidget):
         self.play_button.setText("⏸ Pause" if self.player.playing else "▶ Play")
 
     def seek(self, seconds: float) -> None:
-        self.player.seek(max(0.0, seconds))
-        self._update_playhead(force=True)
+        """Move the playhead (playback, where there is any, goes on from there). It moves without
+        PortAudio too: the transcriber still marks a place in the waveform."""
+        seconds = max(0.0, seconds)
+        if self.envelope is not None:
+            seconds = min(seconds, self.envelope.duration)
+        self.player.seek(seconds)
+        self.playhead.setValue(seconds)
+        if self.envelope is not None:
+            self.time_label.setText(f"{self._fmt(seconds)} / {self._fmt(self.envelope.duration)}")
 
     def seek_by(self, delta: float) -> None:
-        self.seek(self.player.seconds + delta)
+        self.seek(self.playhead.value() + delta)
 
     def _clicked(self, event) -> None:
         if event.button() != Qt.MouseButton.LeftButton:
