@@ -1,7 +1,7 @@
 """The audit trail is append-only, enforced by the database itself on both backends."""
 
 import pytest
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import DBAPIError
 
 from annotator.core.auth import Actor
