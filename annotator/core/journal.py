@@ -23,23 +23,30 @@ class Entry:
 class Journal:
     def __init__(self, root: Path, database_url: str, user: str):
         key = hashlib.sha256(f"{database_url}|{user}".encode()).hexdigest()[:16]
-        self.dir = root / "journal" / key
-        self.dir.mkdir(parents=True, exist_ok=True)
+        self.dir = root / "journal" / key  # made by the first write, on the worker
+
 
     def _path(self, assignment_id: int) -> Path:
         return self.dir / f"{assignment_id}.json"
 
     def write(self, entry: Entry) -> None:
+        """Raises OSError when the folder cannot be written (read-only, full disk)."""
+        self.dir.mkdir(parents=True, exist_ok=True)
         path = self._path(entry.assignment_id)
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(entry.__dict__), encoding="utf-8")
         os.replace(tmp, path)  # atomic: a crash leaves the old entry or the new one, never half
 
     def clear(self, assignment_id: int) -> None:
-        self._path(assignment_id).unlink(missing_ok=True)
+        try:
+            self._path(assignment_id).unlink(missing_ok=True)
+        except OSError:  # kept, and sent again at the next log-in: submits are idempotent
+            pass
 
     def pending(self) -> list[Entry]:
         entries = []
+        if not self.dir.is_dir():
+            return entries
         for path in sorted(self.dir.glob("*.json")):
             try:
                 entries.append(Entry(**json.loads(path.read_text(encoding="utf-8"))))

@@ -65,6 +65,7 @@ class Workbench(QMainWindow):
         self._claiming_ahead = False
         self._show_ahead_on_arrival = False  # the annotator finished before the next item came
         self._waiting_feedback = False
+        self._journal_trouble = False  # the lasting warning is about the journal
         self.active_seconds = 0.0
         self.today = 0
         self.offline = None  # a BundleStatus when this database is an offline bundle
@@ -77,6 +78,12 @@ class Workbench(QMainWindow):
         self.offline_banner.setObjectName("offlineBanner")
         self.offline_banner.setWordWrap(True)
         self.offline_banner.hide()
+        # Lasting: an answer not submitted, or a journal that cannot be written. The next item's
+        # display must not wipe it out, as it would a status line.
+        self.warning = QLabel()
+        self.warning.setObjectName("banner")
+        self.warning.setWordWrap(True)
+        self.warning.hide()
         title = QLabel(card.name)
         title.setObjectName("title")
         self.lease_label = QLabel()
@@ -124,6 +131,7 @@ class Workbench(QMainWindow):
         layout = QVBoxLayout(body)
         layout.addWidget(self.banner)
         layout.addWidget(self.offline_banner)
+        layout.addWidget(self.warning)
         layout.addLayout(header)
         layout.addWidget(self.instructions_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.instructions)
@@ -324,9 +332,13 @@ class Workbench(QMainWindow):
         # The item after the one shown next is claimed with this submit, in the same call (one
         # transaction on the common path), rather than by a claim of its own after it.
         following = self.ahead if not (self.card.training_mode or self._claiming_ahead) else None
+        unkept: dict[str, str] = {}  # why the journal could not keep this answer, when it could not
 
         def job(db):
-            journal.write(entry)  # on disk before the database sees it
+            try:
+                journal.write(entry)  # on disk before the database sees it
+            except OSError as exc:  # a safety net only: the submit goes ahead without it
+                unkept["why"] = f"{journal.dir}: {exc.strerror or exc}"
             if following is not None:
                 out = queue_direct.submit_and_claim(db, actor, item.assignment_id, answer, seconds, project,
                                                     holding=(following.assignment_id,))
@@ -335,26 +347,48 @@ class Workbench(QMainWindow):
             journal.clear(item.assignment_id)
             return out
 
+        def stored(outcome, wait: bool) -> None:
+            self._journal_kept(unkept.get("why"))
+            self._submitted(outcome, wait)
+
+        def failed(exc: Exception) -> None:
+            self._submit_failed(exc, item, answer, unkept.get("why"))
+
         if self.card.training_mode:
             self._set_buttons(False)
-            self.worker.call_db(job, lambda out: self._submitted(out, wait=True), self._submit_failed)
+            self.worker.call_db(job, lambda out: stored(out, wait=True), failed)
             return
         if following is not None:
             self._claiming_ahead = True
 
             def done(out: queue_direct.SubmittedAndNext) -> None:
-                self._submitted(out.outcome, wait=False)
+                stored(out.outcome, wait=False)
                 self._ahead_arrived(out.next)
 
-            def failed(exc: Exception) -> None:
-                self._submit_failed(exc)
+            def failed_and_nothing_next(exc: Exception) -> None:
+                failed(exc)
                 self._ahead_arrived(None)
 
-            self.worker.call_db(job, done, failed)
+            self.worker.call_db(job, done, failed_and_nothing_next)
         else:
-            self.worker.call_db(job, lambda out: self._submitted(out, wait=False), self._submit_failed)
+            self.worker.call_db(job, lambda out: stored(out, wait=False), failed)
         self.current = None
         self._advance()
+
+    def _journal_kept(self, why_not: str | None) -> None:
+        if why_not is not None:
+            self._warn(f"Answers cannot be kept on this computer ({why_not}), so each one goes straight to the "
+                       "database, and a crash before it is stored would lose it. Free some disk space, or make "
+                       "the folder writable.", journal=True)
+        elif self._journal_trouble:
+            self.warning.hide()
+            self._journal_trouble = False
+
+    def _warn(self, text: str, journal: bool = False) -> None:
+        self.warning.setText(text)
+        self.warning.show()
+        self._journal_trouble = journal
+        self.status_changed.emit(text)
 
     def _submitted(self, outcome, wait: bool) -> None:
         self._set_today(self.today + (1 if outcome.accepted else 0))
@@ -375,9 +409,22 @@ class Workbench(QMainWindow):
                 self.current = None
                 self._advance()
 
-    def _submit_failed(self, exc: Exception) -> None:
-        self.status.setText(f"Not submitted: {exc}")
-        self.status_changed.emit(self.status.text())
+    def _submit_failed(self, exc: Exception, item: queue.ClaimedItem | None = None, answer: dict | None = None,
+                       unkept: str | None = None) -> None:
+        if item is None:  # a skip, a release or an extension
+            self.status.setText(f"Not done: {exc}")
+            self.status_changed.emit(self.status.text())
+            return
+        if unkept is None:
+            self._warn(f"Item {item.external_id} was not submitted: {exc}. Your answer is kept on this computer "
+                       "and is sent again at your next log-in.")
+            return
+        # Stored nowhere: never move on from it. It comes back with the answer on screen.
+        self._warn(f"Item {item.external_id} was not submitted ({exc}), and this computer could not keep it "
+                   f"({unkept}). It is back on screen with your answer: submit it again.")
+        if self.current is not None:
+            self.save_draft()
+        self._show(_replace(item, draft=answer))
 
     def _give_back(self, skip: bool) -> None:
         if self.current is None:
