@@ -16,7 +16,7 @@ from annotator.core.projects import get_project
 from annotator.core.queue_epoch import queue_moved
 from annotator.db.models import GoldAnswer, Item
 from annotator.errors import AnnotatorError, BadInput
-from annotator.formats import ItemRecord
+from annotator.formats import ItemRecord, refuse_nul_characters
 from annotator.formats.folder import read_media_folder
 from annotator.formats.tabular import read_csv, read_jsonl
 from annotator.formats.voc import is_voc_folder, read_voc
@@ -103,6 +103,7 @@ def import_items(
     for n, record in enumerate(records, 1):
         if progress:
             progress(n, total, record.external_id)
+        refuse_nul_characters(record)
         if record.external_id in existing_ids or record.external_id in seen:
             skipped += 1
             continue

@@ -20,3 +20,33 @@ class ItemRecord:
     confidence: float | None = None
     # Payload fields holding local media paths (absolute, as found), checked and hashed on import.
     media: dict[str, Path] = field(default_factory=dict)
+
+
+def _nul_field(value: Any, name: str) -> str | None:
+    """The name of the first field under `value` whose text holds a NUL character."""
+    if isinstance(value, str):
+        return name if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            found = _nul_field(key, f"{name}.{key}" if name else str(key)) or _nul_field(inner, f"{name}.{key}" if name else str(key))
+            if found:
+                return found
+    if isinstance(value, list):
+        for i, inner in enumerate(value):
+            found = _nul_field(inner, f"{name}[{i}]")
+            if found:
+                return found
+    return None
+
+
+def refuse_nul_characters(record: ItemRecord) -> None:
+    """PostgreSQL cannot store a NUL character in text or JSON, and SQLite would keep it where no
+    one sees it: refuse it, naming where it is, on both backends alike."""
+    from annotator.errors import BadInput
+
+    parts = {"id": record.external_id, "": record.payload, "answer": record.gold, "prediction": record.prediction}
+    for name, value in parts.items():
+        field = _nul_field(value, name)
+        if field:
+            raise BadInput(record.file, "contains a NUL character (byte 0), which a text field cannot hold; "
+                           "remove it and import again", line=record.line, field=field)

@@ -50,15 +50,19 @@ def read_csv(path: Path, *, primary: str, media_fields: tuple[str, ...], multi: 
     except csv.Error as exc:
         raise BadInput(str(path), f"malformed CSV header ({exc})", line=1) from None
     columns = [c.strip() if c else c for c in header]
+    repeated = sorted({c for c in columns if columns.count(c) > 1}, key=columns.index)
+    if repeated:
+        raise BadInput(str(path), f"the header repeats the column {', '.join(map(repr, repeated))}; "
+                       "each column must appear once, or one of them would be dropped", line=1)
     if primary not in columns:
         raise BadInput(str(path), f"the header has no '{primary}' column (it has: {', '.join(map(str, columns))})", line=1)
     reader.fieldnames = columns
     id_key = next((k for k in ID_KEYS if k in columns), None)
     label_key = next((k for k in LABEL_KEYS if k in columns), None)
     records: list[ItemRecord] = []
+    line = reader.line_num + 1  # where the next record starts: a quoted field may span lines
     try:
         for row in reader:
-            line = reader.line_num
             if None in row:
                 raise BadInput(str(path), f"{len(columns) + len(row[None])} fields, but the header has {len(columns)}", line=line)
             value = (row.get(primary) or "").strip()
@@ -84,8 +88,11 @@ def read_csv(path: Path, *, primary: str, media_fields: tuple[str, ...], multi: 
                     media=media,
                 )
             )
+            line = reader.line_num + 1
     except csv.Error as exc:
-        raise BadInput(str(path), f"malformed CSV ({exc})", line=reader.line_num) from None
+        if "end of data" in str(exc) or "EOF" in str(exc):
+            raise BadInput(str(path), "a quoted field opens on this line and is never closed", line=line) from None
+        raise BadInput(str(path), f"malformed CSV ({exc})", line=line) from None
     if not records:
         raise BadInput(str(path), "no rows under the header")
     return records
