@@ -95,3 +95,66 @@ def jump_to_row(app, win, row: int) -> float:
     wait_for(app, lambda: win.model.rows[row] is not None, timeout=10)
     win.table.viewport().repaint()
     return time.perf_counter() - t
+
+
+# ---- ours beside a floor of the same run -----------------------------------------------------
+
+
+class Measure:
+    """One figure of ours beside the floor measured in the same run on the same bytes. The ratio
+    is ours / floor; `target` bounds it (at most, or at least when `higher_is_better`)."""
+
+    def __init__(self, name: str, ours: float, floor: float | None, unit: str, target: float | None = None,
+                 higher_is_better: bool = False, note: str = "", limit: float | None = None):
+        self.name, self.ours, self.floor, self.unit = name, ours, floor, unit
+        self.target, self.higher_is_better, self.note = target, higher_is_better, note
+        self.limit = limit  # the few absolute targets (memory): ours must stay at or under it
+
+    @property
+    def ratio(self) -> float | None:
+        return round(self.ours / self.floor, 3) if self.floor and self.floor > 0 else None
+
+    @property
+    def met(self) -> bool | None:
+        if self.limit is not None:
+            return self.ours <= self.limit
+        if self.target is None or self.ratio is None:
+            return None
+        return self.ratio >= self.target if self.higher_is_better else self.ratio <= self.target
+
+    def as_json(self) -> dict:
+        if self.limit is not None:
+            target = f"ours <= {self.limit} {self.unit}"
+        else:
+            target = None if self.target is None else f"ratio {'>=' if self.higher_is_better else '<='} {self.target}"
+        return {"ours": self.ours, "floor": self.floor, "ratio": self.ratio, "unit": self.unit, "target": target,
+                "met": self.met, "note": self.note}
+
+
+def report(benchmark: str, measures: list[Measure], details: dict) -> Path:
+    """Print ours, the floor and the ratio of each measure, and write them with the details."""
+    print_measures(benchmark, [(m.name, m.as_json()) for m in measures])
+    return write_results(benchmark, {"measures": {m.name: m.as_json() for m in measures}, **details})
+
+
+def print_measures(title: str, rows: list[tuple[str, dict]]) -> None:
+    def fmt(v):
+        return "—" if v is None else f"{v:,.3f}" if isinstance(v, float) and abs(v) < 10 else f"{v:,.1f}" if isinstance(v, float) else str(v)
+
+    print_table(title, ["measure", "ours", "floor", "unit", "ratio", "target", "met"], [
+        [name, fmt(m["ours"]), fmt(m["floor"]), m["unit"], fmt(m["ratio"]), m["target"] or "—",
+         {True: "yes", False: "NO", None: "—"}[m["met"]]] for name, m in rows])
+
+
+def qt_floors(only: list[str], **files: Path) -> dict:
+    """Run ../shared/bench/qt_floors.py with this interpreter on the benchmark's own files."""
+    import subprocess
+    import sys
+    import tempfile
+
+    out = Path(tempfile.mkdtemp(prefix="floors-")) / "floors.json"
+    args = [sys.executable, str(SHARED_BENCH / "qt_floors.py"), "--json", str(out), "--only", ",".join(only)]
+    for name, path in files.items():
+        args += [f"--{name}", str(path)]
+    subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
+    return json.loads(out.read_text())

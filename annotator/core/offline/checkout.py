@@ -95,7 +95,9 @@ def checkout(
             audit.record(session, actor, "offline.checkout", "bundle", bundle_id, user=user.name, project_id=project.id,
                          items=len(claimed), file=str(out))
             session.flush()
+            _fsync(partial)  # renamed means complete, after a power loss too: the bytes first,
             os.replace(partial, out)
+            _fsync(out.parent)  # then the folder's entry for the new name
             # Leaving the block commits the claims. Should that fail, the bundle goes too.
     except BaseException:
         _remove(partial)
@@ -280,6 +282,14 @@ def _bundle_media(b: Session, media: tuple[Path, bytes, str], seen: set[str], wr
         written.files += 1
         written.bytes += len(data)
     return name
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _remove(path: Path) -> None:
