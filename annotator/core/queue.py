@@ -202,6 +202,8 @@ def claim_next(
         _check_qualification(session, actor, session.get(Project, ctx.project_id))
     if ctx.has_expired_leases:
         free_expired_leases(session, ctx.project_id, now)
+        # A slot given back may make this user's own expired or released work resumable.
+        ctx = hot.context(ctx.project_id, actor.id, now, len(holding))
     lease_until = now + timedelta(seconds=ctx.lease_seconds)
 
     if ctx.resumable:
@@ -271,11 +273,13 @@ def _resume(
     assignment whose lease expired or that was released, with its draft, if its slot is free."""
     query = (
         select(Assignment)
+        .join(Item, Item.id == Assignment.item_id)
         .where(
             Assignment.user_id == actor.id,
             Assignment.project_id == project.id,
             Assignment.status.in_(("claimed", "expired", "released")),
             Assignment.skipped.is_(False),
+            (Assignment.status == "claimed") | (Item.open_slots > 0) | Item.is_gold,  # a slot to take back
         )
         .order_by(Assignment.status != "claimed", Assignment.claimed_at, Assignment.id)
     )

@@ -37,7 +37,7 @@ class ClaimContext:
     membership_reason: str | None
     gold_countdown: int
     has_expired_leases: bool
-    resumable: bool  # this user has more claimed, expired or released (not skipped) work here than they hold
+    resumable: bool  # this user has more open work here than they hold: claimed, or expired or released (not skipped) with a free slot
     pixel_limit: int
     overlap: int = 1
     queue_epoch: int = 0  # see queue_epoch.py
@@ -86,6 +86,10 @@ class SubmitContext:
     training_mode: bool
 
 
+# Expired and released work counts only while its item has a free slot: once others have taken
+# it, it cannot be resumed, and counting it sent every later claim of that user down the session
+# path for good (a fifth of the realistic benchmark's throughput, after one release each). The
+# assignment a submit-and-next hands in always counts: the caller counts it among those held.
 # `resumable` asks whether a (held+1)-th open assignment exists rather than counting them, one
 # status at a time. On PostgreSQL every submit leaves a dead index entry under (user, 'claimed')
 # until vacuum. A count with `status IN (…)` was planned, on a young table, as a scan of all the
@@ -110,11 +114,13 @@ SELECT p.id AS pid, p.name, p.kind, p.config, p.instructions, p.media_root, p.le
                    SELECT o.id FROM assignments o WHERE o.user_id = {user} AND o.status = 'claimed'
                      AND o.project_id + 0 = p.id AND NOT o.skipped
                    UNION ALL
-                   SELECT o.id FROM assignments o WHERE o.user_id = {user} AND o.status = 'expired'
-                     AND o.project_id + 0 = p.id AND NOT o.skipped
+                   SELECT o.id FROM assignments o JOIN items oi ON oi.id = o.item_id
+                   WHERE o.user_id = {user} AND o.status = 'expired'
+                     AND o.project_id + 0 = p.id AND NOT o.skipped AND (oi.open_slots > 0 OR oi.is_gold OR o.id = {submitted})
                    UNION ALL
-                   SELECT o.id FROM assignments o WHERE o.user_id = {user} AND o.status = 'released'
-                     AND o.project_id + 0 = p.id AND NOT o.skipped
+                   SELECT o.id FROM assignments o JOIN items oi ON oi.id = o.item_id
+                   WHERE o.user_id = {user} AND o.status = 'released'
+                     AND o.project_id + 0 = p.id AND NOT o.skipped AND (oi.open_slots > 0 OR oi.is_gold OR o.id = {submitted})
                ) open_work LIMIT 1 OFFSET {held}) AS resumable,
        p.pixel_limit, p.overlap, p.queue_epoch
 FROM projects p LEFT JOIN memberships m ON m.project_id = p.id AND m.user_id = {user}
@@ -208,16 +214,19 @@ def _sqlite(name: str) -> str:
 
 
 # The statements are built once: a claim should not format and hash 3 KB of SQL each time.
-_PG_CONTEXT = {b: _CONTEXT.format(now="%(now)s", user="%(user)s", where=_where(b, _pg), held="%(held)s")
+_PG_CONTEXT = {b: _CONTEXT.format(now="%(now)s", user="%(user)s", where=_where(b, _pg), held="%(held)s",
+                                 submitted="NULL")
                for b in (True, False)}
-_SQLITE_CONTEXT = {b: _CONTEXT.format(now=":now", user=":user", where=_where(b, _sqlite), held=":held")
+_SQLITE_CONTEXT = {b: _CONTEXT.format(now=":now", user=":user", where=_where(b, _sqlite), held=":held",
+                                     submitted="NULL")
                    for b in (True, False)}
 # What a take returns, in this order: see _taken().
 _TAKEN_COLUMNS = "asg.id, took.external_id, took.payload, took.prediction, took.confidence, took.priority, took.id"
 _CONTEXT_COLUMNS = 18  # the columns of _CONTEXT, as _context() reads them
 
 _PG_CLAIM_FAST = {
-    b: "WITH ctx AS (" + _CONTEXT.format(now="%(now)s", user="%(u)s", where=_where(b, _pg), held="%(held)s") + """
+    b: "WITH ctx AS (" + _CONTEXT.format(now="%(now)s", user="%(u)s", where=_where(b, _pg), held="%(held)s",
+                                         submitted="NULL") + """
     ), fast AS (
         SELECT *, gold_rate > 0 AS count_down FROM ctx
         WHERE mid IS NOT NULL AND state = 'active' AND qual IS NULL AND NOT expired
@@ -263,7 +272,8 @@ _PG_SUBMIT_FAST = "WITH " + _PG_SUBMIT_PARTS + " SELECT sub.*, upd.status FROM s
 # work: the caller counts it among the ones held.
 _PG_SUBMIT_AND_CLAIM = {
     b: "WITH " + _PG_SUBMIT_PARTS + ", ctx AS ("
-       + _CONTEXT.format(now="%(now)s", user="%(u)s", where=_where(b, _pg), held="%(held)s") + """
+       + _CONTEXT.format(now="%(now)s", user="%(u)s", where=_where(b, _pg), held="%(held)s",
+                         submitted="%(id)s") + """
     ), fast AS (
         SELECT *, gold_rate > 0 AS count_down FROM ctx
         WHERE mid IS NOT NULL AND state = 'active' AND qual IS NULL AND NOT expired

@@ -521,3 +521,32 @@ def test_a_vacuum_clears_claimed_items_out_of_the_claim_index(db, operator):
 
     assert index_scan_pages(before, "ix_items_claim") > 10, before  # it reads past the dead entries
     assert index_scan_pages(after, "ix_items_claim") <= 4, after  # the root, an inner page and the first leaf
+
+
+def test_released_work_counts_as_resumable_only_while_its_slot_is_free(db, operator, tmp_path):
+    """Once someone else has taken a released item's slot, it cannot be resumed, and it must not
+    keep sending this user's claims down the slow path; when the slot frees again, it comes back
+    to them, draft and all."""
+    from annotator.core.queue_sql import hot_path
+    from annotator.db.base import utcnow
+
+    make_project(db, "p")
+    add_texts(db, operator, "p", [{"id": "x", "text": "t"}, {"id": "y", "text": "u"}], tmp_path)
+    ann, bob = make_user(db, "ann"), make_user(db, "bob")
+    mine = claim(db, ann)
+    with db.write() as s:
+        queue.save_draft(s, ann, mine.assignment_id, {"label": "b"}, 0.0)
+        queue.release(s, ann, mine.assignment_id)
+
+    def resumable() -> bool:
+        with db.read() as s:
+            return hot_path(s).context("p", ann.id, utcnow()).resumable
+
+    assert resumable()
+    bobs = claim(db, bob)
+    assert bobs.external_id == "x" and not resumable()  # bob has its only slot
+    with db.write() as s:
+        queue.release(s, bob, bobs.assignment_id)
+    assert resumable()
+    again = claim(db, ann)
+    assert again.assignment_id == mine.assignment_id and again.draft == {"label": "b"}
