@@ -13,23 +13,39 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from annotator.db.models import Item, Project
 
+_PENDING = "queue_moved"  # session.info key: the projects whose epoch this transaction bumps
+
 
 def queue_moved(session: Session, project_ids: Iterable[int]) -> None:
-    """Within the caller's transaction, so the bump is seen when, and only if, the change is.
-    Called before the change's own writes, so that these paths lock the project row before any
-    item row and do not wait on each other in a cycle (a lead's batch of rejections and an
-    annotator's skip of one of its items, say). A deadlock elsewhere is retried by Database.run."""
-    ids = sorted(set(project_ids))  # a fixed order, so two transactions never deadlock here
+    """Bump these projects' epochs in the caller's transaction, so the bump is seen when, and only
+    if, the change is. The UPDATE runs just before COMMIT: it locks the project row, which every
+    give-back of the project needs, so it is held only for the commit, not for the rest of the
+    transaction (with 5% of cycles skips or releases, give-backs queued on it). Being the last
+    lock any transaction takes, it cannot close a deadlock cycle either."""
+    ids = set(project_ids)
     if ids:
-        session.execute(update(Project).where(Project.id.in_(ids)).values(queue_epoch=Project.queue_epoch + 1))
+        session.info.setdefault(_PENDING, set()).update(ids)
 
 
 def items_reopened(session: Session, item_ids: Iterable[int]) -> None:
     ids = sorted(set(item_ids))
     if ids:
         queue_moved(session, session.scalars(select(Item.project_id).where(Item.id.in_(ids)).distinct()))
+
+
+@event.listens_for(Session, "before_commit")
+def _bump_before_commit(session: Session) -> None:
+    ids = session.info.pop(_PENDING, None)
+    if ids:
+        session.flush()  # the change's own writes first
+        session.execute(update(Project).where(Project.id.in_(sorted(ids))).values(queue_epoch=Project.queue_epoch + 1))
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_on_rollback(session: Session) -> None:
+    session.info.pop(_PENDING, None)
