@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import getpass
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from annotator.db.models import ROLES, User
 from annotator.errors import AuthenticationFailed, PermissionDenied
+from annotator.roles import ROLES
+
+if TYPE_CHECKING:  # the app's start-up imports this module; SQLAlchemy loads on the worker
+    from sqlalchemy.orm import Session
+
+    from annotator.db.models import User
 
 _hasher = PasswordHasher()
 _RANK = {role: i for i, role in enumerate(ROLES)}  # annotator < lead < admin
@@ -62,6 +66,10 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 
 def login(session: Session, name: str, password: str) -> Actor:
+    from sqlalchemy import select
+
+    from annotator.db.models import User
+
     user = session.scalar(select(User).where(User.name == name))
     # The same message for an unknown name and a wrong password: names are not to be probed.
     if user is None or not verify_password(user.password_hash, password):

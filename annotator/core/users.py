@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from annotator.core import audit
 from annotator.core.auth import Actor, hash_password, require
-from annotator.db.models import ROLES, User
+from annotator.db.models import User
+from annotator.roles import ROLES
 from annotator.errors import AlreadyExists, AnnotatorError, NotFound
 
 MIN_PASSWORD_LENGTH = 4

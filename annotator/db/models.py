@@ -22,8 +22,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from annotator.db.base import Base, JSONType, UTCDateTime, time_ordered_uid, utcnow
+from annotator.roles import ROLES
 
-ROLES = ("annotator", "lead", "admin")
 ASSIGNMENT_STATUSES = ("claimed", "submitted", "approved", "rejected", "expired", "released")
 # Statuses that hold one of an item's overlap slots.
 LIVE_STATUSES = ("claimed", "submitted", "approved")
