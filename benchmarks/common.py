@@ -146,8 +146,10 @@ def print_measures(title: str, rows: list[tuple[str, dict]]) -> None:
          {True: "yes", False: "NO", None: "—"}[m["met"]]] for name, m in rows])
 
 
-def qt_floors(only: list[str], **files: Path) -> dict:
-    """Run ../shared/bench/qt_floors.py with this interpreter on the benchmark's own files."""
+def qt_floors(only: list[str], env: dict | None = None, **files: Path) -> dict:
+    """Run ../shared/bench/qt_floors.py with this interpreter on the benchmark's own files (and,
+    for the cold start, on the same display as ours)."""
+    import os
     import subprocess
     import sys
     import tempfile
@@ -156,5 +158,31 @@ def qt_floors(only: list[str], **files: Path) -> dict:
     args = [sys.executable, str(SHARED_BENCH / "qt_floors.py"), "--json", str(out), "--only", ",".join(only)]
     for name, path in files.items():
         args += [f"--{name}", str(path)]
-    subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(args, check=True, stdout=subprocess.DEVNULL, env={**os.environ, **(env or {})})
     return json.loads(out.read_text())
+
+
+class PaintClock:
+    """When a scroll area's viewport (a QGraphicsView, a QTextBrowser, a pyqtgraph plot) last
+    finished painting: the filter runs the paint itself, then notes the time, so a clock stopped
+    here has the pixels drawn."""
+
+    def __init__(self, view):
+        from PySide6.QtCore import QEvent, QObject
+
+        clock = self
+
+        class _Filter(QObject):
+            def eventFilter(self, obj, event) -> bool:
+                if event.type() == QEvent.Type.Paint:
+                    view.viewportEvent(event)
+                    clock.ends.append(time.perf_counter())
+                    return True
+                return False
+
+        self.ends: list[float] = []
+        self._filter = _Filter()
+        view.viewport().installEventFilter(self._filter)
+
+    def painted_since(self, t: float) -> bool:
+        return bool(self.ends) and self.ends[-1] >= t

@@ -28,7 +28,7 @@ from annotator.core.auth import Actor  # noqa: E402
 from annotator.core.projects import ProjectSpec, create_project  # noqa: E402
 from annotator.db import Database, migrate  # noqa: E402
 from annotator.db.engine import make_engine  # noqa: E402
-from annotator.db.models import Assignment, Membership, User  # noqa: E402
+from annotator.db.models import Assignment, Item, Membership, User  # noqa: E402
 from annotator.errors import NothingLeft  # noqa: E402
 from benchmarks.common import SHARED_BENCH, Measure, drop_pg_schema, fresh_pg_schema, pct, print_table, report  # noqa: E402
 
@@ -55,12 +55,23 @@ def make_users(db: Database, n: int) -> list[Actor]:
         return [Actor(u.id, u.name, u.role) for u in s.scalars(select(User).order_by(User.id))]
 
 
-def pg_prepare(base_url: str, schema: str, items: int) -> tuple[str, float]:
+# The realistic run: three answers per item, one item in ten gold, leases of 10 s that the idle
+# annotators let expire mid-run, and skips and releases (REALISTIC_GIVE_BACK of the cycles).
+REALISTIC = {"overlap": 3, "gold_rate": 0.1, "lease_seconds": 10}
+REALISTIC_GOLD_ITEMS = 3_000
+REALISTIC_GIVE_BACK = 0.05  # of the cycles, half skips and half releases
+REALISTIC_IDLE = 2  # annotators who walk away once, for longer than the lease
+
+
+def pg_prepare(base_url: str, schema: str, items: int, realistic: bool = False) -> tuple[str, float]:
     url = fresh_pg_schema(base_url, schema)
     db = Database(url)
     migrate.upgrade(db.engine)
+    spec = ProjectSpec(name="p", kind="text_categories", config={"labels": ["a", "b"]}, **(REALISTIC if realistic else {}))
     with db.write() as s:
-        pid = create_project(s, OPERATOR, ProjectSpec(name="p", kind="text_categories", config={"labels": ["a", "b"]})).id
+        pid = create_project(s, OPERATOR, spec).id
+    slots = spec.overlap
+    gold = REALISTIC_GOLD_ITEMS if realistic else 0
     t = time.perf_counter()
     raw = db.engine.raw_connection()
     try:
@@ -70,7 +81,11 @@ def pg_prepare(base_url: str, schema: str, items: int) -> tuple[str, float]:
             " spot_check, version, created_at) FROM STDIN"
         ) as cp:
             for i in range(items):
-                cp.write_row((pid, f"i{i}", '{"text": "item %d"}' % i, 0, -1.0, 1, False, False, False, 1, "2026-01-01T00:00:00Z"))
+                cp.write_row((pid, f"i{i}", '{"text": "item %d"}' % i, 0, -1.0, slots, False, False, False, 1, "2026-01-01T00:00:00Z"))
+            for i in range(gold):  # gold items hold no ordinary slots; each user sees each once
+                cp.write_row((pid, f"g{i}", '{"text": "gold %d"}' % i, 0, -1.0, 0, True, False, False, 1, "2026-01-01T00:00:00Z"))
+        if gold:
+            cur.execute("INSERT INTO gold_answers (item_id, answer) SELECT id, '{\"label\": \"a\"}' FROM items WHERE is_gold")
         raw.commit()
     finally:
         raw.close()
@@ -164,6 +179,43 @@ class Annotator:
         return done.next is not None
 
 
+class RealisticAnnotator(Annotator):
+    """The workbench's loop with what a working day adds: a skip or a release now and then, and,
+    for a few, one long pause that lets their lease run out (someone else's claim frees it)."""
+
+    def __init__(self, db: Database, actor: Actor, workbench: bool, idles: bool, seed: int):
+        super().__init__(db, actor, workbench=True)
+        self.rng = random.Random(seed)
+        self.idle_at = time.perf_counter() + 8 if idles else None
+
+    def cycle(self, claims: list, submits: list) -> bool:
+        if self.current is None:
+            return super().cycle(claims, submits)
+        if self.idle_at is not None and time.perf_counter() > self.idle_at:
+            self.idle_at = None
+            time.sleep(REALISTIC["lease_seconds"] + 2)  # the lease runs out; the next claim resumes or moves on
+            t0 = time.perf_counter()
+            try:
+                self.current = queue_direct.claim(self.db, self.actor, "p")
+            except NothingLeft:
+                return False
+            claims.append(time.perf_counter() - t0)
+            return True
+        r = self.rng.random()
+        if r < REALISTIC_GIVE_BACK:
+            give_back = queue.skip if r < REALISTIC_GIVE_BACK / 2 else queue.release
+            assignment = self.current.assignment_id
+            self.db.run(lambda s: give_back(s, self.actor, assignment))
+            t0 = time.perf_counter()  # the person waits for the next item
+            try:
+                self.current = queue_direct.claim(self.db, self.actor, "p")
+            except NothingLeft:
+                return False
+            claims.append(time.perf_counter() - t0)
+            return True
+        return super().cycle(claims, submits)
+
+
 def warm_pools(db: Database, n: int) -> None:
     """Open the session pool's connections (the fallbacks use them) before the clock starts: an
     app connects once per session, so connection set-up is not part of a claim. The direct
@@ -187,7 +239,7 @@ def join_project(db: Database, actors: list[Actor]) -> None:
 
 
 def run_threads(db: Database, actors: list[Actor], seconds: float, paced: float | None,
-                workbench: bool = False) -> dict:
+                workbench: bool = False, realistic: bool = False) -> dict:
     claims: list[float] = []
     submits: list[float] = []
     join_project(db, actors)
@@ -205,7 +257,10 @@ def run_threads(db: Database, actors: list[Actor], seconds: float, paced: float 
     ready = threading.Barrier(len(actors), action=start_clock)
 
     def worker(actor: Actor, phase: float) -> None:
-        annotator = Annotator(db, actor, workbench)
+        if realistic:
+            annotator = RealisticAnnotator(db, actor, True, idles=actor.id % len(actors) < REALISTIC_IDLE, seed=actor.id)
+        else:
+            annotator = Annotator(db, actor, workbench)
         annotator.cycle([], [])
         ready.wait()
         stop = clock["stop"]
@@ -250,11 +305,16 @@ def summarise(claims: list[float], submits: list[float], wall: float) -> dict:
     }
 
 
-def duplicates(db: Database) -> int:
+def duplicates(db: Database, overlap: int = 1) -> int:
+    """Items held or answered more often than their overlap allows, plus any (item, user) twice."""
+    live = ("claimed", "submitted", "approved")
     with db.read() as s:
-        sub = (select(Assignment.item_id).where(Assignment.status.in_(("claimed", "submitted", "approved")))
-               .group_by(Assignment.item_id).having(func.count() > 1).subquery())
-        return s.scalar(select(func.count()).select_from(sub))
+        over = (select(Assignment.item_id).join(Item, Item.id == Assignment.item_id)
+                .where(Assignment.status.in_(live), ~Item.is_gold)
+                .group_by(Assignment.item_id).having(func.count() > overlap).subquery())
+        twice = (select(Assignment.item_id).group_by(Assignment.item_id, Assignment.user_id)
+                 .having(func.count() > 1).subquery())
+        return s.scalar(select(func.count()).select_from(over)) + s.scalar(select(func.count()).select_from(twice))
 
 
 def sqlite_worker(url: str, actor: tuple, workbench: bool, start_at: float, seconds_until: float, out) -> None:
@@ -316,6 +376,9 @@ def measures(results: dict, big: int) -> list[Measure]:
     return [
         Measure("PostgreSQL 32 saturated, submit + next", pg["saturated"]["cycles_per_s"],
                 floor("pg_32_threads", "cycles_per_s"), "cycles/s", 0.6, higher_is_better=True),
+        Measure("PostgreSQL 32 saturated, realistic", pg["realistic"]["cycles_per_s"],
+                floor("pg_32_threads", "cycles_per_s"), "cycles/s", 0.45, higher_is_better=True,
+                note="overlap 3, gold 0.1, 5% skips and releases, leases expiring mid-run"),
         Measure(f"PostgreSQL 32 paced at {big:,} items, claim p50", pg[f"paced_{big}"]["claim_p50_ms"],
                 floor("pg_1_thread", "claim_p50_ms"), "ms", 1.8, note="floor: 1 thread"),
         Measure(f"PostgreSQL 32 paced at {big:,} items, claim p99", pg[f"paced_{big}"]["claim_p99_ms"],
@@ -368,6 +431,19 @@ def main() -> None:
                              sat["claim_p50_ms"], sat["claim_p99_ms"], sat["submit_p50_ms"] or "(in the claim)",
                              sat["duplicates"]])
         db.dispose()
+    url, load = pg_prepare(pg_base, "annot_bench", big, realistic=True)
+    db = Database(url, engine=make_engine(url, pool_size=34, max_overflow=4))
+    actors = make_users(db, 32)
+    real = run_threads(db, actors, secs, paced=None, realistic=True)
+    real["duplicates"] = duplicates(db, overlap=REALISTIC["overlap"])
+    with db.read() as s:
+        real["expired"] = s.scalar(select(func.count()).select_from(Assignment).where(Assignment.status == "expired"))
+        real["gold_answered"] = s.scalar(select(func.count()).select_from(Assignment).join(Item, Item.id == Assignment.item_id)
+                                         .where(Item.is_gold, Assignment.answer.is_not(None)))
+    results["pg"]["realistic"] = {"items": big, **REALISTIC, **real}
+    rows.append([f"PostgreSQL {big:,} items, 32 saturated, realistic (overlap 3, gold 0.1, give-backs, expiries)",
+                 real["cycles_per_s"], real["claim_p50_ms"], real["claim_p99_ms"], "(in the claim)", real["duplicates"]])
+    db.dispose()
     drop_pg_schema(pg_base, "annot_bench")
 
     tmp = Path(tempfile.mkdtemp(prefix="annot-bench-"))

@@ -21,22 +21,47 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import numpy as np  # noqa: E402
 import soundfile  # noqa: E402
 
-from benchmarks.common import pct, print_table, write_results  # noqa: E402
+from benchmarks.common import Measure, PaintClock, pct, qt_floors, report  # noqa: E402
 
 ANNOTATOR = str(Path(sys.executable).with_name("annotator"))
 
 
-def cold_start(db_url: str, runs: int) -> dict:
+def cold_start(db_url: str, runs: int, display: dict) -> dict:
+    """`annotator gui` in a fresh process, until the login window's first paint, on a real X
+    server. The first run warms the page cache and is left out, as the floor leaves out its own."""
     times = []
-    for _ in range(runs):
-        env = {**os.environ, "ANNOTATOR_STARTUP_PROBE": "1"}
+    for _ in range(runs + 1):
+        env = {**os.environ, **display, "ANNOTATOR_STARTUP_PROBE": "1"}
         t0 = time.time()
         out = subprocess.run([ANNOTATOR, "--db", db_url, "gui"], capture_output=True, text=True, env=env, timeout=60)
         line = next((l for l in out.stdout.splitlines() if l.startswith("login-shown")), None)
         if line is None:
             raise RuntimeError(out.stderr[-2000:])
         times.append(float(line.split()[1]) - t0)
-    return {"runs": runs, "median_s": round(statistics.median(times), 3), "max_s": round(max(times), 3)}
+    times = times[1:]
+    return {"runs": runs, "median_s": round(statistics.median(times), 4), "max_s": round(max(times), 4)}
+
+
+class Xvfb:
+    """A real X server on a free display, stopped by its own process id."""
+
+    def __enter__(self) -> dict:
+        import shutil
+
+        if shutil.which("Xvfb") is None:
+            raise SystemExit("the cold start is timed on a real X server: apt-get install xvfb libxcb-cursor0")
+        number = next(n for n in range(90, 200) if not Path(f"/tmp/.X{n}-lock").exists())
+        self.proc = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        socket = Path(f"/tmp/.X11-unix/X{number}")
+        deadline = time.time() + 10
+        while not socket.exists() and time.time() < deadline:
+            time.sleep(0.05)
+        return {"DISPLAY": f":{number}", "QT_QPA_PLATFORM": "xcb"}
+
+    def __exit__(self, *exc) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
 
 
 def write_hour(path: Path, fmt: str, seconds: int) -> None:
@@ -49,26 +74,6 @@ def write_hour(path: Path, fmt: str, seconds: int) -> None:
             tone = 0.3 * np.sin(2 * np.pi * (220 + minute) * t) * (0.5 + 0.5 * np.sin(2 * np.pi * t / 7))
             noise = 0.05 * rng.standard_normal(block)
             f.write(np.stack([tone + noise, tone * 0.8 + noise], axis=1).astype(np.float32))
-
-
-def envelope_times(path: Path, cache: Path) -> dict:
-    from annotator.media import envelope as env
-
-    t = time.perf_counter()
-    first = None
-    e = None
-    for e in env.compute_chunks(path):
-        if first is None:
-            first = time.perf_counter() - t
-    full = time.perf_counter() - t
-    key = env.cache_key(path, None)
-    env.save_cached(cache, key, e)
-    t = time.perf_counter()
-    cached = env.load_cached(cache, key)
-    reopen = time.perf_counter() - t
-    assert cached is not None and cached.complete
-    return {"first_chunk_s": round(first, 4), "complete_s": round(full, 3), "cached_reopen_s": round(reopen, 4),
-            "bins": len(e.mins)}
 
 
 def widget_frames(path: Path, cache: Path) -> dict:
@@ -110,6 +115,60 @@ def widget_frames(path: Path, cache: Path) -> dict:
     return {"load_to_first_paint_s": round(painted, 4), "load_to_complete_s": round(ready, 3),
             "frame_p50_ms": round(pct(frames, 0.5), 2), "frame_p95_ms": round(pct(frames, 0.95), 2),
             "frame_max_ms": round(max(frames) * 1000, 2)}
+
+
+def bare_text_swap(items: int) -> dict:
+    """The floor for submit → next: the same texts put into a bare QTextBrowser and painted. It
+    leaves out the database: the workbench shows an item it claimed ahead."""
+    from PySide6.QtWidgets import QApplication, QTextBrowser
+
+    app = QApplication.instance() or QApplication([])
+    view = QTextBrowser()
+    view.resize(1280, 600)
+    view.show()
+    clock = PaintClock(view)
+    times = []
+    for n in range(items):
+        t = time.perf_counter()
+        view.setPlainText(f"Customer message number {n} about an order")
+        while not clock.painted_since(t):
+            app.processEvents()
+        times.append(clock.ends[-1] - t)
+    view.close()
+    return {"items": items, "p50_ms": round(pct(times, 0.5), 3), "p95_ms": round(pct(times, 0.95), 3)}
+
+
+def widget_envelope(path: Path, cache: Path) -> dict:
+    """Through the real widget: load() until the redraw of the complete envelope, then a reopen
+    from the cache until its redraw. The plot's paints are timed where they end."""
+    from types import SimpleNamespace
+
+    from PySide6.QtWidgets import QApplication
+
+    from annotator.tasks.transcription.widget import TranscriptionWidget
+
+    app = QApplication.instance() or QApplication([])
+    out = {}
+    for run in ("complete_s", "cached_reopen_s"):
+        w = TranscriptionWidget(cache_dir=cache)
+        w.resize(1280, 500)
+        w.show()
+        app.processEvents()
+        clock = PaintClock(w.plot)
+        item = SimpleNamespace(payload={"audio": str(path)}, draft=None, prediction=None, config={})
+        t = time.perf_counter()
+        w.load(item)
+        deadline = time.time() + 120
+        while (w.envelope is None or not w.envelope.complete) and time.time() < deadline:
+            app.processEvents()
+        done = time.perf_counter()
+        while not clock.painted_since(done):  # the redraw of the complete envelope
+            app.processEvents()
+        out[run] = round(clock.ends[-1] - t, 4)
+        w.close()
+        w.deleteLater()
+        app.processEvents()
+    return out
 
 
 def submit_to_next(db_url: str, items: int) -> dict:
@@ -159,6 +218,7 @@ def submit_to_next(db_url: str, items: int) -> dict:
             time.sleep(0.001)
 
     wait(lambda: bench.current is not None)
+    clock = PaintClock(bench.widget.text)
     times = []
     for _ in range(items):
         wait(lambda: bench.ahead is not None)  # a person takes seconds per item; the claim-ahead is back
@@ -166,9 +226,8 @@ def submit_to_next(db_url: str, items: int) -> dict:
         before = len(shown)
         t = time.perf_counter()
         QTest.keyClick(bench, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
-        wait(lambda: len(shown) > before)
-        app.processEvents()  # the frame that shows it
-        times.append(time.perf_counter() - t)
+        wait(lambda: len(shown) > before and clock.painted_since(shown[-1]))  # the new text's pixels
+        times.append(clock.ends[-1] - t)
     bench.close()
     worker.stop()
     bench.deleteLater()
@@ -185,37 +244,40 @@ def main() -> None:
     os.environ["ANNOTATOR_DATA_DIR"] = str(tmp / "data")
     subprocess.run([ANNOTATOR, "demo", "--no-gui"], check=True, capture_output=True)
     db_url = f"sqlite:///{tmp / 'data' / 'demo.sqlite3'}"
-    results = {"cold_start": cold_start(db_url, 3 if a.quick else 7)}
-    results["submit_to_next"] = submit_to_next(db_url, 30 if a.quick else 100)
     seconds = 300 if a.quick else 3600
     wav, flac = tmp / "hour.wav", tmp / "hour.flac"
     write_hour(wav, "WAV", seconds)
     write_hour(flac, "FLAC", seconds)
-    results["wav"] = envelope_times(wav, tmp / "cache")
-    results["flac"] = envelope_times(flac, tmp / "cache")
+    with Xvfb() as display:
+        results = {"cold_start": cold_start(db_url, 3 if a.quick else 7, display)}
+        floors = {"cold_start": qt_floors(["cold_start"], env=display)["cold_start"]}
+    floors.update(qt_floors(["wav_envelope", "flac_decode"], wav=wav, flac=flac))
+    items = 30 if a.quick else 100
+    results["submit_to_next"] = submit_to_next(db_url, items)
+    results["bare_text_swap"] = bare_text_swap(items)
+    results["wav_widget"] = widget_envelope(wav, tmp / "cache-wav")
+    results["flac_widget"] = widget_envelope(flac, tmp / "cache-flac")
     results["widget"] = widget_frames(wav, tmp / "cache2")
     results["audio_seconds"] = seconds
-    targets = {
-        "cold start to login <= 0.6 s": results["cold_start"]["median_s"] <= 0.6,
-        "submit -> next text item p95 <= 30 ms": results["submit_to_next"]["p95_ms"] <= 30,
-        "WAV envelope complete <= 0.5 s": results["wav"]["complete_s"] <= 0.5,
-        "FLAC envelope complete <= 2.5 s": results["flac"]["complete_s"] <= 2.5,
-        "cached envelope reopen <= 100 ms": max(results["wav"]["cached_reopen_s"], results["flac"]["cached_reopen_s"]) <= 0.1,
-        "pan/zoom frame <= 16 ms (p95)": results["widget"]["frame_p95_ms"] <= 16,
-    }
-    results["targets"] = targets
-    rows = [
-        ["cold start to login window (median / max)", f"{results['cold_start']['median_s']} / {results['cold_start']['max_s']} s"],
-        ["submit → next text item (p50 / p95)", f"{results['submit_to_next']['p50_ms']} / {results['submit_to_next']['p95_ms']} ms"],
-        [f"WAV envelope, {seconds // 60} min stereo 44.1 kHz: first chunk / complete", f"{results['wav']['first_chunk_s']} / {results['wav']['complete_s']} s"],
-        ["FLAC envelope: first chunk / complete", f"{results['flac']['first_chunk_s']} / {results['flac']['complete_s']} s"],
-        ["cached envelope reopen (WAV / FLAC)", f"{results['wav']['cached_reopen_s'] * 1000:.1f} / {results['flac']['cached_reopen_s'] * 1000:.1f} ms"],
-        ["widget: load → first paint / complete", f"{results['widget']['load_to_first_paint_s'] * 1000:.1f} ms / {results['widget']['load_to_complete_s']} s"],
-        ["pan/zoom frame (p50 / p95 / max)", f"{results['widget']['frame_p50_ms']} / {results['widget']['frame_p95_ms']} / {results['widget']['frame_max_ms']} ms"],
+    results["floors"] = floors
+    r = results
+    measures = [
+        Measure("cold start to the login window's first paint (Xvfb)", r["cold_start"]["median_s"] * 1000,
+                floors["cold_start"]["median_s"] * 1000, "ms", 1.5, note="floor: a bare PySide6 form, the same way"),
+        Measure("submit → next text item painted, p95", r["submit_to_next"]["p95_ms"],
+                r["bare_text_swap"]["p95_ms"], "ms", note="floor: the same text into a bare QTextBrowser"),
+        Measure(f"WAV envelope, {seconds // 60} min stereo, complete through the widget", r["wav_widget"]["complete_s"] * 1000,
+                floors["wav_envelope"]["complete_s"] * 1000, "ms", 1.5, note="floor: numpy.memmap min/max"),
+        Measure(f"FLAC envelope, {seconds // 60} min stereo, complete through the widget", r["flac_widget"]["complete_s"] * 1000,
+                floors["flac_decode"]["complete_s"] * 1000, "ms", 1.3, note="floor: soundfile decode, two threads"),
+        Measure("cached envelope reopen through the widget (WAV)", r["wav_widget"]["cached_reopen_s"] * 1000, None, "ms",
+                limit=100),
+        Measure("cached envelope reopen through the widget (FLAC)", r["flac_widget"]["cached_reopen_s"] * 1000, None,
+                "ms", limit=100),
+        Measure("pan/zoom frame of the hour, p95", r["widget"]["frame_p95_ms"], None, "ms", limit=16,
+                note="one frame at 60 Hz: a frame never waits for the envelope"),
     ]
-    print_table("Desktop app", ["measure", "value"], rows)
-    print_table("Targets", ["target", "met"], [[k, "yes" if v else "NO"] for k, v in targets.items()])
-    print(f"results: {write_results('ui', results)}")
+    print(f"results: {report('ui', measures, results)}")
     import shutil
 
     shutil.rmtree(tmp, ignore_errors=True)
