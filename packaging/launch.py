@@ -1,5 +1,5 @@
 """The frozen app's entry point: the same `annotator` command."""
 
-from annotator.cli import main
+from annotator.launch import main
 
 main()

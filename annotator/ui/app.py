@@ -28,6 +28,7 @@ class AppController(QObject):
         self.worker = None
         self.actor = None
         self.login = self.picker = self.workbench = self.review = self.dashboard = None
+        self.closing = False  # shut down: a worker not started yet never starts
 
     def start(self) -> None:
         """The login window paints first; the worker, whose first job imports SQLAlchemy and
@@ -36,7 +37,8 @@ class AppController(QObject):
 
         self.worker = DbWorker(self.url)
         self.start_login()
-        after_first_paint(self.login, self.worker.start)
+        worker = self.worker
+        after_first_paint(self.login, lambda: self.worker is worker and not self.closing and worker.start())
 
     def start_login(self) -> None:
         from annotator.ui.login import LoginDialog
@@ -179,6 +181,7 @@ class AppController(QObject):
         QApplication.instance().quit()
 
     def shutdown(self) -> None:
+        self.closing = True
         if self.workbench is not None:
             self.workbench.close()
         if self.worker is not None:

@@ -88,3 +88,15 @@ def test_demo_builds_the_demo_database_and_reuses_it(tmp_path):
     run("demo", "--no-gui", env_extra=env)
     listing = run("project", "list", db=tmp_path / "demo.sqlite3").stdout
     assert "314" in listing and "text_categories" in listing
+
+
+def test_annotator_with_no_command_opens_the_login_window(tmp_path):
+    """`annotator --db FILE` (and `annotator gui`) opens the app without the command line's
+    modules; the start-up probe closes it once the login window has painted."""
+    db = tmp_path / "team.sqlite3"
+    run("db", "upgrade", db=db)
+    env = {"ANNOTATOR_STARTUP_PROBE": "1", "QT_QPA_PLATFORM": "offscreen", "ANNOTATOR_DATA_DIR": str(tmp_path)}
+    for args in ((), ("gui",)):
+        out = run(*args, db=db, env_extra=env)
+        assert out.stdout.startswith("login-shown "), out.stdout + out.stderr
+        assert "QThread" not in out.stderr  # the worker, started after the paint, was stopped
