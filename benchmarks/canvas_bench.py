@@ -21,7 +21,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PIL import Image  # noqa: E402
 
-from benchmarks.common import SHARED_BENCH, Measure, pct, qt_floors, report  # noqa: E402
+from benchmarks.common import SHARED_BENCH, Measure, in_fresh_process, pct, qt_floors, report  # noqa: E402
 
 VOC = SHARED_BENCH.parent / "data" / "voc-sample"
 ANNOTATOR = str(Path(sys.executable).with_name("annotator"))
@@ -96,27 +96,6 @@ def bare_reduced_view_peak(path: Path) -> dict:
     qimg = QImage(img.tobytes(), img.width, img.height, img.width * 3, QImage.Format.Format_RGB888)
     QPixmap.fromImage(qimg)
     return {"peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
-
-
-def in_fresh_process(function: str, *args) -> dict:
-    """Run `function(app, *args)` (or `function(*args)`) of this module in a new process."""
-    import json
-
-    code = (
-        "import json, sys; from pathlib import Path; sys.path.insert(0, %r)\n"
-        "from PySide6.QtWidgets import QApplication; app = QApplication([])\n"
-        "import benchmarks.canvas_bench as b; import inspect\n"
-        "f = getattr(b, %r); args = json.loads(%r)\n"
-        "args = [Path(a) if isinstance(a, str) else [Path(x) for x in a] if isinstance(a, list) else a for a in args]\n"
-        "wants_app = list(inspect.signature(f).parameters)[0] == 'app'\n"
-        "print('RESULT', json.dumps(f(app, *args) if wants_app else f(*args)))"
-    ) % (str(Path(__file__).resolve().parent.parent), function,
-         json.dumps([str(a) if isinstance(a, Path) else [str(x) for x in a] if isinstance(a, list) else a for a in args]))
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=1800)
-    line = next((l for l in out.stdout.splitlines() if l.startswith("RESULT ")), None)
-    if line is None:
-        raise RuntimeError(out.stderr[-2000:])
-    return json.loads(line[7:])
 
 
 def drag_frames(app, path: Path, n_boxes: int = 1000) -> dict:
@@ -298,11 +277,11 @@ def main() -> None:
     floors = qt_floors(["scene_1000", "jpeg_12mp", "jpeg_100mp"], image12=twelve[0], image100=hundred)
     r = {
         "submit_to_next_12mp": submit_to_next(twelve, tmp, 20 if a.quick else 60),
-        "first_view_100mp": in_fresh_process("first_view_100mp", hundred),
-        "bare_reduced_view_100mp": in_fresh_process("bare_reduced_view_peak", hundred),
+        "first_view_100mp": in_fresh_process("benchmarks.canvas_bench", "first_view_100mp", hundred),
+        "bare_reduced_view_100mp": in_fresh_process("benchmarks.canvas_bench", "bare_reduced_view_peak", hundred),
         "drag_1000_boxes": drag_frames(app, twelve[0]),
-        "memory": in_fresh_process("memory_cycle", twelve, tmp, items),
-        "bare_memory": in_fresh_process("bare_memory_cycle", twelve, items),
+        "memory": in_fresh_process("benchmarks.canvas_bench", "memory_cycle", twelve, tmp, items),
+        "bare_memory": in_fresh_process("benchmarks.canvas_bench", "bare_memory_cycle", twelve, items),
         "floors": floors,
     }
     fv, drag, mem = r["first_view_100mp"], r["drag_1000_boxes"], r["memory"]

@@ -186,3 +186,31 @@ class PaintClock:
 
     def painted_since(self, t: float) -> bool:
         return bool(self.ends) and self.ends[-1] >= t
+
+
+def in_fresh_process(module: str, function: str, *args) -> dict:
+    """`function(app, *args)` (or `function(*args)`) of `module`, in a new process with a
+    QApplication: a first, cold time. Paths and lists of paths pass as such; the rest as JSON."""
+    import subprocess
+    import sys
+
+    def paths(a) -> bool:
+        return isinstance(a, list) and bool(a) and all(isinstance(x, Path) for x in a)
+
+    def plain(a):
+        return str(a) if isinstance(a, Path) else [str(x) for x in a] if paths(a) else a
+
+    code = (
+        "import inspect, json, sys; from pathlib import Path; sys.path.insert(0, %r)\n"
+        "from PySide6.QtWidgets import QApplication; app = QApplication([])\n"
+        "import importlib; f = getattr(importlib.import_module(%r), %r); args = json.loads(%r); kinds = json.loads(%r)\n"
+        "args = [Path(a) if k == 'path' else [Path(x) for x in a] if k == 'paths' else a for a, k in zip(args, kinds)]\n"
+        "wants_app = list(inspect.signature(f).parameters)[0] == 'app'\n"
+        "print('RESULT', json.dumps(f(app, *args) if wants_app else f(*args)))"
+    ) % (str(Path(__file__).resolve().parent.parent), module, function, json.dumps([plain(a) for a in args]),
+         json.dumps(["path" if isinstance(a, Path) else "paths" if paths(a) else "value" for a in args]))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=1800)
+    line = next((l for l in out.stdout.splitlines() if l.startswith("RESULT ")), None)
+    if line is None:
+        raise RuntimeError(out.stderr[-3000:])
+    return json.loads(line[7:])
