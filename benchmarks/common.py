@@ -69,34 +69,6 @@ def wait_for(app, condition, timeout: float = 60, step: float = 0.0002) -> None:
         raise TimeoutError("the window did not get there")
 
 
-def open_review_window(app, actor, worker):
-    """Open the review window as a lead does; return it and the seconds until its first page
-    was on screen. It returns once the count has given the table its full height."""
-    from annotator.ui.review import ReviewWindow
-
-    t = time.perf_counter()
-    win = ReviewWindow(actor, worker)
-    win.resize(1280, 800)
-    win.show()
-    wait_for(app, lambda: len(win.model.rows) > 0)
-    win.table.viewport().repaint()
-    first = time.perf_counter() - t
-    wait_for(app, lambda: win.model.total is not None)
-    bar = win.table.verticalScrollBar()
-    wait_for(app, lambda: bar.maximum() >= win.model.total - 100)  # the view lays out the count's rows
-    return win, first
-
-
-def jump_to_row(app, win, row: int) -> float:
-    """Drag the scrollbar so `row` is on screen; seconds until that row's page is drawn."""
-    t = time.perf_counter()
-    win.table.verticalScrollBar().setValue(row)
-    win.table.viewport().repaint()
-    wait_for(app, lambda: win.model.rows[row] is not None, timeout=10)
-    win.table.viewport().repaint()
-    return time.perf_counter() - t
-
-
 # ---- ours beside a floor of the same run -----------------------------------------------------
 
 

@@ -1,5 +1,6 @@
-"""The review queue at 100,000 submissions (SQLite): first rows on screen, jumps across the
-table, and scrolling frames, through the real window, worker and services.
+"""The review queue at 100,000 submissions (SQLite), through the real window, worker and services,
+measured as the lead benchmark measures it (benchmarks/lead_bench.py): the first open in a fresh
+process, warm reopens, and the scrollbar dragged to row 50,000, each until painted.
 
 usage: python benchmarks/review_bench.py [--rows 100000]
 """
@@ -8,15 +9,15 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from benchmarks.common import jump_to_row, open_review_window, pct, print_table, write_results  # noqa: E402
+from benchmarks.common import Measure, in_fresh_process, report  # noqa: E402
 
 
 def build(path: Path, rows: int):
@@ -59,42 +60,23 @@ def build(path: Path, rows: int):
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=100_000)
+    ap.add_argument("--runs", type=int, default=7)
     a = ap.parse_args()
-    from PySide6.QtWidgets import QApplication
-
-    from annotator.ui.worker import DbWorker
-
-    app = QApplication.instance() or QApplication([])
     tmp = Path(tempfile.mkdtemp(prefix="annot-review-"))
     actor = build(tmp / "r.sqlite3", a.rows)
     url = f"sqlite:///{tmp / 'r.sqlite3'}"
-    worker = DbWorker(url)
-    worker.start()
-
-    win, first = open_review_window(app, actor, worker)
-    bar = win.table.verticalScrollBar()
-    total = win.model.total
-    # The scrollbar dragged to 10, 50, 90 and 100 %: each time that page is fetched.
-    jumps = [jump_to_row(app, win, int(total * share)) for share in (0.1, 0.5, 0.9, 0.999)]
-    frames = []
-    for step in range(200):  # scrolling back through all of it: frames never wait for the database
-        t = time.perf_counter()
-        bar.setValue(int(bar.maximum() * (1 - step / 200)))
-        win.table.viewport().repaint()
-        frames.append(time.perf_counter() - t)
-        app.processEvents()
-    win.close()
-    worker.stop()
-    results = {"rows": total, "first_rows_s": round(first, 3), "jump_p50_ms": round(pct(jumps, 0.5), 1),
-               "jump_max_ms": round(max(jumps) * 1000, 1), "scroll_frame_p95_ms": round(pct(frames, 0.95), 2),
-               "scroll_frame_max_ms": round(max(frames) * 1000, 2)}
-    print_table(f"Review queue, {a.rows:,} submissions (SQLite)", ["measure", "value"], [
-        ["first rows on screen", f"{results['first_rows_s'] * 1000:.0f} ms"],
-        ["jump to 10/50/90/100 % (p50 / max)", f"{results['jump_p50_ms']} / {results['jump_max_ms']} ms"],
-        ["scroll frame (p95 / max)", f"{results['scroll_frame_p95_ms']} / {results['scroll_frame_max_ms']} ms"],
-        ["rows in the table", f"{total:,}"],
-    ])
-    print(f"results: {write_results('review', results)}")
+    review = in_fresh_process("benchmarks.lead_bench", "review_window", url, actor.id, a.runs)
+    floor = in_fresh_process("benchmarks.lead_bench", "bare_table_floor", url, review.pop("page_statements"),
+                             review.pop("jump_statements"), a.runs)
+    measures = [
+        Measure(f"review queue at {a.rows:,} waiting (SQLite), first open in a fresh process", review["first_open_ms"],
+                floor["page_first_ms"], "ms", 3.0),
+        Measure("review queue (SQLite), warm reopen, median", review["warm_open_median_ms"], floor["page_median_ms"], "ms"),
+        Measure("review queue (SQLite), scroll to row 50,000, median", review["jump_median_ms"], floor["jump_median_ms"],
+                "ms", 3.0),
+    ]
+    print(f"results: {report('review', measures, {'rows': a.rows, 'review': review, 'floor': floor})}")
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
