@@ -108,3 +108,56 @@ def inspect_size_upright(path: str | Path, pixel_limit: int) -> tuple[int, int]:
         check_pixels(width, height, pixel_limit)
         orientation = exif_orientation(img)
     return (height, width) if orientation in _SWAPS_AXES else (width, height)
+
+
+# ---- a region of a large image -------------------------------------------------------------------
+
+# Pillow's transposes that ImageOps.exif_transpose applies for each EXIF orientation.
+_TRANSPOSE = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+              5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+              8: Image.Transpose.ROTATE_90}
+
+
+def to_original(x: float, y: float, orientation: int, width: int, height: int) -> tuple[float, float]:
+    """A point of the upright image in the stored image's pixels (width × height as stored)."""
+    return {1: (x, y), 2: (width - x, y), 3: (width - x, height - y), 4: (x, height - y), 5: (y, x),
+            6: (y, height - x), 7: (width - y, height - x), 8: (width - y, x)}.get(orientation, (x, y))
+
+
+def to_upright(x: float, y: float, orientation: int, width: int, height: int) -> tuple[float, float]:
+    """The inverse of `to_original`."""
+    return {1: (x, y), 2: (width - x, y), 3: (width - x, height - y), 4: (x, height - y), 5: (y, x),
+            6: (height - y, x), 7: (height - y, width - x), 8: (y, width - x)}.get(orientation, (x, y))
+
+
+def _bounds(points: list[tuple[float, float]]) -> tuple[float, float, float, float]:
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def load_region_upright(path: str | Path, pixel_limit: int, region: tuple[float, float, float, float],
+                        scale: float) -> tuple[Image.Image, tuple[float, float, float, float]]:
+    """The part of the upright image inside `region` (left, top, right, bottom, in upright
+    full-resolution pixels) at `scale` of full resolution (a JPEG decodes at 1/2, 1/4 or 1/8
+    of it directly). Returns the tile, upright, and the region it covers. The decoded image is
+    dropped as soon as the tile is cut out of it, so a large photo is never kept whole."""
+    with _reading_for_display(path):
+        img = Image.open(path)
+        width, height = img.size
+        check_pixels(width, height, pixel_limit)
+        orientation = exif_orientation(img)
+        if img.format == "JPEG" and scale < 1:
+            img.draft("RGB", (max(1, int(width * scale)), max(1, int(height * scale))))
+        img.load()
+        fx, fy = img.size[0] / width, img.size[1] / height  # the resolution decoded
+        left, top, right, bottom = _bounds([to_original(x, y, orientation, width, height)
+                                            for x, y in ((region[0], region[1]), (region[2], region[3]))])
+        box = (max(0, int(left * fx)), max(0, int(top * fy)), min(img.size[0], int(right * fx) + 1),
+               min(img.size[1], int(bottom * fy) + 1))
+        tile = img.crop(box)
+        del img
+        if orientation in _TRANSPOSE:
+            tile = tile.transpose(_TRANSPOSE[orientation])
+        covered = _bounds([to_upright(box[0] / fx, box[1] / fy, orientation, width, height),
+                           to_upright(box[2] / fx, box[3] / fy, orientation, width, height)])
+        return tile, covered

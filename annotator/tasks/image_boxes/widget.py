@@ -13,7 +13,7 @@ import itertools
 from collections import OrderedDict
 from typing import Any
 
-from PySide6.QtCore import QObject, QPointF, QRectF, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtCore import QObject, QPointF, QRectF, QRunnable, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QImage, QKeySequence, QPainter, QPen, QPixmap, QShortcut, QUndoCommand
 from PySide6.QtWidgets import (
     QGraphicsItem,
@@ -32,6 +32,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from annotator.tasks.image_boxes.pixels import to_qimage
+from annotator.tasks.image_boxes.tiles import TILED_ABOVE_PIXELS, TileLoader, needed_scale, wanted_region
 from annotator.ui.task_widget import TaskWidget
 
 PALETTE = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#bfef45",
@@ -42,17 +44,6 @@ MIN_BOX = 2.0
 
 
 # ---- decoding off the UI thread ---------------------------------------------------------------
-
-
-def to_qimage(img) -> QImage:
-    """Wrap a Pillow image's buffer without an extra copy (the QImage keeps the bytes alive)."""
-    if img.mode not in ("RGB", "RGBA"):
-        img = img.convert("RGBA" if "A" in img.getbands() or "transparency" in img.info else "RGB")
-    data = img.tobytes()
-    fmt = QImage.Format.Format_RGB888 if img.mode == "RGB" else QImage.Format.Format_RGBA8888
-    qimg = QImage(data, img.width, img.height, img.width * len(img.mode), fmt)
-    qimg._keep = data  # the buffer must outlive the QImage
-    return qimg
 
 
 class Decoded:
@@ -269,7 +260,15 @@ class Canvas(QGraphicsView):
         self.pixmap.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
         # Scaled once per zoom level, then blitted: a drag does not rescale the photo every frame.
         self.pixmap.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.pixmap.setZValue(-2)
         self.scene().addItem(self.pixmap)
+        # A large photo's part in view, at the resolution the zoom needs (tiles.py), over the first view.
+        self.detail = QGraphicsPixmapItem()
+        self.detail.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
+        self.detail.setZValue(-1)
+        self.scene().addItem(self.detail)
+        self.detail_rect: QRectF | None = None
+        self.detail_scale = 0.0
         self.image_size = (0, 0)
         self.boxes: list[BoxItem] = []
         self.overlays: list[BoxItem] = []
@@ -286,6 +285,7 @@ class Canvas(QGraphicsView):
     # image
     def set_image(self, image: QImage | None, full_size: tuple[int, int]) -> None:
         self.image_size = full_size
+        self.set_detail(None, None, 0.0)
         if image is None:
             self.pixmap.setPixmap(QPixmap())
             return
@@ -293,6 +293,18 @@ class Canvas(QGraphicsView):
         self.pixmap.setPixmap(pm)
         self.pixmap.setScale(full_size[0] / pm.width() if pm.width() else 1.0)
         self.scene().setSceneRect(QRectF(0, 0, *full_size))
+
+    def set_detail(self, image: QImage | None, rect: QRectF | None, scale: float) -> None:
+        self.detail_rect, self.detail_scale = rect, scale
+        if image is None or rect is None or image.width() == 0:
+            self.detail.setPixmap(QPixmap())
+            return
+        self.detail.setPixmap(QPixmap.fromImage(image))
+        self.detail.setPos(rect.topLeft())
+        self.detail.setScale(rect.width() / image.width())
+
+    def visible_rect(self) -> QRectF:
+        return self.mapToScene(self.viewport().rect()).boundingRect().intersected(self.image_rect())
 
     def image_rect(self) -> QRectF:
         return QRectF(0, 0, *self.image_size)
@@ -498,6 +510,7 @@ class Canvas(QGraphicsView):
 
 class ImageBoxesWidget(TaskWidget):
     image_ready = Signal(object)  # Decoded: tests and benchmarks wait on it
+    tile_shown = Signal(object)  # tiles.Tile of a large photo, laid over the first view
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -509,7 +522,12 @@ class ImageBoxesWidget(TaskWidget):
         self.pixel_limit = 178_956_970
         self.cache = ImageCache()
         self.cache.ready.connect(self._decoded)
+        self.tiles = TileLoader()
+        self.tiles.ready.connect(self._tile_ready)
         self.canvas = Canvas(self)
+        self._tile_timer = QTimer(self, singleShot=True, interval=60, timeout=self._request_tile)
+        for bar in (self.canvas.horizontalScrollBar(), self.canvas.verticalScrollBar()):
+            bar.valueChanged.connect(self._view_moved)
         self.canvas.boxes_changed.connect(self._refresh_list)
         self.canvas.selection_changed.connect(self._select_in_list)
         self.error = QLabel()
@@ -626,7 +644,7 @@ class ImageBoxesWidget(TaskWidget):
         if first:
             self.canvas.fit()
             self._place_pending()
-            if not decoded.full:  # the full resolution follows, for zooming in
+            if not decoded.full and not self._tiled():  # the full resolution follows, for zooming in
                 full = self.cache.request(self.path, self.pixel_limit, full=True)
                 if full is not None:
                     self._decoded(full)
@@ -659,6 +677,7 @@ class ImageBoxesWidget(TaskWidget):
 
     def closeEvent(self, event) -> None:
         self.cache.wait()
+        self.tiles.wait()
         super().closeEvent(event)
 
     def show_overlay(self, overlays: list[tuple[str, dict[str, Any], str]]) -> None:
@@ -762,11 +781,44 @@ class ImageBoxesWidget(TaskWidget):
             self.changed.emit()
 
     def zoomed(self) -> None:
-        """Past the reduced decode's resolution, show the full image (decoded in the background)."""
-        if self.path:
-            full = self.cache.request(self.path, self.pixel_limit, full=True)
-            if full is not None:
-                self._decoded(full)
+        """Past the reduced decode's resolution, show the full image (decoded in the background),
+        or, for a large photo, the part in view at the resolution the zoom needs."""
+        if not self.path or self.canvas.image_size == (0, 0):
+            return
+        if self._tiled():
+            self._view_moved()
+            return
+        full = self.cache.request(self.path, self.pixel_limit, full=True)
+        if full is not None:
+            self._decoded(full)
+
+    def _tiled(self) -> bool:
+        w, h = self.canvas.image_size
+        return w * h > TILED_ABOVE_PIXELS
+
+    def _view_moved(self, *_args) -> None:
+        if self.path and self._tiled():
+            self._tile_timer.start()  # once the wheel or the pan pauses
+
+    def _request_tile(self) -> None:
+        """A tile for the view, unless the first view or the tile shown already has the pixels."""
+        c = self.canvas
+        if not self.path or not self._tiled() or c.pixmap.pixmap().isNull():
+            return
+        first_view = c.pixmap.pixmap().width() / c.image_size[0]
+        view = c.transform().m11()  # screen pixels per image pixel
+        if view <= first_view * 1.1:  # the first view is sharp enough here
+            return
+        scale = needed_scale(view)
+        visible = c.visible_rect()
+        if c.detail_rect is not None and c.detail_scale >= scale and c.detail_rect.contains(visible):
+            return
+        self.tiles.request(self.path, self.pixel_limit, wanted_region(visible, c.image_rect()), scale)
+
+    def _tile_ready(self, tile) -> None:
+        if tile.path == self.path and tile.image is not None:
+            self.canvas.set_detail(tile.image, tile.rect, tile.scale)
+            self.tile_shown.emit(tile)
 
     # ---- side list ------------------------------------------------------------------------------
 
