@@ -73,8 +73,13 @@ class TileLoader(QObject):
     def request(self, path: str, pixel_limit: int, rect: QRectF, scale: float) -> None:
         self.pool.clear()
         job = _TileJob(path, pixel_limit, rect, scale)
-        job.signals.done.connect(self.ready.emit)
+        # A slot of this object, not `self.ready.emit`: the job and its signals object are gone
+        # by the time the queued call arrives, and a connection with no receiver then crashed.
+        job.signals.done.connect(self._done)
         self.pool.start(job)
+
+    def _done(self, tile: Tile) -> None:
+        self.ready.emit(tile)
 
     def wait(self) -> None:
         self.pool.clear()
