@@ -220,8 +220,8 @@ def _bare_scene(app, path: Path, boxes: int):
     """As qt_floors.py's scene: the photo reduced, scaled to 4000 × 3000, under plain rectangles."""
     import random
 
-    from PySide6.QtCore import QRectF
-    from PySide6.QtGui import QColor, QImage, QPen, QPixmap
+    from PySide6.QtCore import QRectF, Qt
+    from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
     from PySide6.QtWidgets import QGraphicsScene, QGraphicsView
 
     img = Image.open(path)
@@ -238,6 +238,9 @@ def _bare_scene(app, path: Path, boxes: int):
     for _ in range(boxes):
         scene.addRect(QRectF(rng.uniform(0, 3800), rng.uniform(0, 2800), rng.uniform(20, 200), rng.uniform(20, 200)), pen)
     view = QGraphicsView(scene)
+    # Scaled smoothly, as ours is: the same picture on screen, not a cheaper one.
+    view.setRenderHints(QPainter.RenderHint.SmoothPixmapTransform)
+    photo.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
     view.resize(1280, 800)
     view.show()
     view.fitInView(QRectF(0, 0, 4000, 3000))
