@@ -194,26 +194,23 @@ class RealisticAnnotator(Annotator):
         if self.idle_at is not None and time.perf_counter() > self.idle_at:
             self.idle_at = None
             time.sleep(REALISTIC["lease_seconds"] + 2)  # the lease runs out; the next claim resumes or moves on
-            t0 = time.perf_counter()
-            try:
-                self.current = queue_direct.claim(self.db, self.actor, "p")
-            except NothingLeft:
-                return False
-            claims.append(time.perf_counter() - t0)
-            return True
+            return self._claim(claims)
         r = self.rng.random()
         if r < REALISTIC_GIVE_BACK:
             give_back = queue.skip if r < REALISTIC_GIVE_BACK / 2 else queue.release
             assignment = self.current.assignment_id
             self.db.run(lambda s: give_back(s, self.actor, assignment))
-            t0 = time.perf_counter()  # the person waits for the next item
-            try:
-                self.current = queue_direct.claim(self.db, self.actor, "p")
-            except NothingLeft:
-                return False
-            claims.append(time.perf_counter() - t0)
-            return True
+            return self._claim(claims)
         return super().cycle(claims, submits)
+
+    def _claim(self, claims: list) -> bool:
+        t0 = time.perf_counter()  # the person waits for the next item
+        try:
+            self.current = queue_direct.claim(self.db, self.actor, "p")
+        except NothingLeft:
+            return False
+        claims.append(time.perf_counter() - t0)
+        return True
 
 
 def warm_pools(db: Database, n: int) -> None:

@@ -131,20 +131,14 @@ def import_changes_nothing_unless_it_succeeds(db, operator, path, raw: bytes, im
         pytest.fail(f"{type(exc).__name__} instead of BadInput for {raw!r}: {exc}")
 
 
+@pytest.mark.parametrize("suffix, files", [(".csv", csv_bytes()), (".jsonl", jsonl_bytes())])
 @FUZZ
-@given(raw=csv_bytes(), gold=st.booleans())
-def test_fuzzed_csv_imports_or_is_refused_clearly(db, operator, tmp_path, raw, gold):
+@given(data=st.data(), gold=st.booleans())
+def test_fuzzed_csv_and_jsonl_import_or_are_refused_clearly(db, operator, tmp_path, suffix, files, data, gold):
     project_once(db, "fuzz")
-    import_changes_nothing_unless_it_succeeds(
-        db, operator, tmp_path / "fuzz.csv", raw, lambda s: import_items(s, operator, "fuzz", tmp_path / "fuzz.csv", gold=gold))
-
-
-@FUZZ
-@given(raw=jsonl_bytes(), gold=st.booleans())
-def test_fuzzed_jsonl_imports_or_is_refused_clearly(db, operator, tmp_path, raw, gold):
-    project_once(db, "fuzz")
-    import_changes_nothing_unless_it_succeeds(
-        db, operator, tmp_path / "fuzz.jsonl", raw, lambda s: import_items(s, operator, "fuzz", tmp_path / "fuzz.jsonl", gold=gold))
+    path = tmp_path / f"fuzz{suffix}"
+    import_changes_nothing_unless_it_succeeds(db, operator, path, data.draw(files),
+                                              lambda s: import_items(s, operator, "fuzz", path, gold=gold))
 
 
 @FUZZ
