@@ -69,7 +69,9 @@ def test_a_row_after_a_field_that_spans_lines_is_named_by_its_own_first_line(db,
 # ---- fuzzing ------------------------------------------------------------------------------
 
 HEADERS = ["id", "text", "label", "priority", "image", "extra", "", "text"]
-CELL = st.text(alphabet=string.printable + "\x00é£\u2028\"", max_size=12)
+# The characters that broke imports before (NUL, quotes, a line separator) drawn often, not one
+# time in a hundred as a plain alphabet would.
+CELL = st.text(alphabet=st.sampled_from(list(string.printable) + ["\x00", "\"", "é", "£", "\u2028"] * 12), max_size=12)
 
 
 @st.composite
@@ -108,7 +110,7 @@ def jsonl_bytes(draw) -> bytes:
     return "\n".join(lines).encode("utf-8", "surrogatepass")
 
 
-FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 def project_once(db, name: str, kind: str = "text_categories") -> None:
