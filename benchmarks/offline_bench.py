@@ -89,6 +89,11 @@ from pathlib import Path
 photos, out = Path(sys.argv[1]), Path(sys.argv[2])
 partial = out.with_name(out.name + ".partial")
 c = sqlite3.connect(partial)
+# The fastest bare way to a complete file: large pages, no journal, and one fsync at the end.
+c.execute("PRAGMA page_size=65536")
+c.execute("PRAGMA journal_mode=OFF")
+c.execute("PRAGMA synchronous=OFF")
+c.execute("PRAGMA cache_size=-8000")
 c.execute("CREATE TABLE media (name TEXT PRIMARY KEY, data BLOB)")
 with c:
     c.executemany("INSERT INTO media VALUES (?, ?)", ((p.name, p.read_bytes()) for p in sorted(photos.glob("*.jpg"))))

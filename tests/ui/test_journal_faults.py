@@ -60,3 +60,26 @@ def test_a_submit_goes_through_and_a_lasting_warning_says_the_journal_cannot_be_
     with db.read() as s:
         assert s.get(Assignment, second.assignment_id).answer == {"label": "billing"}
     close(bench, worker)
+
+
+def test_an_answer_stored_nowhere_comes_back_on_screen(qtbot, db, db_url, text_project, broken_data_dir):
+    """The journal cannot keep the answer and the database refuses it (a lead removed its label
+    meanwhile): the workbench goes back to the item, with the answer, and says why."""
+    from annotator.core.auth import Actor
+    from annotator.core.projects import update_project
+
+    bench, worker = open_workbench(qtbot, db_url, text_project)
+    first = bench.current
+    qtbot.waitUntil(lambda: bench.ahead is not None, timeout=10_000)
+    with db.write() as s:
+        update_project(s, Actor.local_operator(), "intents", config={"labels": ["billing", "returns"]})
+    qtbot.keyClick(bench.widget, Qt.Key.Key_2)  # "delivery", which the project no longer has
+    qtbot.keyClick(bench, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: bench.warning.isVisible() and "was not submitted" in bench.warning.text(), timeout=10_000)
+    qtbot.waitUntil(lambda: bench.current is not None and bench.current.assignment_id == first.assignment_id,
+                    timeout=10_000)
+    assert bench.widget.answer() == {"label": "delivery"}  # the answer is on screen again
+    assert first.external_id in bench.warning.text() and broken_data_dir[1] in bench.warning.text()
+    with db.read() as s:
+        assert s.get(Assignment, first.assignment_id).answer is None
+    close(bench, worker)
