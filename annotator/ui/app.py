@@ -38,7 +38,13 @@ class AppController(QObject):
         self.worker = DbWorker(self.url)
         self.start_login()
         worker = self.worker
-        after_first_paint(self.login, lambda: self.worker is worker and not self.closing and worker.start())
+
+        def start_worker() -> None:
+            if self.worker is worker and not self.closing and not worker.isRunning() and not worker.isFinished():
+                worker.start()
+
+        after_first_paint(self.login, start_worker)
+        QTimer.singleShot(2000, start_worker)  # a window that is never painted (not exposed) still logs in
 
     def start_login(self) -> None:
         from annotator.ui.login import LoginDialog
