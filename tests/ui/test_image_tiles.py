@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 from PySide6.QtCore import QPointF
 
-from annotator.tasks.image_boxes.tiles import TILED_ABOVE_PIXELS
+from annotator.ui.image_tiles import TILED_ABOVE_PIXELS
 from annotator.tasks.image_boxes.widget import ImageBoxesWidget
 from tests.helpers import shared
 

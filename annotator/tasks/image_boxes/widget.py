@@ -32,8 +32,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from annotator.tasks.image_boxes.pixels import to_qimage
-from annotator.tasks.image_boxes.tiles import TILED_ABOVE_PIXELS, TileLoader, needed_scale, wanted_region
+from annotator.ui.qimage import to_qimage
+from annotator.ui.image_tiles import TILED_ABOVE_PIXELS, TileLoader, needed_scale, wanted_region
 from annotator.ui.task_widget import TaskWidget
 
 PALETTE = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#bfef45",

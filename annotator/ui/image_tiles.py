@@ -1,5 +1,5 @@
-"""Large photos in tiles, as large-image viewers show them. A photo over TILED_ABOVE_PIXELS is
-never decoded whole for display: the canvas shows the reduced first view, and where the view is
+"""The image-box canvas's large photos in tiles, as large-image viewers show them. A photo over
+TILED_ABOVE_PIXELS is never decoded whole for display: the canvas shows the reduced first view, and where the view is
 zoomed in past its resolution, the part in view (with a margin for panning) is decoded in the
 background at the resolution the zoom needs, and laid over it. A 100 MP photo decoded whole
 would hold its 300 MB twice over (Pillow's pixels and the pixmap) for as long as it is shown."""
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QRectF, QRunnable, QThreadPool, Signal
 
-from annotator.tasks.image_boxes.pixels import to_qimage
+from annotator.ui.qimage import to_qimage
 
 TILED_ABOVE_PIXELS = 40_000_000
 MARGIN = 0.25  # of the view on each side, so that a short pan needs no new tile
