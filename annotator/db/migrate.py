@@ -16,7 +16,13 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 HAND_WRITTEN_INDEXES = {"ix_items_claim"}
 
 
+# Tables only a team database has, made by migration 0007 with no model: the server's own settings.
+SERVER_ONLY_TABLES = {"server_settings"}
+
+
 def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    if type_ == "table" and name in SERVER_ONLY_TABLES:
+        return False
     return not (type_ == "index" and name in HAND_WRITTEN_INDEXES)
 
 

@@ -42,7 +42,9 @@ class User(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
-    password_hash: Mapped[str] = mapped_column(String(200))
+    # Deferred here and below: columns an annotator's login may not read on a team database
+    # (docs/adr/0009), so that loading a row of theirs asks only for what they may see.
+    password_hash: Mapped[str] = mapped_column(String(200), deferred=True)  # SQLite's; empty on PostgreSQL
     role: Mapped[str] = mapped_column(String(20), default="annotator")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -54,6 +56,9 @@ class Project(Base):
         CheckConstraint(_in("review_policy", REVIEW_POLICIES), name="review_policy"),
         CheckConstraint("overlap >= 1", name="overlap_positive"),
         CheckConstraint("gold_rate >= 0 AND gold_rate <= 1", name="gold_rate_fraction"),
+        # No INSERT … RETURNING: on a team database a lead's new project is theirs to see only
+        # once the insert's trigger has made them its member, after RETURNING would check.
+        {"implicit_returning": False},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -124,11 +129,11 @@ class Item(Base):
     # certain (confidence -1), so they come before anything the model has an opinion on.
     confidence: Mapped[float] = mapped_column(Float, default=-1.0)
     open_slots: Mapped[int] = mapped_column(Integer)
-    is_gold: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_gold: Mapped[bool] = mapped_column(Boolean, default=False, deferred=True)
     # Confident predictions accepted without a human (the --auto-accept-above path).
     done_by_model: Mapped[bool] = mapped_column(Boolean, default=False)
     # A confident prediction still sent to humans, to measure the model where it is sure.
-    spot_check: Mapped[bool] = mapped_column(Boolean, default=False)
+    spot_check: Mapped[bool] = mapped_column(Boolean, default=False, deferred=True)
     # Bumped when a lead edits the item, so offline work against an older version is a conflict.
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -176,8 +181,8 @@ class Assignment(Base):
     active_seconds: Mapped[float] = mapped_column(Float, default=0.0)
     draft: Mapped[Optional[dict[str, Any]]] = mapped_column(JSONType)
     answer: Mapped[Optional[dict[str, Any]]] = mapped_column(JSONType)
-    gold_score: Mapped[Optional[float]] = mapped_column(Float)
-    is_gold: Mapped[bool] = mapped_column(Boolean, default=False)
+    gold_score: Mapped[Optional[float]] = mapped_column(Float, deferred=True)
+    is_gold: Mapped[bool] = mapped_column(Boolean, default=False, deferred=True)
     needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
     # A skipped item is never offered to this user again; a released one may come back.
     skipped: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -203,7 +208,7 @@ class Membership(Base):
     approval_rate: Mapped[Optional[float]] = mapped_column(Float)
     # Ordinary claims left before the next gold item. Reset to a jittered gap around
     # 1 / gold_rate after each gold item, so gold is spread evenly but not at a fixed period.
-    gold_countdown: Mapped[int] = mapped_column(Integer, default=0)
+    gold_countdown: Mapped[int] = mapped_column(Integer, default=0, deferred=True)
 
 
 class Review(Base):
