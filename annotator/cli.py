@@ -1,9 +1,12 @@
-"""The `annotator` command. It acts as the local operator (see core.auth.Actor.local_operator):
-whoever can reach the database can administer it."""
+"""The `annotator` command. On a team database (PostgreSQL) it acts as the connected login, and
+the server refuses what that login may not do (docs/adr/0009); the password comes from
+PGPASSWORD, ~/.pgpass, or a prompt. On a SQLite file it acts as the local operator (see
+core.auth.Actor): whoever can open the file owns it."""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,18 +31,43 @@ app.add_typer(project_app, name="project")
 
 console = Console()
 err = Console(stderr=True)
-_state: dict[str, Optional[str]] = {"db": None}
+_state: dict = {"db": None, "actor": None}
 
 
-def _database(upgrade: bool | None = None):
+def open_db(upgrade: bool | None = None):
+    """The database, opened as whoever the URL, PGPASSWORD or ~/.pgpass say; on a team database
+    whose server wants a password none of them gave, the password is asked for."""
     from annotator.db import open_database
+    from annotator.db.logins import is_team_url, with_login
 
-    return open_database(config.resolve_database_url(_state["db"]), upgrade=upgrade)
+    url = config.resolve_database_url(_state["db"])
+    if not is_team_url(url):
+        return open_database(url, upgrade=upgrade)
+    from sqlalchemy.engine import make_url
+
+    from annotator.core.auth import open_team_database
+
+    user = make_url(url).username or os.environ.get("PGUSER") or _os_user()
+    try:
+        db, _state["actor"] = open_team_database(url, user, owner_may_operate=True)
+    except AnnotatorError as exc:
+        asked = "no password supplied" in str(exc.__context__ or "") or "Wrong user name" in str(exc)
+        if not (asked and sys.stdin.isatty() and make_url(url).password is None):
+            raise
+        password = typer.prompt(f"Password of {user}", hide_input=True, err=True)
+        db, _state["actor"] = open_team_database(with_login(url, user, password), user, owner_may_operate=True)
+    return db
+
+
+def _os_user() -> str:
+    import getpass
+
+    return getpass.getuser()
 
 
 @contextmanager
-def _write(upgrade: bool | None = None) -> Iterator:
-    db = _database(upgrade)
+def writing(upgrade: bool | None = None) -> Iterator:
+    db = open_db(upgrade)
     try:
         with db.write() as session:
             yield session
@@ -48,8 +76,8 @@ def _write(upgrade: bool | None = None) -> Iterator:
 
 
 @contextmanager
-def _read() -> Iterator:
-    db = _database()
+def reading() -> Iterator:
+    db = open_db()
     try:
         with db.read() as session:
             yield session
@@ -57,8 +85,9 @@ def _read() -> Iterator:
         db.dispose()
 
 
-def _operator() -> Actor:
-    return Actor.local_operator()
+def acting_user() -> Actor:
+    """Who this command acts as: the login of the team database opened last, or on SQLite the local operator."""
+    return _state["actor"] or Actor.local_operator()
 
 
 @app.callback(invoke_without_command=True)
@@ -146,8 +175,8 @@ def user_add(
     from annotator.core import users
 
     password = _read_password(password_stdin)
-    with _write() as s:
-        info = users.add_user(s, _operator(), name, password, role)
+    with writing() as s:
+        info = users.add_user(s, acting_user(), name, password, role)
     console.print(f"Added {info.name} ({info.role}).")
 
 
@@ -156,8 +185,8 @@ def user_list() -> None:
     """List the users."""
     from annotator.core import users
 
-    with _read() as s:
-        rows = users.list_users(s, _operator())
+    with reading() as s:
+        rows = users.list_users(s, acting_user())
     table = Table("name", "role", "active", "created")
     for u in rows:
         table.add_row(u.name, u.role, "yes" if u.active else "no", f"{u.created_at:%Y-%m-%d}")
@@ -169,8 +198,8 @@ def user_set_role(name: str, role: str) -> None:
     """Change a user's role."""
     from annotator.core import users
 
-    with _write() as s:
-        info = users.set_role(s, _operator(), name, role)
+    with writing() as s:
+        info = users.set_role(s, acting_user(), name, role)
     console.print(f"{info.name} is now {info.role}.")
 
 
@@ -179,8 +208,8 @@ def user_deactivate(name: str) -> None:
     """Stop a user from logging in. Their work is kept."""
     from annotator.core import users
 
-    with _write() as s:
-        users.set_active(s, _operator(), name, False)
+    with writing() as s:
+        users.set_active(s, acting_user(), name, False)
     console.print(f"{name} is deactivated.")
 
 
@@ -189,8 +218,8 @@ def user_activate(name: str) -> None:
     """Let a deactivated user log in again."""
     from annotator.core import users
 
-    with _write() as s:
-        users.set_active(s, _operator(), name, True)
+    with writing() as s:
+        users.set_active(s, acting_user(), name, True)
     console.print(f"{name} is active.")
 
 
@@ -202,9 +231,29 @@ def user_passwd(
     from annotator.core import users
 
     password = _read_password(password_stdin)
-    with _write() as s:
-        users.set_password(s, _operator(), name, password)
+    with writing() as s:
+        users.set_password(s, acting_user(), name, password)
     console.print(f"Password of {name} changed.")
+
+
+@user_app.command("migrate-logins")
+def user_migrate_logins(
+    valid_days: int = typer.Option(7, "--valid-days", help="Days until each temporary password expires."),
+) -> None:
+    """Team database: make a PostgreSQL login for each user who has none yet (users made before
+    logins were per person), and print a temporary password for each to hand out. Each person
+    then sets their own with `annotator user passwd`."""
+    from annotator.core import users
+
+    with writing() as s:
+        made = users.migrate_logins(s, acting_user(), valid_days=valid_days)
+    if not made:
+        console.print("Every user has a login already.")
+        return
+    table = Table("user", f"temporary password (expires in {valid_days} days)")
+    for login in made:
+        table.add_row(login.name, login.temporary_password)
+    console.print(table)
 
 
 # ---- projects ---------------------------------------------------------------------------
@@ -253,8 +302,8 @@ def project_create(
         if multi:
             data["config"]["multi"] = True
     spec = ProjectSpec.from_dict(data, source=str(config_file) if config_file else "the options")
-    with _write() as s:
-        info = create_project(s, _operator(), spec)
+    with writing() as s:
+        info = create_project(s, acting_user(), spec)
     console.print(f"Created project {info.name} ({info.kind}, overlap {info.overlap}, gold rate {info.gold_rate}).")
 
 
@@ -263,8 +312,8 @@ def project_list() -> None:
     """List the projects."""
     from annotator.core.projects import list_projects
 
-    with _read() as s:
-        rows = list_projects(s, _operator())
+    with reading() as s:
+        rows = list_projects(s, acting_user())
     table = Table("name", "kind", "items", "overlap", "gold rate", "review")
     for p in rows:
         table.add_row(p.name, p.kind, str(p.item_count), str(p.overlap), f"{p.gold_rate:g}", p.review_policy)
@@ -278,7 +327,7 @@ def project_show(project: str) -> None:
 
     from annotator.core.projects import get_project, project_info
 
-    with _read() as s:
+    with reading() as s:
         info = project_info(get_project(s, project))
     console.print_json(json.dumps(asdict(info), default=str))
 
@@ -313,8 +362,8 @@ def import_cmd(
         def progress(done: int, total: int, what: str) -> None:
             bar.update(task, completed=done, total=total, description=f"checking {what[-40:]}")
 
-        with _write() as s:
-            report = import_items(s, _operator(), project, source, gold=gold, progress=progress)
+        with writing() as s:
+            report = import_items(s, acting_user(), project, source, gold=gold, progress=progress)
     console.print(
         f"Imported {report.added} item(s) into {report.project}"
         + (" as gold" if gold else "")
@@ -327,15 +376,16 @@ def export_cmd(project: str, out: Path, fmt: str = typer.Option("jsonl", "--form
     """Export results: each item with its answers, review states and consensus."""
     from annotator.core.exporting import export_results
 
-    with _write() as s:
-        count = export_results(s, _operator(), project, out, fmt)
+    with writing() as s:
+        count = export_results(s, acting_user(), project, out, fmt)
     console.print(f"Exported {count} item(s) to {out}.")
 
 
 # ---- review, quality ---------------------------------------------------------------------
 
 review_app = typer.Typer(help="Review submitted work.", no_args_is_help=True)
-member_app = typer.Typer(help="Annotators' standing on a project: paused, reinstated.", no_args_is_help=True)
+member_app = typer.Typer(help="Who works on a project, and their standing there: added, paused, reinstated.",
+                         no_args_is_help=True)
 app.add_typer(review_app, name="review")
 app.add_typer(member_app, name="member")
 
@@ -353,11 +403,13 @@ def review_list(
     limit: int = typer.Option(50, "--limit"),
 ) -> None:
     """Submitted work waiting for a decision (oldest first)."""
+    from annotator.core.quality import score_pending_gold
     from annotator.core.review import auto_approve, review_queue
 
-    with _write() as s:
-        auto_approve(s, _operator(), project=project)
-        page = review_queue(s, _operator(), project=project, annotator=user, statuses=status.split(","), sort=sort, limit=limit)
+    with writing() as s:
+        score_pending_gold(s, acting_user(), project)  # a team database's gold waits for a lead's scoring
+        auto_approve(s, acting_user(), project=project)
+        page = review_queue(s, acting_user(), project=project, annotator=user, statuses=status.split(","), sort=sort, limit=limit)
     table = Table("id", "project", "item", "annotator", "status", "submitted", "gold", "seconds")
     for r in page.rows:
         table.add_row(str(r.assignment_id), r.project, r.external_id, r.annotator, r.status,
@@ -370,12 +422,12 @@ def review_approve(assignment_ids: list[int], comment: str = typer.Option("", "-
     """Approve submitted work."""
     from annotator.core.review import approve, bulk_approve
 
-    with _write() as s:
+    with writing() as s:
         if len(assignment_ids) == 1:
-            approve(s, _operator(), assignment_ids[0], comment)
+            approve(s, acting_user(), assignment_ids[0], comment)
             done = 1
         else:
-            done = bulk_approve(s, _operator(), assignment_ids)
+            done = bulk_approve(s, acting_user(), assignment_ids)
     console.print(f"Approved {done}.")
 
 
@@ -384,8 +436,8 @@ def review_reject(assignment_id: int, comment: str = typer.Option(..., "--commen
     """Reject work; its slot reopens for someone else."""
     from annotator.core.review import reject
 
-    with _write() as s:
-        reject(s, _operator(), assignment_id, comment)
+    with writing() as s:
+        reject(s, acting_user(), assignment_id, comment)
     console.print(f"Rejected {assignment_id}; the item is open again.")
 
 
@@ -394,8 +446,8 @@ def review_auto_approve(project: Optional[str] = typer.Argument(None)) -> None:
     """Approve work left unreviewed past its project's auto-approve delay."""
     from annotator.core.review import auto_approve
 
-    with _write() as s:
-        n = auto_approve(s, _operator(), project=project)
+    with writing() as s:
+        n = auto_approve(s, acting_user(), project=project)
     console.print(f"Auto-approved {n} assignment(s).")
 
 
@@ -404,12 +456,23 @@ def member_list(project: Optional[str] = typer.Argument(None)) -> None:
     """Paused annotators, with the reason."""
     from annotator.core.quality import paused_members
 
-    with _read() as s:
-        rows = paused_members(s, _operator(), project)
+    with reading() as s:
+        rows = paused_members(s, acting_user(), project)
     table = Table("user", "project", "since", "reason")
     for m in rows:
         table.add_row(m.user, m.project, f"{m.since:%Y-%m-%d %H:%M}", m.reason)
     console.print(table)
+
+
+@member_app.command("add")
+def member_add(user: str, project: str) -> None:
+    """Make a user a member of a project: on a team database, only members claim its items, and a
+    lead leads the projects they are a member of."""
+    from annotator.core.members import add_member
+
+    with writing() as s:
+        added = add_member(s, acting_user(), user, project)
+    console.print(f"{user} is {'now' if added else 'already'} a member of {project}.")
 
 
 @member_app.command("reinstate")
@@ -417,8 +480,8 @@ def member_reinstate(user: str, project: str) -> None:
     """Let a paused annotator work on the project again."""
     from annotator.core.quality import reinstate
 
-    with _write() as s:
-        reinstate(s, _operator(), user, project)
+    with writing() as s:
+        reinstate(s, acting_user(), user, project)
     console.print(f"{user} is reinstated on {project}.")
 
 
@@ -427,8 +490,8 @@ def member_pause(user: str, project: str, reason: str = typer.Option(..., "--rea
     """Pause an annotator on a project, with a reason they will see."""
     from annotator.core.quality import pause
 
-    with _write() as s:
-        pause(s, _operator(), user, project, reason)
+    with writing() as s:
+        pause(s, acting_user(), user, project, reason)
     console.print(f"{user} is paused on {project}.")
 
 
@@ -437,8 +500,8 @@ def aggregate_cmd(project: str, method: str = typer.Option("majority", "--method
     """Compute and store one consensus answer per item, with a confidence."""
     from annotator.core.aggregate import aggregate_project
 
-    with _write() as s:
-        report = aggregate_project(s, _operator(), project, method)
+    with writing() as s:
+        report = aggregate_project(s, acting_user(), project, method)
     console.print(f"{report.method}: consensus for {report.items} item(s) of {report.project}, mean confidence {report.mean_confidence:.2f}.")
 
 
@@ -447,8 +510,8 @@ def agreement_cmd(project: str) -> None:
     """Agreement between annotators: per project, per label and per annotator."""
     from annotator.core.agreement import project_agreement
 
-    with _read() as s:
-        a = project_agreement(s, _operator(), project)
+    with reading() as s:
+        a = project_agreement(s, acting_user(), project)
     console.print(f"{a.project}: {a.measure} = {'-' if a.overall is None else f'{a.overall:.3f}'} over {a.items} item(s)")
     if a.per_label:
         table = Table("label", "agreement")
@@ -467,9 +530,9 @@ def stats_cmd(project: str) -> None:
     from annotator.core.review import auto_approve
     from annotator.core.stats import project_stats
 
-    with _write() as s:
-        auto_approve(s, _operator(), project=project)
-        st = project_stats(s, _operator(), project)
+    with writing() as s:
+        auto_approve(s, acting_user(), project=project)
+        st = project_stats(s, acting_user(), project)
     console.print(f"{st.project}: {st.finished_items}/{st.items} items finished ({st.progress:.0%})")
     table = Table("annotator", "state", "items", "active h", "items/h", "gold (last 20)", "gold (all)",
                   "approved", "30 d", "7 d", "vs consensus")
@@ -499,8 +562,8 @@ def import_predictions_cmd(
     """Attach model predictions: uncertain items go first; confident ones can skip humans."""
     from annotator.core.predictions import import_predictions
 
-    with _write() as s:
-        report = import_predictions(s, _operator(), project, source, auto_accept_above=auto_accept_above,
+    with writing() as s:
+        report = import_predictions(s, acting_user(), project, source, auto_accept_above=auto_accept_above,
                                     spot_check_fraction=spot_check)
     console.print(
         f"Updated {report.updated} item(s); {report.auto_accepted} accepted from the model, "
@@ -517,8 +580,8 @@ def queue_status_cmd(project: str) -> None:
     """Open, claimed, submitted, approved and rejected counts, and who is working."""
     from annotator.core.stats import queue_status
 
-    with _read() as s:
-        st = queue_status(s, _operator(), project)
+    with reading() as s:
+        st = queue_status(s, acting_user(), project)
     table = Table("", "count", title=f"{st.project}")
     for label, value in (
         ("items", st.items), ("gold items", st.gold_items), ("open (need answers)", st.open_items),
@@ -542,7 +605,7 @@ def demo(no_gui: bool = typer.Option(False, "--no-gui", help="Build the demo dat
 
     url = _state["db"] and config.resolve_database_url(_state["db"]) or demo_database_url()
     _state["db"] = url
-    with _write(upgrade=True) as s:
+    with writing(upgrade=True) as s:
         summary = build_demo(s)
     console.print(summary.describe(url))
     if not no_gui and _gui_available():
@@ -550,13 +613,22 @@ def demo(no_gui: bool = typer.Option(False, "--no-gui", help="Build the demo dat
 
 
 from annotator import cli_offline  # noqa: E402,F401  (registers `offline`, `conflict` and `item`)
+from annotator import cli_gold  # noqa: E402,F401  (registers `gold`)
 
 
 def main() -> None:
     try:
         app()
     except AnnotatorError as exc:
-        err.print(f"error: {exc}", style="red", highlight=False, markup=False)
+        err.print(f"error: {exc}", style="red", highlight=False, markup=False, soft_wrap=True)
+        sys.exit(1)
+    except Exception as exc:
+        from annotator.core.queue_pg import refusal
+
+        refused = refusal(exc)  # the server said no: its reason, in one line
+        if refused is None:
+            raise
+        err.print(f"error: {refused}", style="red", highlight=False, markup=False, soft_wrap=True)
         sys.exit(1)
 
 

@@ -11,7 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from annotator.cli import _database, _operator, _read, _write, app, console, err
+from annotator.cli import acting_user, open_db, reading, writing, app, console, err
 from annotator.errors import AnnotatorError
 
 offline_app = typer.Typer(help="Offline bundles: check work out to a laptop, check it back in.", no_args_is_help=True)
@@ -37,11 +37,11 @@ def offline_checkout(
     """Claim items for a user with the project's offline lease and write them to one bundle."""
     from annotator.core.offline import checkout
 
-    db = _database()
+    db = open_db()
     try:
         with _bar() as bar:
             task = bar.add_task("claiming and writing the bundle", total=count)
-            report = checkout(db, _operator(), project, user, count, out,
+            report = checkout(db, acting_user(), project, user, count, out,
                               progress=lambda done, total: bar.update(task, completed=done, total=total))
     finally:
         db.dispose()
@@ -59,9 +59,9 @@ def offline_checkin(
     """Submit the bundle's answers and save its drafts. Safe to repeat: a second check-in changes nothing."""
     from annotator.core.offline import checkin
 
-    db = _database()
+    db = open_db()
     try:
-        report = checkin(db, _operator(), bundle, release_unfinished=release_unfinished)
+        report = checkin(db, acting_user(), bundle, release_unfinished=release_unfinished)
     finally:
         db.dispose()
     console.print(f"{bundle} ({report.user}): {report.summary()}")
@@ -77,7 +77,7 @@ def offline_list(project: Optional[str] = typer.Argument(None)) -> None:
     from annotator.core.projects import get_project
     from annotator.db.models import OfflineBundle, Project, User
 
-    with _read() as s:
+    with reading() as s:
         query = (select(OfflineBundle, User.name, Project.name).join(User, User.id == OfflineBundle.user_id)
                  .join(Project, Project.id == OfflineBundle.project_id).order_by(OfflineBundle.created_at))
         if project:
@@ -95,8 +95,8 @@ def offline_revoke(bundle_id: str) -> None:
     """Take a checkout back (a lost laptop): its open claims expire and go back to the queue."""
     from annotator.core.offline import revoke
 
-    with _write() as s:
-        n = revoke(s, _operator(), bundle_id)
+    with writing() as s:
+        n = revoke(s, acting_user(), bundle_id)
     console.print(f"Revoked {bundle_id}: {n} claim(s) expired. Work from it that still arrives becomes a conflict.")
 
 
@@ -106,9 +106,9 @@ def conflict_list(project: Optional[str] = typer.Argument(None),
     from annotator.core.conflicts import list_conflicts
     from annotator.core.projects import get_project
 
-    with _read() as s:
+    with reading() as s:
         pid = get_project(s, project).id if project else None
-        rows = list_conflicts(s, _operator(), project_id=pid, open_only=not all_)
+        rows = list_conflicts(s, acting_user(), project_id=pid, open_only=not all_)
     table = Table("id", "project", "item", "user", "reason", "answer", "resolution")
     for r in rows:
         table.add_row(str(r.id), r.project, r.external_id, r.user, r.reason, json.dumps(r.answer)[:60], r.resolution or "")
@@ -120,8 +120,8 @@ def conflict_accept(conflict_id: int, comment: str = typer.Option("", "--comment
     """Take the answer after all."""
     from annotator.core.conflicts import accept_conflict
 
-    with _write() as s:
-        outcome = accept_conflict(s, _operator(), conflict_id, comment)
+    with writing() as s:
+        outcome = accept_conflict(s, acting_user(), conflict_id, comment)
     console.print(f"Conflict {conflict_id}: {outcome}.")
 
 
@@ -129,8 +129,8 @@ def conflict_accept(conflict_id: int, comment: str = typer.Option("", "--comment
 def conflict_dismiss(conflict_id: int, comment: str = typer.Option(..., "--comment", help="Why it is set aside.")) -> None:
     from annotator.core.conflicts import dismiss_conflict
 
-    with _write() as s:
-        dismiss_conflict(s, _operator(), conflict_id, comment)
+    with writing() as s:
+        dismiss_conflict(s, acting_user(), conflict_id, comment)
     console.print(f"Conflict {conflict_id} dismissed.")
 
 
@@ -146,6 +146,6 @@ def item_edit(project: str, external_id: str,
         raise AnnotatorError(f"--payload is not valid JSON: {exc.msg} (column {exc.colno}).") from None
     if not isinstance(value, dict):
         raise AnnotatorError("--payload must be a JSON object.")
-    with _write() as s:
-        version = edit_item(s, _operator(), project, external_id, value)
+    with writing() as s:
+        version = edit_item(s, acting_user(), project, external_id, value)
     console.print(f"Item {external_id} is now at version {version}.")

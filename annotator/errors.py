@@ -77,3 +77,11 @@ class AssignmentClosed(AnnotatorError):
 class BundleRefused(AnnotatorError):
     """An offline bundle that cannot be checked in here: from another database, changed
     outside Annotator, or not a bundle at all. Nothing was written."""
+
+
+class NotAMember(QueueError):
+    """A team database's user opened a project they are no member of."""
+
+
+class RefusedByServer(AnnotatorError):
+    """The database server refused: the connected login lacks the right (docs/adr/0009)."""

@@ -36,6 +36,7 @@ from sqlalchemy import create_engine, text  # noqa: E402
 from benchmarks.common import (  # noqa: E402
     Measure, PaintClock, drop_pg_schema, fresh_pg_schema, in_fresh_process, report, wait_for)
 
+LEAD_PASSWORD = "lead-password"
 PG_DEFAULT = os.environ.get("ANNOTATOR_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 SCHEMA = "annot_lead_bench"
 LABELS = ["billing", "delivery", "returns", "account", "other"]
@@ -61,7 +62,12 @@ def build(base_url: str, items: int, assignments: int, waiting: int, annotators:
             name="big", kind="text_categories", config={"labels": LABELS}, overlap=2, review_policy="all",
             auto_approve_seconds=10**8)).id
         h = hash_password("x")
-        s.add(User(name="lead", password_hash=h, role="lead", active=True))
+        # The lead is a login of their own, who leads the project as its member (docs/adr/0009).
+        from annotator.core.members import add_member
+        from annotator.core.users import add_user
+
+        add_user(s, Actor.local_operator(), "lead", LEAD_PASSWORD, "lead")
+        add_member(s, Actor.local_operator(), "lead", pid)
         s.add_all(User(name=f"ann{n:02d}", password_hash=h, role="annotator", active=True) for n in range(annotators))
     with db.read() as s:
         lead_id = s.execute(text("SELECT id FROM users WHERE name = 'lead'")).scalar()
@@ -147,12 +153,15 @@ def _plain(parameters):
 
 
 def connected_worker(app, url: str):
-    """A worker that has opened the database and answered a query, as after a lead's log-in."""
+    """A worker that has logged in as the lead and answered a query, as after a lead's log-in."""
     from annotator.ui.worker import DbWorker
 
     worker = DbWorker(url)
     worker.start()
     done = []
+    worker.log_in("lead", LEAD_PASSWORD, done.append, done.append)
+    wait_for(app, lambda: bool(done))
+    done.clear()
     worker.call(lambda s: s.execute(text("SELECT 1")).scalar(), done.append, write=False)
     wait_for(app, lambda: bool(done))
     return worker

@@ -65,6 +65,10 @@ def prepare(db: Database, photos: Path) -> None:
         create_project(s, OPERATOR, ProjectSpec(name="photos", kind="image_boxes", config={"labels": ["car", "person"]},
                                                 media_root=str(photos)))
         add_user(s, OPERATOR, "ann", "secret", "annotator")
+        if not db.is_sqlite:  # on a team database only members claim a project's items
+            from annotator.core.members import add_member
+
+            add_member(s, OPERATOR, "ann", "photos")
     with db.write() as s:
         import_items(s, OPERATOR, "photos", photos)
 
@@ -127,9 +131,14 @@ def timed(*args: str) -> float:
 
 
 def run(db: Database, label: str, count: int, tmp: Path) -> dict:
-    """Checkout, check-in and a second check-in through the `annotator` command, as a lead runs
-    them, beside bare scripts doing the same writes (the floors)."""
-    url = db.engine.url.render_as_string(hide_password=False)
+    """Checkout, check-in and a second check-in through the `annotator` command, as ann runs them
+    (on a team database with her own login: each person checks out their own work), beside bare
+    scripts doing the same writes (the floors)."""
+    url = owner_url = db.engine.url.render_as_string(hide_password=False)
+    if not db.is_sqlite:
+        from annotator.db.logins import with_login
+
+        url = with_login(url, "ann", "secret")
     bundle = tmp / f"{label}.annot"
     checkout_s = timed(ANNOTATOR, "--db", url, "offline", "checkout", "photos", "--user", "ann", "--count", str(count),
                        "--out", str(bundle))
@@ -141,7 +150,7 @@ def run(db: Database, label: str, count: int, tmp: Path) -> dict:
     assert submitted == count, submitted
     floor_bundle = tmp / f"{label}-floor.annot"
     floor_checkout = timed(sys.executable, "-c", BARE_CHECKOUT, str(tmp / "photos"), str(floor_bundle))
-    plain_url = url.replace("postgresql+psycopg://", "postgresql://")
+    plain_url = owner_url.replace("postgresql+psycopg://", "postgresql://")  # a bare UPDATE needs the owner's rights
     floor_checkin = timed(sys.executable, "-c", BARE_CHECKIN, str(bundle), plain_url)
     out = {"items": count, "checkout_s": round(checkout_s, 3), "checkin_s": round(checkin_s, 3),
            "second_checkin_s": round(second_s, 3), "bundle_mb": round(bundle.stat().st_size / 1e6, 1),

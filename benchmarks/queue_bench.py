@@ -45,14 +45,39 @@ OPERATOR = Actor.local_operator()
 
 
 def make_users(db: Database, n: int) -> list[Actor]:
+    """n annotators. On PostgreSQL each is a login of their own, made by `annotator user add`'s
+    service and a member of the project, and works through their own connections (ADR 9)."""
+    if not db.is_sqlite:
+        from annotator.core.members import add_member
+        from annotator.core.users import add_user
+
+        with db.write() as s:
+            infos = [add_user(s, OPERATOR, f"bench{i}", PASSWORD, "annotator") for i in range(n)]
+            for info in infos:
+                add_member(s, OPERATOR, info.name, "p")
+        return [Actor(i.id, i.name, i.role) for i in infos]
     with db.write() as s:
         # One cheap hash for all: argon2 per user would dominate the set-up, not the benchmark.
         from annotator.core.auth import hash_password
 
-        h = hash_password("bench")
+        h = hash_password(PASSWORD)
         s.add_all(User(name=f"bench{i}", password_hash=h, role="annotator", active=True) for i in range(n))
     with db.read() as s:
         return [Actor(u.id, u.name, u.role) for u in s.scalars(select(User).order_by(User.id))]
+
+
+PASSWORD = "bench-password"
+
+
+def own_databases(db: Database, actors: list[Actor]) -> dict[int, Database]:
+    """Each annotator's own connection to the database, as their desktop has: on PostgreSQL their
+    login (the server acts for session_user); on SQLite the file."""
+    if db.is_sqlite:
+        return {a.id: db for a in actors}
+    from annotator.db.logins import with_login
+
+    return {a.id: Database(url, engine=make_engine(url, pool_size=2, max_overflow=2))
+            for a in actors for url in [with_login(db.url, a.name, PASSWORD)]}
 
 
 # The realistic run: three answers per item, one item in ten gold, leases of 10 s that the idle
@@ -213,34 +238,35 @@ class RealisticAnnotator(Annotator):
         return True
 
 
-def warm_pools(db: Database, n: int) -> None:
-    """Open the session pool's connections (the fallbacks use them) before the clock starts: an
-    app connects once per session, so connection set-up is not part of a claim. The direct
+def warm_pools(dbs: list[Database]) -> None:
+    """Open a session pool connection of each (the fallbacks use them) before the clock starts:
+    an app connects once per session, so connection set-up is not part of a claim. The direct
     path's connections, one per thread, open in each thread's untimed first cycle."""
     from contextlib import ExitStack
 
     with ExitStack() as stack:
-        for _ in range(n):
+        for db in dbs:
             stack.enter_context(db.engine.connect())
 
 
-def join_project(db: Database, actors: list[Actor]) -> None:
-    """Each annotator's first claim ever, before the clock starts. The first claim on a project
-    makes the membership (the session path, tens of ms); a team's annotators have long since
-    made theirs, so leaving 32 of them in a 960-claim run would make them the p99."""
+def join_project(db: Database, actors: list[Actor], dbs: dict[int, Database] | None = None) -> None:
+    """Each annotator's first claim ever, before the clock starts. On SQLite the first claim on a
+    project makes the membership (the session path, tens of ms); a team's annotators have long
+    since made theirs, so leaving 32 of them in a 960-claim run would make them the p99."""
     with db.read() as s:
         members = set(s.scalars(select(Membership.user_id)))
     for actor in actors:
         if actor.id not in members:
-            cycle(db, actor, [], [])
+            cycle((dbs or {}).get(actor.id, db), actor, [], [])
 
 
 def run_threads(db: Database, actors: list[Actor], seconds: float, paced: float | None,
                 workbench: bool = False, realistic: bool = False) -> dict:
     claims: list[float] = []
     submits: list[float] = []
-    join_project(db, actors)
-    warm_pools(db, len(actors))
+    dbs = own_databases(db, actors)
+    join_project(db, actors, dbs)
+    warm_pools(list(dbs.values()))
     clock: dict[str, float] = {}
 
     def start_clock() -> None:
@@ -254,10 +280,11 @@ def run_threads(db: Database, actors: list[Actor], seconds: float, paced: float 
     ready = threading.Barrier(len(actors), action=start_clock)
 
     def worker(actor: Actor, phase: float) -> None:
+        mine = dbs[actor.id]
         if realistic:
-            annotator = RealisticAnnotator(db, actor, True, idles=actor.id % len(actors) < REALISTIC_IDLE, seed=actor.id)
+            annotator = RealisticAnnotator(mine, actor, True, idles=actor.id % len(actors) < REALISTIC_IDLE, seed=actor.id)
         else:
-            annotator = Annotator(db, actor, workbench)
+            annotator = Annotator(mine, actor, workbench)
         annotator.cycle([], [])
         ready.wait()
         stop = clock["stop"]
@@ -276,7 +303,10 @@ def run_threads(db: Database, actors: list[Actor], seconds: float, paced: float 
         th.start()
     for th in threads:
         th.join()
-    return summarise(claims, submits, time.perf_counter() - clock["start"])
+    wall = time.perf_counter() - clock["start"]
+    for own in set(dbs.values()) - {db}:
+        own.dispose()
+    return summarise(claims, submits, wall)
 
 
 def history(db: Database, actor: Actor, n: int) -> dict:
@@ -284,9 +314,12 @@ def history(db: Database, actor: Actor, n: int) -> dict:
     grows (dead index entries, plans made for a young table)? The first 500 against the last."""
     claims: list[float] = []
     submits: list[float] = []
+    mine = own_databases(db, [actor])[actor.id]
     for _ in range(n):
-        if not cycle(db, actor, claims, submits):
+        if not cycle(mine, actor, claims, submits):
             break
+    if mine is not db:
+        mine.dispose()
     first, last = pct(claims[:500], 0.5), pct(claims[-500:], 0.5)
     return {"items": len(claims), "claim_p50_first_500_ms": round(first, 3), "claim_p50_last_500_ms": round(last, 3),
             "ratio": round(last / first, 2)}

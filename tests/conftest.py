@@ -70,6 +70,8 @@ def pg_schema_url(pg_server_url):
     url = _pg_schema_url(pg_server_url, schema)
     engine = create_engine(url)
     migrate.upgrade(engine)
+    with engine.begin() as conn:  # the tests replay time: the server takes their clocks (migration 0007)
+        conn.execute(text("UPDATE server_settings SET trust_client_clock = true"))
     engine.dispose()
     yield url
     with admin.connect() as conn:
@@ -91,7 +93,8 @@ def sqlite_template(tmp_path_factory):
 
 def _truncate_all(url: str) -> None:
     engine = create_engine(url)
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    # The database's identity stays, as it does in life: the migration made it, and logins cannot.
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables if t.name != "database_info")
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()
@@ -112,8 +115,11 @@ def db_url(request, tmp_path):
 
 @pytest.fixture
 def db(db_url):
+    from tests.helpers import dispose_logins
+
     database = Database(db_url)
     yield database
+    dispose_logins(database)
     database.dispose()
 
 
@@ -134,3 +140,48 @@ def pytest_terminal_summary(terminalreporter):
     terminalreporter.write_line(
         f"database tests passed: sqlite={_passed_by_backend['sqlite']} postgresql={_passed_by_backend['postgresql']}"
     )
+
+# ---- a cluster that checks passwords (tests/team, and the log-in window's test) -----------------
+# A PostgreSQL cluster with scram-sha-256, as a team's server has; the shared test server trusts
+# every local connection, so it cannot show who is refused. Each test gets a fresh, migrated
+# database on it, and logins of its own (roles are the cluster's).
+
+
+@pytest.fixture(scope="session")
+def scram_server():
+    from tests.pg_server import ThrowawayPostgres
+
+    server = ThrowawayPostgres(check_passwords=True)
+    try:
+        server.start()
+    except Exception:
+        server.stop()
+        raise
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def team_url(scram_server):
+    """The superuser's URL of a new, migrated team database (with its password: the owner's)."""
+    name = f"team_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(scram_server.url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = scram_server.url.rsplit("/", 1)[0] + f"/{name}"
+    engine = create_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def names():
+    """Login names unique to this test: the cluster's roles outlive its databases."""
+    tag = uuid.uuid4().hex[:6]
+    return lambda person: f"{person}_{tag}"

@@ -49,18 +49,57 @@ def copy_plain_items(db, project_id: int, n: int) -> None:
         raw.close()
 
 
-def make_user(db, name: str, role: str = "annotator", password: str = "secret") -> Actor:
+def make_user(db, name: str, role: str = "annotator", password: str = "secret", *, join: bool = True) -> Actor:
+    """A user, by the real service. On PostgreSQL that is a login role of the same name too, and,
+    with `join`, a member of every project there is so far (membership is explicit there)."""
     with db.write() as s:
         info = add_user(s, Actor.local_operator(), name, password, role)
+        if join and not db.is_sqlite:
+            from annotator.core.members import add_member
+            from annotator.db.models import Project
+
+            for project in s.scalars(select(Project.name)).all():
+                add_member(s, Actor.local_operator(), name, project)
+    _passwords[name] = password
     return Actor(info.id, info.name, info.role)
 
 
+_passwords: dict[str, str] = {}
+
+
+def connected_as(db, actor: Actor):
+    """The database as this user's own connection: on PostgreSQL their login (the server acts
+    for session_user), kept for the rest of the test; on SQLite the file itself."""
+    if db.is_sqlite:
+        return db
+    from annotator.db import Database
+    from annotator.db.logins import with_login
+
+    logins = db.__dict__.setdefault("test_logins", {})
+    if actor.name not in logins:
+        logins[actor.name] = Database(with_login(db.url, actor.name, _passwords.get(actor.name, "secret")))
+    return logins[actor.name]
+
+
+def dispose_logins(db) -> None:
+    for database in db.__dict__.pop("test_logins", {}).values():
+        database.dispose()
+
+
 def make_project(db, name: str = "p", kind: str = "text_categories", **fields) -> int:
+    """A project, by the real service. On PostgreSQL every user there is so far joins it (see make_user)."""
     config = fields.pop("config", None)
     if config is None:
         config = {"labels": VOC_LABELS} if kind == "image_boxes" else ({} if kind == "transcription" else {"labels": ["a", "b", "c"]})
     with db.write() as s:
-        return create_project(s, Actor.local_operator(), ProjectSpec(name=name, kind=kind, config=config, **fields)).id
+        project_id = create_project(s, Actor.local_operator(), ProjectSpec(name=name, kind=kind, config=config, **fields)).id
+        if not db.is_sqlite:
+            from annotator.core.members import add_member
+            from annotator.db.models import User
+
+            for user in s.scalars(select(User.name)).all():
+                add_member(s, Actor.local_operator(), user, project_id)
+    return project_id
 
 
 def counts(db) -> tuple[int, int]:
@@ -84,3 +123,27 @@ def index_scan_pages(plan: str, index: str) -> int:
                     break
     assert pages, plan
     return pages
+
+
+def as_person(db, name: str):
+    """(database, actor) for work a person does themselves, such as an offline checkout: on
+    PostgreSQL their own login, as the app has it; on SQLite the file, as the local operator."""
+    if db.is_sqlite:
+        return db, Actor.local_operator()
+    from annotator.db.models import User
+
+    with db.read() as s:
+        user = s.execute(select(User.id, User.name, User.role).where(User.name == name)).one()
+    actor = Actor(*user)
+    return connected_as(db, actor), actor
+
+
+def score_gold(db) -> None:
+    """On PostgreSQL, a lead scores the gold answers handed in (the server keeps them unscored:
+    docs/adr/0009), as the review window or `annotator gold watch` does; SQLite scores at once."""
+    if db.is_sqlite:
+        return
+    from annotator.core.quality import score_pending_gold
+
+    with db.write() as s:
+        score_pending_gold(s, Actor.local_operator())

@@ -49,9 +49,14 @@ def _server_user() -> str | None:
 
 
 class ThrowawayPostgres:
-    """initdb, start, and stop a private PostgreSQL server; `url` is a SQLAlchemy URL."""
+    """initdb, start, and stop a private PostgreSQL server; `url` is a SQLAlchemy URL. With
+    `check_passwords`, TCP connections must give a password, checked by scram-sha-256 (as a
+    team's server does), and the superuser's is `superuser_password`."""
 
-    def __init__(self) -> None:
+    superuser_password = "throwaway-superuser"
+
+    def __init__(self, *, check_passwords: bool = False) -> None:
+        self.check_passwords = check_passwords
         self.root = Path(tempfile.mkdtemp(prefix="annotator-pg-"))
         self.data = self.root / "data"
         self.log = self.root / "server.log"
@@ -61,7 +66,8 @@ class ThrowawayPostgres:
 
     @property
     def url(self) -> str:
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+        login = f"postgres:{self.superuser_password}" if self.check_passwords else "postgres"
+        return f"postgresql+psycopg://{login}@127.0.0.1:{self.port}/postgres"
 
     def _run(self, *args: str) -> None:
         result = subprocess.run([str(a) for a in args], capture_output=True, text=True, user=self.user, timeout=120)
@@ -70,13 +76,21 @@ class ThrowawayPostgres:
             raise RuntimeError(f"{args[0]} failed ({result.returncode}): {result.stderr}\n{log}")
 
     def start(self) -> "ThrowawayPostgres":
+        pwd_entry = None
         if self.user is not None:
             import pwd
 
-            entry = pwd.getpwnam(self.user)
+            pwd_entry = pwd.getpwnam(self.user)
             os.chmod(self.root, 0o755)
-            os.chown(self.root, entry.pw_uid, entry.pw_gid)
-        self._run(_bin("initdb"), "-D", self.data, "-U", "postgres", "--auth=trust", "--encoding=UTF8",
+            os.chown(self.root, pwd_entry.pw_uid, pwd_entry.pw_gid)
+        auth = ["--auth=trust"]
+        if self.check_passwords:
+            pwfile = self.root / "superuser-password"
+            pwfile.write_text(self.superuser_password + "\n")
+            if self.user is not None:
+                os.chown(pwfile, pwd_entry.pw_uid, pwd_entry.pw_gid)
+            auth = ["--auth-local=trust", "--auth-host=scram-sha-256", f"--pwfile={pwfile}"]
+        self._run(_bin("initdb"), "-D", self.data, "-U", "postgres", *auth, "--encoding=UTF8",
                   "--locale=C", "--no-sync")
         # A throwaway server: durability across a power loss buys the tests nothing.
         options = (f"-h 127.0.0.1 -p {self.port} -k {self.root} -c fsync=off -c full_page_writes=off "

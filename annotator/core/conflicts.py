@@ -71,8 +71,8 @@ def accept_conflict(session: Session, actor: Actor, conflict_id: int, comment: s
                     now: datetime | None = None) -> str:
     """Take the answer after all: it becomes the assignment's approved answer (or, when the
     assignment already has another answer, the lead's fix of it). Gold is scored as usual."""
-    from annotator.core.queue import _retake_slot
-    from annotator.core.review import _decide
+    from annotator.core.queue import retake_slot
+    from annotator.core.review import decide
 
     require(actor, "lead", "resolve conflicts")
     now = now or utcnow()
@@ -81,12 +81,18 @@ def accept_conflict(session: Session, actor: Actor, conflict_id: int, comment: s
     kind = registry.get(project.kind)
     kind.validate_answer(project.config, conflict.answer)
     a = session.scalars(select(Assignment).where(Assignment.uid == conflict.assignment_uid).with_for_update()).one()
+    if a.answer is not None and a.submitted_at is not None and a.submitted_at > conflict.created_at:
+        # The same person answered again later, and that answer was accepted: the older one
+        # kept here must never replace it.
+        outcome = "superseded: a newer answer to the same assignment was accepted; it stays"
+        _resolve(session, actor, conflict, outcome, now)
+        return outcome
     if a.status in ("submitted", "approved") and a.answer is not None:
         a.status = "approved"
-        _decide(session, actor, a, project, "fix", comment or "accepted from a conflict", conflict.answer, now)
+        decide(session, actor, a, project, "fix", comment or "accepted from a conflict", conflict.answer, now)
         outcome = "accepted as a fix of the answer already there"
     else:
-        extra = "" if a.status == "claimed" or _retake_slot(session, a.item_id) else " (beyond the item's overlap)"
+        extra = "" if a.status == "claimed" or retake_slot(session, a.item_id) else " (beyond the item's overlap)"
         a.answer, a.draft, a.status = conflict.answer, None, "approved"
         a.active_seconds = max(a.active_seconds, conflict.active_seconds)
         a.submitted_at = a.submitted_at or conflict.created_at
@@ -94,7 +100,7 @@ def accept_conflict(session: Session, actor: Actor, conflict_id: int, comment: s
         if item.is_gold:
             gold = session.scalar(select(GoldAnswer.answer).where(GoldAnswer.item_id == item.id))
             a.gold_score, a.is_gold = float(kind.score(project.config, conflict.answer, gold)), True
-        _decide(session, actor, a, project, "approve", comment or "accepted from a conflict", None, now)
+        decide(session, actor, a, project, "approve", comment or "accepted from a conflict", None, now)
         if item.is_gold:
             from annotator.core.quality import after_gold_scored
 

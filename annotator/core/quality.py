@@ -203,3 +203,47 @@ def qualification_status(session: Session, user_id: int, project: Project) -> tu
     if (accuracy.lifetime or 0.0) < needed:
         return False, f"{project.name} requires {needed:.0%} accuracy on {qual.name}; you have {accuracy.lifetime:.0%}."
     return True, ""
+
+
+def score_pending_gold(session: Session, actor: Actor, project_ref: str | int | None = None, *,
+                       now: datetime | None = None) -> int:
+    """Score the gold answers handed in but not scored yet, and apply what follows (the cached
+    accuracy, a pause below the project's minimum). On a team database the server stores gold
+    answers unscored: scoring needs the task kind's code, and an annotator's login may not read
+    gold (docs/adr/0009). A lead's login scores them: the review window, `annotator gold score`,
+    or `annotator gold watch`, which does it as they come in. Returns how many were scored."""
+    require(actor, "lead", "score gold answers")
+    if session.get_bind().dialect.name == "sqlite":
+        return 0  # a SQLite file scores each gold answer as it is handed in
+    from sqlalchemy.orm import undefer
+
+    from annotator.db.models import GoldAnswer
+    from annotator.tasks import registry
+
+    now = now or utcnow()
+    query = (
+        select(Assignment, GoldAnswer.answer)
+        .join(GoldAnswer, GoldAnswer.item_id == Assignment.item_id)
+        .where(Assignment.is_gold, Assignment.gold_score.is_(None), Assignment.answer.is_not(None),
+               Assignment.status.in_(("submitted", "approved", "rejected")))
+        .options(undefer(Assignment.gold_score), undefer(Assignment.is_gold))
+        .order_by(Assignment.submitted_at, Assignment.id)
+        .with_for_update(of=Assignment, skip_locked=True)  # two scorers never score the same answer
+    )
+    if project_ref is not None:
+        from annotator.core.projects import get_project
+
+        query = query.where(Assignment.project_id == get_project(session, project_ref).id)
+    projects: dict[int, Project] = {}
+    scored: dict[tuple[int, int], None] = {}  # (user, project) pairs, in the order first scored
+    rows = session.execute(query).all()
+    for assignment, gold in rows:
+        project = projects.get(assignment.project_id) or session.get(Project, assignment.project_id)
+        projects[project.id] = project
+        assignment.gold_score = float(registry.get(project.kind).score(project.config, assignment.answer, gold))
+        scored[(assignment.user_id, project.id)] = None
+    session.flush()
+    for user_id, project_id in scored:
+        user = session.get(User, user_id)
+        after_gold_scored(session, projects[project_id], Actor(user.id, user.name, user.role), now)
+    return len(rows)

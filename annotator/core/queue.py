@@ -11,7 +11,6 @@ each user sees each gold item at most once.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,11 +19,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from annotator.core import audit
+from annotator.core import audit, queue_pg
 from annotator.core.auth import Actor
 from annotator.core.projects import get_project
 from annotator.core.queue_epoch import items_reopened
-from annotator.core.queue_sql import ClaimContext, PostgresHot, SqliteHot, Taken, hot_path
+from annotator.core.review_policy import status_for
+from annotator.core.queue_items import ClaimedItem, SubmitOutcome  # noqa: F401  (the queue's types, used as queue.X)
+from annotator.core.queue_sql import SUPERSEDE_CONFLICTS, ClaimContext, SqliteHot, Taken, hot_path
 from annotator.db.base import utcnow
 from annotator.db.models import Assignment, Conflict, GoldAnswer, Item, Membership, Project
 from annotator.errors import (
@@ -38,42 +39,6 @@ from annotator.errors import (
 from annotator.tasks import registry
 
 EXTEND_MAX_FACTOR = 4  # a lease can be extended to at most 4 × the project's lease from now
-
-
-@dataclass(frozen=True)
-class ClaimedItem:
-    """What an annotator's client gets. Deliberately nothing that tells a gold item apart."""
-
-    assignment_id: int
-    assignment_uid: str
-    project_id: int
-    project_name: str
-    kind: str
-    config: dict[str, Any]
-    instructions: str
-    media_root: str | None
-    external_id: str
-    payload: dict[str, Any]
-    prediction: dict[str, Any] | None
-    confidence: float | None
-    draft: dict[str, Any] | None
-    active_seconds: float
-    claimed_at: datetime
-    lease_until: datetime
-    pixel_limit: int = 178_956_970  # images over it are refused with a message, not decoded
-
-
-@dataclass(frozen=True)
-class SubmitOutcome:
-    assignment_id: int
-    accepted: bool
-    status: str  # submitted, approved, or conflict
-    conflict_id: int | None = None
-    message: str = ""
-    # Shown after a gold item in training mode; None otherwise (the annotator never learns
-    # which items were gold unless the project is in training mode).
-    correct_answer: dict[str, Any] | None = None
-    score: float | None = None
 
 
 # ---- claim ------------------------------------------------------------------------------------
@@ -108,7 +73,7 @@ def free_expired_leases(session: Session, project_id: int, now: datetime) -> int
         return 0
     ids = [row[0] for row in expired]
     session.execute(update(Assignment).where(Assignment.id.in_(ids)).values(status="expired"))
-    _give_back_slots(session, [row[1] for row in expired])
+    give_back_slots(session, [row[1] for row in expired])
     return len(ids)
 
 
@@ -120,11 +85,11 @@ def free_claims(session: Session, assignment_ids: list[int]) -> int:
     if not rows:
         return 0
     session.execute(update(Assignment).where(Assignment.id.in_([r[0] for r in rows])).values(status="expired"))
-    _give_back_slots(session, [r[1] for r in rows])
+    give_back_slots(session, [r[1] for r in rows])
     return len(rows)
 
 
-def _give_back_slots(session: Session, item_ids: list[int]) -> None:
+def give_back_slots(session: Session, item_ids: list[int]) -> None:
     items_reopened(session, item_ids)  # the slot may be ahead of where claims now start
     for item_id in sorted(item_ids):  # a fixed order, so two transactions never deadlock here
         session.execute(
@@ -178,16 +143,11 @@ def claim_next(
     claims the next one ahead), which are not handed back as a resumption."""
     if actor.id is None:
         raise AnnotatorError("Only a logged-in user can claim work.")
+    if _is_pg(session):  # the server's queue_claim, for the connection's own login
+        return queue_pg.claim(queue_pg.driver(session), project_ref, holding=holding, now=now)[0]
     now = now or utcnow()
     hot = hot_path(session)
-    if isinstance(hot, PostgresHot):
-        ctx, taken, fast = hot.claim_fast(project_ref, actor.id, actor.name, now, len(holding))
-        if ctx is not None and fast:
-            if taken is None:
-                raise _nothing_left(ctx.project_name)
-            return _fresh_claim(ctx, taken, now)
-    else:
-        ctx = hot.context(project_ref, actor.id, now, len(holding))
+    ctx = hot.context(project_ref, actor.id, now, len(holding))
     if ctx is None:
         get_project(session, project_ref)  # raises the NotFound with its message
     if ctx.membership_state is None:  # first claim on this project
@@ -217,15 +177,15 @@ def claim_next(
             return gold
     taken = hot.take(ctx, actor.id, actor.name, now, lease_until, count_down=ctx.gold_rate > 0 and not gold_due)
     if taken is None:
-        raise _nothing_left(ctx.project_name)
-    return _fresh_claim(ctx, taken, now)
+        raise nothing_left(ctx.project_name)
+    return fresh_claim(ctx, taken, now)
 
 
-def _nothing_left(project_name: str) -> NothingLeft:
+def nothing_left(project_name: str) -> NothingLeft:
     return NothingLeft(f"Nothing is left for you in {project_name}: every item has its answers or is being worked on.")
 
 
-def _fresh_claim(ctx: ClaimContext, taken: Taken, now: datetime) -> ClaimedItem:
+def fresh_claim(ctx: ClaimContext, taken: Taken, now: datetime) -> ClaimedItem:
     return ClaimedItem(
         assignment_id=taken.assignment_id,
         assignment_uid=taken.assignment_uid,
@@ -287,8 +247,10 @@ def _resume(
         query = query.where(Assignment.id.not_in(holding))
     for assignment in session.scalars(query):
         if assignment.status == "claimed":
+            # Still live: it comes back with the full time limit from now, never less.
+            assignment.lease_until = max(assignment.lease_until, lease_until)
             return _dto(session, project, assignment)
-        if not _retake_slot(session, assignment.item_id):
+        if not retake_slot(session, assignment.item_id):
             continue
         assignment.status = "claimed"
         assignment.lease_until = lease_until
@@ -297,7 +259,7 @@ def _resume(
     return None
 
 
-def _retake_slot(session: Session, item_id: int) -> bool:
+def retake_slot(session: Session, item_id: int) -> bool:
     """Take back one slot of an item for an assignment that lost it; False if none is free."""
     item = session.scalars(select(Item).where(Item.id == item_id).with_for_update()).one()
     if item.is_gold:
@@ -342,7 +304,7 @@ def _own(session: Session, actor: Actor, assignment_id: int, *, lock: bool = Tru
     return assignment
 
 
-def _clamp_seconds(assignment: Assignment, reported: float, now: datetime) -> float:
+def clamp_seconds(assignment: Assignment, reported: float, now: datetime) -> float:
     """Clients report active time; it can never exceed the time since the claim."""
     elapsed = max(0.0, (now - assignment.claimed_at).total_seconds())
     return round(min(max(0.0, float(reported)), elapsed), 3)
@@ -353,6 +315,8 @@ def save_draft(
 ) -> None:
     """Store the work in progress: one UPDATE, cheap enough for every couple of seconds.
     Not audited: an autosave is not a decision, and would add 1,800 events per hour."""
+    if _is_pg(session):
+        return queue_pg.save_draft(queue_pg.driver(session), assignment_id, draft, active_seconds, now=now)
     now = now or utcnow()
     assignment = _own(session, actor, assignment_id, lock=False)
     if assignment.status not in ("claimed", "expired", "released"):
@@ -360,11 +324,13 @@ def save_draft(
     session.execute(
         update(Assignment)
         .where(Assignment.id == assignment_id)
-        .values(draft=draft, active_seconds=_clamp_seconds(assignment, active_seconds, now))
+        .values(draft=draft, active_seconds=clamp_seconds(assignment, active_seconds, now))
     )
 
 
 def extend_lease(session: Session, actor: Actor, assignment_id: int, *, now: datetime | None = None) -> datetime:
+    if _is_pg(session):
+        return queue_pg.extend(queue_pg.driver(session), assignment_id, now=now)
     now = now or utcnow()
     assignment = _own(session, actor, assignment_id)
     if assignment.status != "claimed":
@@ -379,11 +345,13 @@ def extend_lease(session: Session, actor: Actor, assignment_id: int, *, now: dat
 
 
 def _give_back(session: Session, actor: Actor, assignment_id: int, *, skip: bool, now: datetime | None) -> None:
+    if _is_pg(session):
+        return queue_pg.give_back(queue_pg.driver(session), assignment_id, skip=skip, now=now)
     assignment = _own(session, actor, assignment_id)
     if assignment.status not in ("claimed", "expired"):
         raise AssignmentClosed(f"This item was already {assignment.status}.")
     if assignment.status == "claimed":
-        _give_back_slots(session, [assignment.item_id])
+        give_back_slots(session, [assignment.item_id])
     assignment.status = "released"
     assignment.skipped = skip
     audit.record(session, actor, "assignment.skip" if skip else "assignment.release", "assignment", assignment.id,
@@ -403,6 +371,8 @@ def release(session: Session, actor: Actor, assignment_id: int, *, now: datetime
 def release_held(session: Session, actor: Actor, project_id: int, *, keep: tuple[int, ...] = ()) -> int:
     """Give back every live claim this user holds in the project except `keep`: the app calls
     it on exit for the item it claimed ahead, whether or not that claim had come back yet."""
+    if _is_pg(session):
+        return queue_pg.release_held(queue_pg.driver(session), project_id, keep)
     query = select(Assignment.id).where(
         Assignment.user_id == actor.id, Assignment.project_id == project_id, Assignment.status == "claimed"
     )
@@ -428,19 +398,32 @@ def submit(
 ) -> SubmitOutcome:
     """Check the answer with the kind and store it. After a lost lease whose slot someone else
     now holds, the answer is kept as a Conflict for a lead: never thrown away."""
+    if _is_pg(session):
+        return submit_on_server(queue_pg.driver(session), assignment_id, answer, active_seconds, now=now)
     now = now or utcnow()
     hot = hot_path(session)
-    if isinstance(hot, PostgresHot):
-        # Store first, validate after: a wrong answer raises and the transaction rolls back.
-        ctx, status = hot.submit_fast(assignment_id, actor.id, actor.name, answer, active_seconds, now)
-        if ctx is None or ctx.user_id != actor.id:
-            raise NotYourAssignment(f"Assignment {assignment_id} is not yours.")
-        registry.get(ctx.kind).validate_answer(ctx.config, answer)
-        if status is not None:
-            return SubmitOutcome(assignment_id, True, status)
-        return _submit_slow(session, actor, assignment_id, answer, active_seconds, now)
     outcome = submit_common_sqlite(hot, actor, assignment_id, answer, active_seconds, now)
-    return outcome or _submit_slow(session, actor, assignment_id, answer, active_seconds, now)
+    return outcome or submit_in_full(session, actor, assignment_id, answer, active_seconds, now)
+
+
+def submit_on_server(conn, assignment_id: int, answer: dict[str, Any], active_seconds: float, *,
+                     now: datetime | None = None) -> SubmitOutcome:
+    """PostgreSQL, inside the caller's transaction: the server stores the answer, and the answer is
+    checked here against the kind and configuration it returns; a wrong one raises, and the
+    caller's transaction rolls it back."""
+    done = queue_pg.submit(conn, assignment_id, answer, active_seconds, now=now)
+    registry.get(done.kind).validate_answer(done.config, answer)
+    return outcome_of(done, answer)
+
+
+def outcome_of(done: queue_pg.Submitted, answer: dict[str, Any]) -> SubmitOutcome:
+    """The server's reply as the client's outcome. In training mode a gold item's correct answer
+    comes back, and the score shown is worked out here (the one on record is a lead's, ADR 9)."""
+    score = None
+    if done.correct_answer is not None:
+        score = float(registry.get(done.kind).score(done.config, answer, done.correct_answer))
+    return SubmitOutcome(done.assignment_id, done.accepted, done.status, done.conflict_id, done.message,
+                         correct_answer=done.correct_answer, score=score)
 
 
 def submit_common_sqlite(hot: SqliteHot, actor: Actor, assignment_id: int, answer: dict[str, Any], active_seconds: float,
@@ -455,9 +438,7 @@ def submit_common_sqlite(hot: SqliteHot, actor: Actor, assignment_id: int, answe
         return None
     elapsed = max(0.0, (now - ctx.claimed_at).total_seconds())
     seconds = round(min(max(0.0, float(active_seconds)), elapsed), 3)
-    from annotator.core import review
-
-    status, needs_review = review.status_for(ctx.review_policy, ctx.review_sample)
+    status, needs_review = status_for(ctx.review_policy, ctx.review_sample)
     hot.finish(assignment_id, answer, seconds, now, status, needs_review, actor.id, actor.name, ctx.item_id)
     return SubmitOutcome(assignment_id, True, status)
 
@@ -477,7 +458,7 @@ def record_conflict(
     return conflict
 
 
-def _submit_slow(
+def submit_in_full(
     session: Session, actor: Actor, assignment_id: int, answer: dict[str, Any], active_seconds: float, now: datetime,
     *, locked: Assignment | None = None,
 ) -> SubmitOutcome:
@@ -486,7 +467,7 @@ def _submit_slow(
     assignment = locked if locked is not None and locked.id == assignment_id else _own(session, actor, assignment_id)
     project = session.get(Project, assignment.project_id)
     kind = registry.get(project.kind)
-    seconds = _clamp_seconds(assignment, active_seconds, now)
+    seconds = clamp_seconds(assignment, active_seconds, now)
 
     if assignment.skipped:
         raise AssignmentClosed("You skipped this item; its answer is not accepted any more.")
@@ -494,7 +475,7 @@ def _submit_slow(
         if assignment.answer == answer:  # a retried submit (lost reply): already done
             return SubmitOutcome(assignment.id, True, assignment.status, message="Already submitted.")
         raise AssignmentClosed(f"This item was already {assignment.status}; a second, different answer is not accepted.")
-    if assignment.status in ("expired", "released") and not _retake_slot(session, assignment.item_id):
+    if assignment.status in ("expired", "released") and not retake_slot(session, assignment.item_id):
         conflict = record_conflict(
             session, actor, assignment, answer, seconds,
             f"lease lost: the assignment was {assignment.status} and the item's slots are all taken",
@@ -517,11 +498,11 @@ def _submit_slow(
         assignment.is_gold = True
         if project.training_mode:
             outcome_answer = gold
-    from annotator.core import review
-
-    assignment.status, assignment.needs_review = review.status_for(project.review_policy, project.review_sample)
+    assignment.status, assignment.needs_review = status_for(project.review_policy, project.review_sample)
     if assignment.status == "approved":
         assignment.reviewed_at = now
+    session.flush()
+    session.execute(text(SUPERSEDE_CONFLICTS), {"now": _db_time(session, now), "id": assignment.id})
     audit.record(session, actor, "assignment.submit", "assignment", assignment.id,
                  item_id=assignment.item_id, active_seconds=seconds, status=assignment.status)
     if item.is_gold:

@@ -1,12 +1,15 @@
 """Claim and submit, given the database rather than a session: the entry points the app and
 the benchmarks use.
 
-The common case (an active member claiming an ordinary item, or submitting a live claim) runs
-straight on a driver connection, without a Session: on PostgreSQL the claim is one statement
-that is its own transaction (one round trip instead of ping, BEGIN, query, COMMIT), and the
-submit is BEGIN, one statement and COMMIT. Anything else (resuming, gold, conflicts, a
-paused user, a broken connection) falls back to queue.py's session code, which has every
-rule; the direct path only ever does what that code would do in the common case."""
+On PostgreSQL every claim and submit is a call of the server's queue functions (queue_pg.py),
+straight on this thread's driver connection: one statement that is its own transaction (one
+round trip instead of ping, BEGIN, query, COMMIT). A broken connection, or a transient conflict,
+falls back to a session, which pings and retries.
+
+On SQLite the common case (an active member claiming an ordinary item, or submitting a live
+claim) runs on the driver connection, without a Session; anything else (resuming, gold,
+conflicts, a paused user) falls back to queue.py's session code, which has every rule; the
+direct path only ever does what that code would do in the common case."""
 
 from __future__ import annotations
 
@@ -18,12 +21,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Iterator
 
-from annotator.core import queue
+from annotator.core import queue, queue_pg
 from annotator.core.auth import Actor
-from annotator.core.queue_sql import PostgresHot, SqliteHot, StartHint, Taken
+from annotator.core.queue_sql import SqliteHot
 from annotator.db import Database
 from annotator.db.base import utcnow
-from annotator.errors import AnnotatorError, NotYourAssignment, QueueError
+from annotator.errors import AnnotatorError, QueueError
 from annotator.tasks import registry
 
 log = logging.getLogger(__name__)
@@ -60,28 +63,28 @@ _claimed_kinds = _ClaimedKinds()
 
 
 class _StartHints:
-    """Where each user's next claim in a project may start its search (PostgreSQL): the key of
-    the item their last claim took there, at the queue epoch that claim saw. The statement
-    checks that the hint is still good; a stale one costs a search from the front. Kept per
+    """Where each user's next claim in a project may start its search (PostgreSQL): the item
+    their last claim took there, at the queue epoch that claim saw. The server checks that the
+    hint is still good; a stale one costs a search from the front. Kept per
     Database object, not per URL: a database emptied and filled again under the same URL (as
     the tests do) can repeat a project's id and epoch."""
 
     def __init__(self):
-        self._by_db: weakref.WeakKeyDictionary[Database, dict[tuple[str, int], StartHint]] = \
+        self._by_db: weakref.WeakKeyDictionary[Database, dict[tuple[str, int], queue_pg.Hint]] = \
             weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
 
-    def get(self, db: Database, project_ref: str | int, user_id: int) -> StartHint | None:
+    def get(self, db: Database, project_ref: str | int, user_id: int) -> queue_pg.Hint | None:
         with self._lock:
             return self._by_db.get(db, {}).get((str(project_ref), user_id))
 
-    def update(self, db: Database, project_ref: str | int, user_id: int, taken: Taken | None) -> None:
+    def update(self, db: Database, project_ref: str | int, user_id: int, hint: queue_pg.Hint | None) -> None:
         with self._lock:
             hints = self._by_db.setdefault(db, {})
-            if taken is None or taken.hint is None:
+            if hint is None:
                 hints.pop((str(project_ref), user_id), None)
             else:
-                hints[(str(project_ref), user_id)] = taken.hint
+                hints[(str(project_ref), user_id)] = hint
 
 
 _start_hints = _StartHints()
@@ -195,21 +198,12 @@ def _postgres(db) -> Iterator:
         raise
 
 
-def _check_owner(ctx, actor, assignment_id) -> None:
-    if ctx is None or ctx.user_id != actor.id:
-        raise NotYourAssignment(f"Assignment {assignment_id} is not yours.")
-
-
 def _claim_postgres(db, actor, project_ref, holding, now) -> queue.ClaimedItem:
     with _postgres(db) as conn:
-        ctx, taken, fast = PostgresHot(conn).claim_fast(project_ref, actor.id, actor.name, now, len(holding),
-                                                        _start_hints.get(db, project_ref, actor.id))
-    if ctx is None or not fast:
-        raise _Fallback
-    _start_hints.update(db, project_ref, actor.id, taken)
-    if taken is None:
-        raise queue._nothing_left(ctx.project_name)
-    return queue._fresh_claim(ctx, taken, now)
+        claimed, hint = queue_pg.claim(conn, project_ref, holding=holding, now=now,
+                                       hint=_start_hints.get(db, project_ref, actor.id))
+    _start_hints.update(db, project_ref, actor.id, hint)
+    return claimed
 
 
 def _checked_under_claim(db, assignment_id, answer) -> tuple[str, dict[str, Any]] | None:
@@ -227,45 +221,20 @@ def _checked_under_claim(db, assignment_id, answer) -> tuple[str, dict[str, Any]
 
 def _submit_postgres(db, actor, assignment_id, answer, active_seconds, now) -> queue.SubmitOutcome:
     checked = _checked_under_claim(db, assignment_id, answer)
-    if checked is not None:
-        # Checked already: one statement, its own transaction, which writes nothing unless the
-        # project's kind and configuration are still the ones the answer was checked against.
-        with _postgres(db) as conn:
-            ctx, status = PostgresHot(conn).submit_fast(assignment_id, actor.id, actor.name, answer, active_seconds,
-                                                        now, checked=checked)
-        _check_owner(ctx, actor, assignment_id)
-        if status is None:
-            raise _Fallback
-        return queue.SubmitOutcome(assignment_id, True, status)
-    with _postgres(db) as conn, conn.transaction():
-        # Stored first, checked after: a wrong answer raises and the transaction rolls back.
-        ctx, status = PostgresHot(conn).submit_fast(assignment_id, actor.id, actor.name, answer, active_seconds, now)
-        _check_owner(ctx, actor, assignment_id)
-        registry.get(ctx.kind).validate_answer(ctx.config, answer)
-        if status is None:
-            raise _Fallback  # rolls back; the session code handles gold, late and repeated submits
-    return queue.SubmitOutcome(assignment_id, True, status)
+    if checked is None:
+        raise _Fallback  # checked in a transaction of its own, rolled back if it is wrong
+    # Checked already: one call, its own transaction, which writes nothing unless the project's
+    # kind and configuration are still the ones the answer was checked against.
+    with _postgres(db) as conn:
+        done = queue_pg.submit(conn, assignment_id, answer, active_seconds, checked=checked, now=now)
+    if done.status is None:
+        raise _Fallback
+    return queue.outcome_of(done, answer)
 
 
 def _submit_and_claim_postgres(db, actor, assignment_id, answer, active_seconds, project_ref, holding, now):
-    """(outcome, the next item, a QueueError, or None when the claim must run on its own)."""
-    checked = _checked_under_claim(db, assignment_id, answer)
-    if checked is None:
-        raise _Fallback
-    with _postgres(db) as conn:
-        sub, status, ctx, taken, fast = PostgresHot(conn).submit_and_claim(
-            assignment_id, actor.id, actor.name, answer, active_seconds, now, checked, project_ref, len(holding) + 1,
-            _start_hints.get(db, project_ref, actor.id))
-    _check_owner(sub, actor, assignment_id)
-    if status is None:
-        raise _Fallback
-    outcome = queue.SubmitOutcome(assignment_id, True, status)
-    if ctx is None or not fast:
-        return outcome, None
-    _start_hints.update(db, project_ref, actor.id, taken)
-    if taken is None:
-        return outcome, queue._nothing_left(ctx.project_name)
-    return outcome, queue._fresh_claim(ctx, taken, now)
+    """(outcome, None): the claim follows on its own, one more call."""
+    return _submit_postgres(db, actor, assignment_id, answer, active_seconds, now), None
 
 
 # ---- SQLite ------------------------------------------------------------------------------------
@@ -315,8 +284,8 @@ def _claim_in_sqlite_transaction(conn, actor, project_ref, holding, now) -> queu
     lease_until = now + timedelta(seconds=ctx.lease_seconds)
     taken = hot.take(ctx, actor.id, actor.name, now, lease_until, count_down=ctx.gold_rate > 0)
     if taken is None:
-        raise queue._nothing_left(ctx.project_name)
-    return queue._fresh_claim(ctx, taken, now)
+        raise queue.nothing_left(ctx.project_name)
+    return queue.fresh_claim(ctx, taken, now)
 
 
 def _submit_sqlite(db, actor, assignment_id, answer, active_seconds, now) -> queue.SubmitOutcome:

@@ -1,10 +1,9 @@
-"""The queue's hot paths in plain SQL on the driver connection of the caller's transaction.
+"""SQLite's queue hot paths in plain SQL on the driver connection of the caller's transaction.
 
-Claim and submit run for every item every annotator touches, so their common case costs the
-fewest round trips we can manage: on PostgreSQL, one statement to read the context and one
-data-modifying CTE that takes the item, writes the assignment and its audit event; on SQLite
-(in-process, where a round trip is cheap but Python is not) the same steps as short plain
-statements. Everything uncommon (resuming, gold, conflicts) stays in queue.py's ORM code.
+Claim and submit run for every item every annotator touches, so their common case is short
+plain statements (in-process, where a round trip is cheap but Python is not). Everything
+uncommon (resuming, gold, conflicts) stays in queue.py's ORM code. PostgreSQL's queue is the
+server's functions (migration 0007, queue_pg.py).
 """
 
 from __future__ import annotations
@@ -17,8 +16,6 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from annotator.db.base import time_ordered_uid
-
-_OPEN_MINE = ("claimed", "expired", "released")
 
 
 @dataclass(frozen=True)
@@ -44,19 +41,6 @@ class ClaimContext:
 
 
 @dataclass(frozen=True)
-class StartHint:
-    """Where a claim on PostgreSQL may start its search: the claim-order key of the last item
-    this process took in the project, good while the project's queue_epoch is still `epoch`
-    (nothing has opened up behind it since). Only used with overlap 1: with more, the items a
-    search passed over because others were taking them keep open slots. See ADR 7."""
-    project_id: int
-    epoch: int
-    priority: int
-    confidence: float
-    item_id: int
-
-
-@dataclass(frozen=True)
 class Taken:
     assignment_id: int
     assignment_uid: str
@@ -64,7 +48,6 @@ class Taken:
     payload: dict[str, Any]
     prediction: dict[str, Any] | None
     confidence: float
-    hint: StartHint | None = None  # where this process's next claim here may start (PostgreSQL)
 
 
 @dataclass(frozen=True)
@@ -91,20 +74,7 @@ class SubmitContext:
 # path for good (a fifth of the realistic benchmark's throughput, after one release each). The
 # assignment a submit-and-next hands in always counts: the caller counts it among those held.
 # `resumable` asks whether a (held+1)-th open assignment exists rather than counting them, one
-# status at a time. On PostgreSQL every submit leaves a dead index entry under (user, 'claimed')
-# until vacuum. A count with `status IN (…)` was planned, on a young table, as a scan of all the
-# user's entries filtered afterwards (or as a bitmap scan), which re-read every assignment they
-# had ever had on every claim: 1 ms at their first item, 6 ms at their 6,000th. An equality on
-# both columns of (user_id, status) is an index range of the open work alone, which a plain
-# index scan reads (marking the dead entries it meets, so that later claims skip them), and
-# EXISTS stops at the first row. `project_id + 0` keeps PostgreSQL off the partial lease index
-# (project_id, lease_until) WHERE status = 'claimed', which it chose for the 'claimed' part and
-# then read every live claim in the project to find this user's: 33 of the claim's 59 buffer
-# reads with 32 annotators, and more with every annotator added.
-# `expired` is asked in lease order, not as an EXISTS (whose ORDER BY PostgreSQL drops): the
-# generic plan of the EXISTS took the (project_id, status) index and fetched every live claim in
-# the project to test its lease, 37 buffer reads with 32 annotators; in lease order only the
-# lease index serves it, and it stops at the first entry, 2 reads.
+# status at a time (the same statement served PostgreSQL before migration 0007, hence its shape).
 _CONTEXT = """
 SELECT p.id AS pid, p.name, p.kind, p.config, p.instructions, p.media_root, p.lease_seconds, p.gold_rate,
        p.qualification_project_id AS qual, m.id AS mid, m.state, m.reason, m.gold_countdown,
@@ -135,68 +105,6 @@ WHERE a.id = {id}
 """
 
 
-# Takes the next item for the user in the `fast` row's project (pid, lease_seconds, mid,
-# count_down, overlap, queue_epoch): locks it skipping rows other claimers hold, takes a slot,
-# writes the assignment and its audit event, and counts down to the next gold item.
-#
-# Where the search starts: a claim leaves the item's old row version in the claim index until
-# VACUUM, so the front of the index is a growing run of dead entries that a search from the
-# front reads past (240 pages after 45,000 claims). Given a StartHint (hp, hc, hi: the key of the
-# last item this process took; hpid, he: its project and queue epoch) that is still good, the
-# search starts just after it: the rest of its priority, then the lower priorities. Only if
-# neither finds anything (a bad hint, none, or nothing left after it) does it search from the
-# front, which also picks up anything that opened up behind the hint without a bump (an item
-# whose claim rolled back). The Append stops at the first branch that gives a row.
-#
-# "Not worked on by this user" must be a lookup of the candidate's few assignments by item_id.
-# Without statistics the planner found (user_id, status) just as cheap and read all of the
-# user's assignments for every candidate (3 ms at their 5,000th item); `user_id + 0` leaves it
-# no index but the one on item_id, and OFFSET 0 keeps it a per-candidate lookup, not a join.
-_DONE_BY_USER = "SELECT 1 FROM assignments a WHERE a.item_id = items.id AND a.user_id + 0 = %(u)s OFFSET 0"
-_HINT_GOOD = "pid = %(hpid)s::int AND queue_epoch = %(he)s::int AND overlap = 1"
-_PG_TAKE = """
-picked AS (
-    SELECT id FROM (
-        SELECT * FROM (SELECT id FROM items
-            WHERE project_id = (SELECT pid FROM fast) AND open_slots > 0
-              AND priority = %(hp)s::int AND (confidence, id) > (%(hc)s::float8, %(hi)s::int)
-              AND (SELECT """ + _HINT_GOOD + """ FROM fast)
-              AND NOT EXISTS (""" + _DONE_BY_USER + """)
-            ORDER BY confidence, id LIMIT 1 FOR UPDATE SKIP LOCKED) after_hint
-        UNION ALL
-        SELECT * FROM (SELECT id FROM items
-            WHERE project_id = (SELECT pid FROM fast) AND open_slots > 0 AND priority < %(hp)s::int
-              AND (SELECT """ + _HINT_GOOD + """ FROM fast)
-              AND NOT EXISTS (""" + _DONE_BY_USER + """)
-            ORDER BY priority DESC, confidence, id LIMIT 1 FOR UPDATE SKIP LOCKED) lower_priority
-        UNION ALL
-        SELECT * FROM (SELECT id FROM items
-            WHERE project_id = (SELECT pid FROM fast) AND open_slots > 0
-              AND NOT EXISTS (""" + _DONE_BY_USER + """)
-            ORDER BY priority DESC, confidence, id LIMIT 1 FOR UPDATE SKIP LOCKED) from_the_front
-    ) candidates LIMIT 1
-), took AS (
-    UPDATE items SET open_slots = open_slots - 1 FROM picked WHERE items.id = picked.id
-    RETURNING items.id, items.external_id, items.payload, items.prediction, items.confidence, items.priority
-), asg AS (
-    INSERT INTO assignments (uid, item_id, user_id, project_id, status, claimed_at, lease_until,
-                             active_seconds, is_gold, needs_review, skipped, offline)
-    SELECT %(uid)s, took.id, %(u)s, fast.pid, 'claimed', %(now)s,
-           %(now)s + make_interval(secs => fast.lease_seconds), 0, false, false, false, false
-    FROM took, fast
-    RETURNING id, item_id, lease_until
-), audit AS (
-    INSERT INTO audit_events (at, actor_id, actor, action, entity_type, entity_id, details)
-    SELECT %(now)s, %(u)s, %(actor)s, 'assignment.claim', 'assignment', asg.id::text,
-           jsonb_build_object('item_id', asg.item_id, 'project_id', fast.pid)
-    FROM asg, fast
-), countdown AS (
-    UPDATE memberships SET gold_countdown = memberships.gold_countdown - 1
-    FROM fast WHERE memberships.id = fast.mid AND fast.count_down AND EXISTS (SELECT 1 FROM asg)
-)
-"""
-
-
 def _by_id(project_ref: str | int) -> bool:
     return isinstance(project_ref, int) or str(project_ref).isdigit()
 
@@ -205,215 +113,21 @@ def _where(by_id: bool, param) -> str:
     return f"(p.id = {param('pid')} OR p.name = {param('name')})" if by_id else f"p.name = {param('name')}"
 
 
-def _pg(name: str) -> str:
-    return f"%({name})s"
-
-
 def _sqlite(name: str) -> str:
     return f":{name}"
 
 
-# The statements are built once: a claim should not format and hash 3 KB of SQL each time.
-_PG_CONTEXT = {b: _CONTEXT.format(now="%(now)s", user="%(user)s", where=_where(b, _pg), held="%(held)s",
-                                 submitted="NULL")
-               for b in (True, False)}
+# The statement is built once: a claim should not format and hash 3 KB of SQL each time.
 _SQLITE_CONTEXT = {b: _CONTEXT.format(now=":now", user=":user", where=_where(b, _sqlite), held=":held",
                                      submitted="NULL")
                    for b in (True, False)}
-# What a take returns, in this order: see _taken().
-_TAKEN_COLUMNS = "asg.id, took.external_id, took.payload, took.prediction, took.confidence, took.priority, took.id"
-_CONTEXT_COLUMNS = 18  # the columns of _CONTEXT, as _context() reads them
-
-_PG_CLAIM_FAST = {
-    b: "WITH ctx AS (" + _CONTEXT.format(now="%(now)s", user="%(u)s", where=_where(b, _pg), held="%(held)s",
-                                         submitted="NULL") + """
-    ), fast AS (
-        SELECT *, gold_rate > 0 AS count_down FROM ctx
-        WHERE mid IS NOT NULL AND state = 'active' AND qual IS NULL AND NOT expired
-          AND NOT resumable AND NOT (gold_rate > 0 AND gold_countdown <= 0)
-    ), """ + _PG_TAKE + """
-    SELECT ctx.*, (SELECT count(*) FROM fast), """ + _TAKEN_COLUMNS + """
-    FROM ctx LEFT JOIN asg ON true LEFT JOIN took ON took.id = asg.item_id
-    """
-    for b in (True, False)
-}
-
-# Locks the assignment and, when it is a live claim of an ordinary item by this user (and, if
-# the caller checked the answer already, the project's kind and configuration are still the ones
-# it was checked against), stores the answer under the review policy with its audit event.
-_PG_SUBMIT_PARTS = ("sub AS (" + _SUBMIT_CONTEXT.format(id="%(id)s") + """ FOR UPDATE OF a
-            ), ok AS (
-                SELECT * FROM sub WHERE user_id = %(u)s AND status = 'claimed' AND NOT skipped AND NOT is_gold
-                  AND (%(config)s::jsonb IS NULL OR (config = %(config)s::jsonb AND kind = %(kind)s))
-            ), upd AS (
-                UPDATE assignments SET
-                    answer = %(answer)s, draft = NULL, submitted_at = %(now)s,
-                    active_seconds = LEAST(GREATEST(%(secs)s, 0), GREATEST(EXTRACT(EPOCH FROM %(now)s - ok.claimed_at), 0)),
-                    lease_until = LEAST(assignments.lease_until, %(now)s),
-                    status = CASE WHEN ok.review_policy = 'none' THEN 'approved' ELSE 'submitted' END,
-                    reviewed_at = CASE WHEN ok.review_policy = 'none' THEN %(now)s END,
-                    needs_review = (ok.review_policy = 'all' OR (ok.review_policy = 'sample' AND random() < ok.review_sample))
-                FROM ok WHERE assignments.id = %(id)s
-                RETURNING assignments.status, assignments.active_seconds, assignments.item_id
-            ), submit_audit AS (
-                INSERT INTO audit_events (at, actor_id, actor, action, entity_type, entity_id, details)
-                SELECT %(now)s, %(u)s, %(actor)s, 'assignment.submit', 'assignment', %(id_text)s,
-                       jsonb_build_object('item_id', upd.item_id, 'active_seconds', upd.active_seconds, 'status', upd.status)
-                FROM upd
-                RETURNING id
-            )""")
-
-_PG_SUBMIT_FAST = "WITH " + _PG_SUBMIT_PARTS + " SELECT sub.*, upd.status FROM sub LEFT JOIN upd ON true"
-
-# The workbench's Submit: the answer, then the next item, in one statement and so one
-# transaction, each with its own audit event. The claim's part runs only if the submit wrote,
-# and reads the submit's audit event first, so that the trail has the submit before the claim.
-# Every part sees the same snapshot, in which the assignment being submitted is still open
-# work: the caller counts it among the ones held.
-_PG_SUBMIT_AND_CLAIM = {
-    b: "WITH " + _PG_SUBMIT_PARTS + ", ctx AS ("
-       + _CONTEXT.format(now="%(now)s", user="%(u)s", where=_where(b, _pg), held="%(held)s",
-                         submitted="%(id)s") + """
-    ), fast AS (
-        SELECT *, gold_rate > 0 AS count_down FROM ctx
-        WHERE mid IS NOT NULL AND state = 'active' AND qual IS NULL AND NOT expired
-          AND NOT resumable AND NOT (gold_rate > 0 AND gold_countdown <= 0) AND EXISTS (SELECT 1 FROM submit_audit)
-    ), """ + _PG_TAKE + """
-    SELECT sub.*, upd.status, ctx.*, (SELECT count(*) FROM fast), """ + _TAKEN_COLUMNS + """
-    FROM sub LEFT JOIN upd ON true LEFT JOIN ctx ON true LEFT JOIN asg ON true LEFT JOIN took ON took.id = asg.item_id
-    """
-    for b in (True, False)
-}
-
-
-class _Hot:
-    def __init__(self, conn):
-        self.conn = conn  # the driver's connection: psycopg's or sqlite3's
-
-
-class PostgresHot(_Hot):
-    Jsonb = None  # psycopg's, imported on first use: a SQLite-only install has no psycopg
-
-    def __init__(self, conn):
-        super().__init__(conn)
-        if PostgresHot.Jsonb is None:
-            from psycopg.types.json import Jsonb
-
-            PostgresHot.Jsonb = Jsonb
-
-    def context(self, project_ref: str | int, user_id: int, now: datetime, held: int = 0) -> ClaimContext | None:
-        by_id = _by_id(project_ref)
-        sql = _PG_CONTEXT[by_id]
-        params = {"now": now, "user": user_id, "name": str(project_ref), "pid": int(project_ref) if by_id else None,
-                  "held": held}
-        row = self.conn.execute(sql, params).fetchone()
-        return None if row is None else _context(row)
-
-    def claim_fast(self, project_ref: str | int, user_id: int, actor_name: str, now: datetime,
-                   held: int, hint: StartHint | None = None) -> tuple[ClaimContext | None, Taken | None, bool]:
-        """One round trip: read the context and, when the common case applies (an active member,
-        no expired leases, nothing of theirs to resume, no gold due, no qualification), take the
-        next item there and then, searching from `hint` if it is still good. Returns (context,
-        taken, whether the fast path applied)."""
-        by_id = _by_id(project_ref)
-        uid = time_ordered_uid()
-        row = self.conn.execute(
-            _PG_CLAIM_FAST[by_id],
-            {"now": now, "u": user_id, "name": str(project_ref), "pid": int(project_ref) if by_id else None,
-             "held": held, "uid": uid, "actor": actor_name, **_hint_params(hint)},
-        ).fetchone()
-        if row is None:
-            return None, None, False
-        ctx = _context(row)
-        fast = bool(row[_CONTEXT_COLUMNS])
-        return ctx, _taken(row, _CONTEXT_COLUMNS + 1, uid, ctx), fast
-
-    def take(self, ctx: ClaimContext, user_id: int, actor_name: str, now: datetime, lease_until: datetime,
-             count_down: bool) -> Taken | None:
-        """The same take as claim_fast's, after the slow path has done what the fast one could not."""
-        uid = time_ordered_uid()
-        row = self.conn.execute(
-            """
-            WITH fast AS (
-                SELECT %(p)s::int AS pid, %(lease_seconds)s::int AS lease_seconds, %(m)s::int AS mid,
-                       %(count_down)s::boolean AS count_down, %(overlap)s::int AS overlap,
-                       %(epoch)s::int AS queue_epoch
-            ), """ + _PG_TAKE + """
-            SELECT """ + _TAKEN_COLUMNS + """
-            FROM asg JOIN took ON took.id = asg.item_id
-            """,
-            {"p": ctx.project_id, "u": user_id, "uid": uid, "now": now, "lease_seconds": ctx.lease_seconds,
-             "actor": actor_name, "m": ctx.membership_id, "count_down": count_down, "overlap": ctx.overlap,
-             "epoch": ctx.queue_epoch, **_hint_params(None)},
-        ).fetchone()
-        return None if row is None else _taken(row, 0, uid, None)
-
-    def submit_fast(self, assignment_id: int, user_id: int, actor_name: str, answer: dict, active_seconds: float,
-                    now: datetime, checked: tuple[str, dict] | None = None) -> tuple[SubmitContext | None, str | None]:
-        """One round trip: lock the assignment and, when it is a live claim of an ordinary item by
-        this user, store the answer under the review policy with its audit event. The caller
-        validates the answer afterwards and raises (rolling all of it back) if it is wrong, or
-        has validated it already under `checked` (kind, configuration): then nothing is written
-        unless the project's kind and configuration are still those. Returns the context and the
-        new status (None when the slow path must decide)."""
-        row = self.conn.execute(
-            _PG_SUBMIT_FAST,
-            {"id": assignment_id, "u": user_id, "actor": actor_name, "answer": self.Jsonb(answer),
-             "secs": float(active_seconds), "now": now, "id_text": str(assignment_id),
-             "config": None if checked is None else self.Jsonb(checked[1]),
-             "kind": None if checked is None else checked[0]},
-        ).fetchone()
-        if row is None:
-            return None, None
-        return SubmitContext(*row[:15]), row[15]
-
-    def submit_and_claim(self, assignment_id: int, user_id: int, actor_name: str, answer: dict, active_seconds: float,
-                         now: datetime, checked: tuple[str, dict], project_ref: str | int, held: int,
-                         hint: StartHint | None = None,
-                         ) -> tuple[SubmitContext | None, str | None, ClaimContext | None, Taken | None, bool]:
-        """submit_fast (answer checked already) and claim_fast in one round trip, the claim only
-        if the submit wrote. `held` counts the assignment being submitted. Returns the submit's
-        context and new status, then the claim's context, what it took, and whether its fast
-        path applied."""
-        by_id = _by_id(project_ref)
-        uid = time_ordered_uid()
-        row = self.conn.execute(
-            _PG_SUBMIT_AND_CLAIM[by_id],
-            {"id": assignment_id, "u": user_id, "actor": actor_name, "answer": self.Jsonb(answer),
-             "secs": float(active_seconds), "now": now, "id_text": str(assignment_id),
-             "config": self.Jsonb(checked[1]), "kind": checked[0],
-             "name": str(project_ref), "pid": int(project_ref) if by_id else None, "held": held, "uid": uid,
-             **_hint_params(hint)},
-        ).fetchone()
-        if row is None:
-            return None, None, None, None, False
-        sub, status = SubmitContext(*row[:15]), row[15]
-        ctx = None if row[16] is None else _context(row[16:16 + _CONTEXT_COLUMNS])
-        fast = bool(row[16 + _CONTEXT_COLUMNS])
-        return sub, status, ctx, _taken(row, 17 + _CONTEXT_COLUMNS, uid, ctx), fast
-
-    def submit_context(self, assignment_id: int) -> SubmitContext | None:
-        row = self.conn.execute(_SUBMIT_CONTEXT.format(id="%(id)s") + " FOR UPDATE OF a", {"id": assignment_id}).fetchone()
-        return None if row is None else SubmitContext(*row)
-
-    def finish(self, assignment_id: int, answer: dict, seconds: float, now: datetime, status: str, needs_review: bool,
-               user_id: int, actor_name: str, item_id: int) -> None:
-        self.conn.execute(
-            """
-            WITH upd AS (
-                UPDATE assignments SET answer = %(answer)s, draft = NULL, active_seconds = %(secs)s,
-                    submitted_at = %(now)s, lease_until = LEAST(lease_until, %(now)s), status = %(status)s,
-                    needs_review = %(nr)s, reviewed_at = %(reviewed)s
-                WHERE id = %(id)s RETURNING id
-            )
-            INSERT INTO audit_events (at, actor_id, actor, action, entity_type, entity_id, details)
-            SELECT %(now)s, %(u)s, %(actor)s, 'assignment.submit', 'assignment', %(id_text)s, %(details)s FROM upd
-            """,
-            {"answer": self.Jsonb(answer), "secs": seconds, "now": now, "status": status, "nr": needs_review,
-             "reviewed": now if status == "approved" else None, "id": assignment_id, "u": user_id,
-             "actor": actor_name, "id_text": str(assignment_id),
-             "details": self.Jsonb({"item_id": item_id, "active_seconds": seconds, "status": status})},
-        )
+# A newer answer to an assignment is in: an older one kept as a conflict is superseded, so that a
+# lead accepting it later cannot replace this one (0007_queue.sql does the same on PostgreSQL).
+SUPERSEDE_CONFLICTS = """
+UPDATE conflicts SET resolved_at = :now,
+    resolution = 'superseded: a newer answer to the same assignment was accepted'
+WHERE resolved_at IS NULL AND assignment_uid = (SELECT uid FROM assignments WHERE id = :id)
+"""
 
 
 def _sqlite_time(when: datetime) -> str:
@@ -430,7 +144,10 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-class SqliteHot(_Hot):
+class SqliteHot:
+    def __init__(self, conn):
+        self.conn = conn  # sqlite3's connection
+
     def context(self, project_ref: str | int, user_id: int, now: datetime, held: int = 0) -> ClaimContext | None:
         by_id = _by_id(project_ref)
         sql = _SQLITE_CONTEXT[by_id]
@@ -523,6 +240,7 @@ class SqliteHot(_Hot):
         if row is None:
             return None
         status, seconds, item_id = row
+        self.conn.execute(SUPERSEDE_CONFLICTS, {"now": params["now"], "id": assignment_id})
         self.conn.execute(
             "INSERT INTO audit_events (at, actor_id, actor, action, entity_type, entity_id, details)"
             " VALUES (:now, :user, :actor, 'assignment.submit', 'assignment', :id_text,"
@@ -540,6 +258,7 @@ class SqliteHot(_Hot):
             (json.dumps(answer), seconds, at, at, status, int(needs_review), at if status == "approved" else None,
              assignment_id),
         )
+        self.conn.execute(SUPERSEDE_CONFLICTS, {"now": at, "id": assignment_id})
         self.conn.execute(
             "INSERT INTO audit_events (at, actor_id, actor, action, entity_type, entity_id, details)"
             " VALUES (?, ?, ?, 'assignment.submit', 'assignment', ?, ?)",
@@ -558,22 +277,5 @@ def _context(row) -> ClaimContext:
     )
 
 
-def _hint_params(hint: StartHint | None) -> dict[str, Any]:
-    if hint is None:  # NULLs: the searches from a hint find nothing, without reading the index
-        return {"hpid": None, "he": None, "hp": None, "hc": None, "hi": None}
-    return {"hpid": hint.project_id, "he": hint.epoch, "hp": hint.priority, "hc": hint.confidence, "hi": hint.item_id}
-
-
-def _taken(row, start: int, uid: str, ctx: ClaimContext | None) -> Taken | None:
-    """The _TAKEN_COLUMNS from `start`, if a take took something. With the claim's context, the
-    hint for the next claim: this item's key, at the epoch the claim saw."""
-    if row[start] is None:
-        return None
-    assignment_id, external_id, payload, prediction, confidence, priority, item_id = row[start:start + 7]
-    hint = None if ctx is None else StartHint(ctx.project_id, ctx.queue_epoch, priority, confidence, item_id)
-    return Taken(assignment_id, uid, external_id, payload, prediction, confidence, hint)
-
-
-def hot_path(session: Session) -> PostgresHot | SqliteHot:
-    conn = session.connection().connection.driver_connection
-    return PostgresHot(conn) if session.get_bind().dialect.name == "postgresql" else SqliteHot(conn)
+def hot_path(session: Session) -> SqliteHot:
+    return SqliteHot(session.connection().connection.driver_connection)

@@ -3,7 +3,6 @@ auto-approval after the project's delay, and an annotator's view of their own re
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Sequence
@@ -12,6 +11,7 @@ from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from annotator.core import audit
+from annotator.core.review_policy import status_for  # noqa: F401  (review.status_for, as before)
 from annotator.core.auth import Actor, require
 from annotator.db.base import utcnow
 from annotator.db.models import Assignment, Item, Project, Review, User
@@ -19,17 +19,6 @@ from annotator.errors import AnnotatorError, AssignmentClosed, NotFound
 from annotator.tasks import registry
 
 SORTS = ("submitted_at", "gold_score")
-
-
-def status_for(policy: str, sample: float) -> tuple[str, bool]:
-    """(status, needs_review) for a fresh submission under the project's review policy.
-    With no review, work is approved at once; otherwise it waits for a lead, or for the
-    project's auto-approve delay when it falls outside the sample."""
-    if policy == "none":
-        return "approved", False
-    if policy == "all":
-        return "submitted", True
-    return "submitted", random.random() < sample
 
 
 @dataclass(frozen=True)
@@ -157,7 +146,7 @@ def _assignment(session: Session, assignment_id: int) -> tuple[Assignment, Proje
     return a, session.get(Project, a.project_id)
 
 
-def _decide(session: Session, actor: Actor, a: Assignment, project: Project, decision: str, comment: str,
+def decide(session: Session, actor: Actor, a: Assignment, project: Project, decision: str, comment: str,
             fixed: dict | None, now: datetime) -> None:
     session.add(Review(assignment_id=a.id, reviewer_id=actor.id, decision=decision, comment=comment,
                        fixed_answer=fixed, created_at=now))
@@ -175,14 +164,14 @@ def approve(session: Session, actor: Actor, assignment_id: int, comment: str = "
     now = now or utcnow()
     a, project = _assignment(session, assignment_id)
     if a.status == "rejected":  # MTurk lets a requester approve a rejected assignment
-        from annotator.core.queue import _retake_slot
+        from annotator.core.queue import retake_slot
 
-        if not _retake_slot(session, a.item_id):
+        if not retake_slot(session, a.item_id):
             raise AssignmentClosed("This rejection cannot be undone: the item's slot went to someone else.")
     elif a.status != "submitted":
         raise AssignmentClosed(f"Only submitted work can be approved; this is {a.status}.")
     a.status = "approved"
-    _decide(session, actor, a, project, "approve", comment, None, now)
+    decide(session, actor, a, project, "approve", comment, None, now)
 
 
 def reject(session: Session, actor: Actor, assignment_id: int, comment: str, *, now: datetime | None = None) -> None:
@@ -195,10 +184,10 @@ def reject(session: Session, actor: Actor, assignment_id: int, comment: str, *, 
     if a.status not in ("submitted", "approved"):
         raise AssignmentClosed(f"Only submitted or approved work can be rejected; this is {a.status}.")
     a.status = "rejected"
-    from annotator.core.queue import _give_back_slots
+    from annotator.core.queue import give_back_slots
 
-    _give_back_slots(session, [a.item_id])
-    _decide(session, actor, a, project, "reject", comment.strip(), None, now)
+    give_back_slots(session, [a.item_id])
+    decide(session, actor, a, project, "reject", comment.strip(), None, now)
 
 
 def fix(session: Session, actor: Actor, assignment_id: int, fixed_answer: dict[str, Any], comment: str = "",
@@ -211,7 +200,7 @@ def fix(session: Session, actor: Actor, assignment_id: int, fixed_answer: dict[s
         raise AssignmentClosed(f"Only submitted or approved work can be fixed; this is {a.status}.")
     registry.get(project.kind).validate_answer(project.config, fixed_answer)
     a.status = "approved"
-    _decide(session, actor, a, project, "fix", comment, fixed_answer, now)
+    decide(session, actor, a, project, "fix", comment, fixed_answer, now)
 
 
 def bulk_approve(session: Session, actor: Actor, assignment_ids: Sequence[int], *, now: datetime | None = None) -> int:
@@ -222,7 +211,7 @@ def bulk_approve(session: Session, actor: Actor, assignment_ids: Sequence[int], 
         a, project = _assignment(session, assignment_id)
         if a.status == "submitted":
             a.status = "approved"
-            _decide(session, actor, a, project, "approve", "", None, now)
+            decide(session, actor, a, project, "approve", "", None, now)
             done += 1
     return done
 

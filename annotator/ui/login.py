@@ -67,6 +67,8 @@ class LoginDialog(QDialog):
         import re
 
         shown = re.sub(r"://([^:/@]+):[^@/]*@", r"://\1:***@", url)  # hide a password; no SQLAlchemy import at start-up
+        # As a person would write it: no driver name, no empty user (the log-in gives the user).
+        shown = shown.replace("postgresql+psycopg://", "postgresql://").replace("://@", "://")
         self.db_label.setText(shown)
         self.db_label.setToolTip(shown)
 
@@ -95,9 +97,7 @@ class LoginDialog(QDialog):
             return
         self.ok_button.setEnabled(False)
         self.error.setText("Checking…")
-        from annotator.core.auth import login
-
-        self.worker.call(lambda s: login(s, name, password), self._ok, self._failed)
+        self.worker.log_in(name, password, self._ok, self._failed)
 
     def _ok(self, actor) -> None:
         self.settings.setValue("last_user", actor.name)

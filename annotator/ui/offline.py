@@ -28,6 +28,10 @@ class CheckinDialog(QDialog):
         self.url = QLineEdit(status.source_url)
         self.url.setObjectName("team_url")
         self.url.setPlaceholderText("postgresql://user:password@host/db, or the path of the team's SQLite file")
+        self.password = QLineEdit()
+        self.password.setObjectName("team_password")
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password.setPlaceholderText(f"{actor.name}'s password on the team database")
         self.release = QCheckBox("I am done with this bundle: give the items I did not start back to the queue")
         intro = QLabel(f"{status.total - status.left} of {status.total} items of {status.project} are answered. "
                        "Checking in submits them and saves your drafts in the team database. It is safe to repeat.")
@@ -40,6 +44,7 @@ class CheckinDialog(QDialog):
         self.busy.hide()
         form = QFormLayout()
         form.addRow("Team database", self.url)
+        form.addRow("Your password", self.password)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Close)
         self.ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.ok.setText("Check in")
@@ -61,17 +66,18 @@ class CheckinDialog(QDialog):
         if not text:
             self.result.setText("Enter the team database: its URL, or the path of its SQLite file.")
             return
-        team_url, actor, release = normalise_url(text), self.actor, self.release.isChecked()
+        team_url, name, release = normalise_url(text), self.actor.name, self.release.isChecked()
+        password = self.password.text()
         self.ok.setEnabled(False)
         self.busy.show()
         self.result.setText("Checking in…")
 
         def job(bundle_db):
+            from annotator.core.auth import log_in
             from annotator.core.offline import checkin
-            from annotator.db import open_database
 
             path = Path(bundle_db.engine.url.database)
-            team = open_database(team_url, upgrade=False)
+            team, actor = log_in(team_url, name, password)  # as this person, on the team database too
             try:
                 return checkin(team, actor, path, release_unfinished=release)
             finally:

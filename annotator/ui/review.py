@@ -327,10 +327,18 @@ class ReviewWindow(QMainWindow):
         self._count_conflicts()
 
     def _load(self, filters: dict[str, Any]) -> None:
-        # Work past its auto-approve delay is approved first, as MTurk would have, in the
-        # same transaction as the first page.
+        # Work past its auto-approve delay is approved first, as MTurk would have, and gold a
+        # team database keeps unscored is scored (docs/adr/0009), in the same transaction as
+        # the first page.
+        from annotator.core.quality import score_pending_gold
+
         actor = self.actor
-        self.model.reload(first=lambda s: review.auto_approve(s, actor), **filters)
+
+        def first(s) -> None:
+            score_pending_gold(s, actor)
+            review.auto_approve(s, actor)
+
+        self.model.reload(first=first, **filters)
 
     def _count_conflicts(self) -> None:
         from annotator.core.conflicts import list_conflicts

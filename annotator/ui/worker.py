@@ -17,6 +17,9 @@ log = logging.getLogger(__name__)
 RETRY_SECONDS = 2.0
 
 
+_LOGIN = "login"  # a job's `write` for a log-in, which opens the database as the person
+
+
 @dataclass
 class _Job:
     fn: Callable[[Any], Any]
@@ -62,6 +65,13 @@ class DbWorker(QThread):
         """Run fn(database) on the worker, for work that manages its own transactions."""
         self._jobs.put(_Job(fn, on_done, on_error, write=None))  # type: ignore[arg-type]
 
+    def log_in(self, name: str, password: str, on_done=None, on_error=None) -> None:
+        """Open the database as this person (on PostgreSQL, their own login: docs/adr/0009);
+        on_done(actor) or on_error(exc) later on the UI thread."""
+        from annotator.core.auth import log_in
+
+        self._jobs.put(_Job(lambda url: log_in(url, name, password), on_done, on_error, write=_LOGIN))
+
     def stop(self) -> None:
         """Finish what is queued (drafts, releases), then stop."""
         self._stopping = True
@@ -81,8 +91,10 @@ class DbWorker(QThread):
 
     def run(self) -> None:
         from annotator.db import open_database
+        from annotator.db.logins import is_team_url
 
-        while self.db is None:
+        # A team database is opened by the log-in, as the person: there is nobody to connect as before.
+        while self.db is None and not is_team_url(self.url):
             try:
                 self.db = open_database(self.url)
                 self.opened.emit(self.db.describe())
@@ -97,7 +109,8 @@ class DbWorker(QThread):
             if job is None:
                 break
             self._run(job)
-        self.db.dispose()
+        if self.db is not None:
+            self.db.dispose()
 
     def _prepare_bundle(self) -> None:
         """An offline bundle's media are unpacked here, once, before any item is shown."""
@@ -118,7 +131,28 @@ class DbWorker(QThread):
             return
         self.offline.emit(status)
 
+    def _log_in(self, job: _Job) -> None:
+        """No retries: the person is waiting at the log-in window, which shows why it failed."""
+        try:
+            db, actor = job.fn(self.url)
+        except Exception as exc:
+            self._result.emit(job.on_error, exc, True)
+            return
+        if self.db is not None and self.db is not db:
+            self.db.dispose()
+        self.db = db
+        self.opened.emit(db.describe())
+        self._result.emit(job.on_done, actor, False)
+
     def _run(self, job: _Job) -> None:
+        if job.write == _LOGIN:
+            self._log_in(job)
+            return
+        if self.db is None:
+            from annotator.errors import AuthenticationFailed
+
+            self._result.emit(job.on_error, AuthenticationFailed("Log in first."), True)
+            return
         lost = False
         while True:
             try:

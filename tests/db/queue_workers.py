@@ -15,6 +15,7 @@ from annotator.db import Database
 from annotator.db.engine import make_engine
 from annotator.db.models import Assignment, Item
 from annotator.errors import NothingLeft
+from tests.helpers import connected_as
 
 LABELS = ("a", "b", "c")
 
@@ -45,7 +46,7 @@ def work(url: str, user: tuple[int, str], overlap: int, seconds: float, abandon:
                 c, following = following, None
             else:
                 try:
-                    c = queue_direct.claim(db, actor, "p", holding=tuple(result["abandoned"]))
+                    c = queue_direct.claim(connected_as(db, actor), actor, "p", holding=tuple(result["abandoned"]))
                 except NothingLeft:
                     if project_done(db, overlap):
                         break
@@ -56,19 +57,19 @@ def work(url: str, user: tuple[int, str], overlap: int, seconds: float, abandon:
                 result["abandoned"].append(c.assignment_id)
                 continue
             if workbench:
-                done = queue_direct.submit_and_claim(db, actor, c.assignment_id, {"label": label}, 1.0, "p",
+                done = queue_direct.submit_and_claim(connected_as(db, actor), actor, c.assignment_id, {"label": label}, 1.0, "p",
                                                      holding=tuple(result["abandoned"]))
                 out, following = done.outcome, done.next
             else:
-                out = queue_direct.submit(db, actor, c.assignment_id, {"label": label}, 1.0)
+                out = queue_direct.submit(connected_as(db, actor), actor, c.assignment_id, {"label": label}, 1.0)
             result["accepted" if out.accepted else "conflicts"].append((c.assignment_id, c.assignment_uid, label))
         if following is not None:  # out of time with an item in hand: it is answered too
             result["claims"].append((following.assignment_id, following.external_id))
-            out = queue_direct.submit(db, actor, following.assignment_id, {"label": label}, 1.0)
+            out = queue_direct.submit(connected_as(db, actor), actor, following.assignment_id, {"label": label}, 1.0)
             result["accepted" if out.accepted else "conflicts"].append(
                 (following.assignment_id, following.assignment_uid, label))
         for aid in result["abandoned"]:  # the crashed client comes back and submits
-            out = queue_direct.submit(db, actor, aid, {"label": label}, 1.0)
+            out = queue_direct.submit(connected_as(db, actor), actor, aid, {"label": label}, 1.0)
             result["accepted" if out.accepted else "conflicts"].append((aid, None, label))
     finally:
         if own_db:

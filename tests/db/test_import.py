@@ -8,6 +8,7 @@ import pytest
 import soundfile
 from PIL import Image
 from sqlalchemy import select
+from sqlalchemy.orm import undefer
 
 from annotator.core.importing import import_items
 from annotator.db.models import GoldAnswer, Item
@@ -17,7 +18,7 @@ from tests.helpers import counts, make_project, shared
 
 def items(db, project_id=None):
     with db.read() as s:
-        q = select(Item).order_by(Item.id)
+        q = select(Item).options(undefer(Item.is_gold)).order_by(Item.id)  # deferred: annotators may not read it
         return s.scalars(q if project_id is None else q.where(Item.project_id == project_id)).all()
 
 

@@ -18,10 +18,25 @@ from annotator.core.importing import import_items
 from annotator.core.items import edit_item
 from annotator.db import open_database
 from annotator.db.base import utcnow
-from annotator.db.models import Assignment, AuditEvent, BundleMedia, Conflict, GoldAnswer, Item, OfflineBundle
+from annotator.db.models import (
+    Assignment,
+    AuditEvent,
+    BundleMedia,
+    Conflict,
+    GoldAnswer,
+    Item,
+    OfflineBundle,
+)
 from annotator.errors import BadInput, BundleRefused
 from annotator.media.images import load_upright
-from tests.helpers import make_project, make_user, shared
+from tests.helpers import (
+    as_person,
+    connected_as,
+    make_project,
+    make_user,
+    score_gold,
+    shared,
+)
 
 
 def add_texts(db, operator, rows, tmp_path, *, gold=False, project="p"):
@@ -76,7 +91,7 @@ def test_round_trip_brings_answers_times_and_drafts_back_once(db, operator, tmp_
     ann = make_user(db, "ann")
     out = tmp_path / "ann.annot"
     # Checked out an hour ago, so the 12.5 s reported per item fit in the time since the claim.
-    report = offline.checkout(db, operator, "p", "ann", 5, out, now=utcnow() - timedelta(hours=1))
+    report = offline.checkout(*as_person(db, "ann"), "p", "ann", 5, out, now=utcnow() - timedelta(hours=1))
     assert report.items == 5 and out.is_file()
     assert not list(tmp_path.glob(".*partial*"))
     with db.read() as s:
@@ -90,7 +105,7 @@ def test_round_trip_brings_answers_times_and_drafts_back_once(db, operator, tmp_
         status = offline.bundle_status(s)
     assert (status.left, status.total) == (2, 5)
 
-    result = offline.checkin(db, operator, out)
+    result = offline.checkin(*as_person(db, "ann"), out)
     assert (result.submitted, result.drafts_saved, result.conflicts, result.not_started) == (3, 1, 0, 1)
     with db.read() as s:
         rows = {i.external_id: a for a, i in s.execute(
@@ -103,7 +118,7 @@ def test_round_trip_brings_answers_times_and_drafts_back_once(db, operator, tmp_
         assert s.get(OfflineBundle, report.bundle_id).checked_in_at is not None
 
     before = snapshot(db)
-    again = offline.checkin(db, operator, out)
+    again = offline.checkin(*as_person(db, "ann"), out)
     assert again.changed_nothing and "Nothing changed" in again.summary()
     assert snapshot(db) == before
 
@@ -113,11 +128,11 @@ def test_released_unfinished_items_go_back_to_the_queue(db, operator, tmp_path):
     make_user(db, "ann")
     bob = make_user(db, "bob")
     out = tmp_path / "ann.annot"
-    offline.checkout(db, operator, "p", "ann", 3, out)
+    offline.checkout(*as_person(db, "ann"), "p", "ann", 3, out)
     work_offline(out, "ann", {0: {"label": "a"}})
-    result = offline.checkin(db, operator, out, release_unfinished=True)
+    result = offline.checkin(*as_person(db, "ann"), out, release_unfinished=True)
     assert (result.submitted, result.released) == (1, 2)
-    with db.write() as s:
+    with connected_as(db, bob).write() as s:
         assert queue.claim_next(s, bob, "p").external_id in {"t1", "t2"}
 
 
@@ -128,7 +143,7 @@ def test_gold_travels_unmarked_without_its_answers_and_is_scored_at_checkin(db, 
         golds = {i.external_id: g.answer for i, g in s.execute(select(Item, GoldAnswer).join(GoldAnswer))}
     make_user(db, "ann")
     out = tmp_path / "ann.annot"
-    assert offline.checkout(db, operator, pid, "ann", 3, out).media_files == 3
+    assert offline.checkout(*as_person(db, "ann"), pid, "ann", 3, out).media_files == 3
 
     raw = out.read_bytes()
     for answer in golds.values():
@@ -159,7 +174,8 @@ def test_gold_travels_unmarked_without_its_answers_and_is_scored_at_checkin(db, 
             answer = golds[external_id] if n < 1 else {"boxes": []}
             queue.submit(s, actor, aid, answer, 30.0)
     bundle.dispose()
-    offline.checkin(db, operator, out)
+    offline.checkin(*as_person(db, "ann"), out)
+    score_gold(db)
     with db.read() as s:
         scores = sorted(s.scalars(select(Assignment.gold_score)).all())
         assert scores[-1] == 1.0 and scores[0] < 0.5
@@ -172,15 +188,15 @@ def test_an_item_a_lead_changed_becomes_a_conflict_kept_once(db, operator, tmp_p
     text_project(db, operator, tmp_path, n=2)
     make_user(db, "ann")
     out = tmp_path / "ann.annot"
-    offline.checkout(db, operator, "p", "ann", 2, out)
+    offline.checkout(*as_person(db, "ann"), "p", "ann", 2, out)
     work_offline(out, "ann", {0: {"label": "a"}, 1: {"label": "b"}})
     with db.write() as s:
         edit_item(s, operator, "p", "t0", {"text": "text 0, corrected"})
-    result = offline.checkin(db, operator, out)
+    result = offline.checkin(*as_person(db, "ann"), out)
     assert (result.submitted, result.conflicts) == (1, 1)
     assert "changed the item" in result.conflict_reasons[0]
     before = snapshot(db)
-    assert offline.checkin(db, operator, out).changed_nothing
+    assert offline.checkin(*as_person(db, "ann"), out).changed_nothing
     assert snapshot(db) == before
     with db.read() as s:
         rows = conflicts.list_conflicts(s, operator)
@@ -193,13 +209,13 @@ def test_a_revoked_checkout_frees_its_slots_and_late_work_is_a_conflict(db, oper
     bob = make_user(db, "bob")
     lead = make_user(db, "lee", "lead")
     out = tmp_path / "ann.annot"
-    report = offline.checkout(db, operator, "p", "ann", 2, out)
+    report = offline.checkout(*as_person(db, "ann"), "p", "ann", 2, out)
     work_offline(out, "ann", {0: {"label": "a"}, 1: {"label": "c"}})
     with db.write() as s:
         assert offline.revoke(s, lead, report.bundle_id) == 2
-    with db.write() as s:  # the slot is back in the queue at once
+    with connected_as(db, bob).write() as s:  # the slot is back in the queue at once
         queue.claim_next(s, bob, "p")
-    result = offline.checkin(db, operator, out)
+    result = offline.checkin(*as_person(db, "ann"), out)
     assert result.conflicts == 2 and result.submitted == 0
     assert all("expired the lease" in r for r in result.conflict_reasons)
 
@@ -222,11 +238,11 @@ def test_a_slot_someone_else_took_after_the_lease_ran_out_is_a_conflict(db, oper
     bob = make_user(db, "bob")
     out = tmp_path / "ann.annot"
     start = utcnow()
-    offline.checkout(db, operator, "p", "ann", 2, out, now=start)
+    offline.checkout(*as_person(db, "ann"), "p", "ann", 2, out, now=start)
     work_offline(out, "ann", {0: {"label": "a"}, 1: {"label": "b"}})
-    with db.write() as s:  # two hours on: the leases ran out, and bob takes one of the items
+    with connected_as(db, bob).write() as s:  # two hours on: the leases ran out, and bob takes one of the items
         taken = queue.claim_next(s, bob, "p", now=start + timedelta(hours=2))
-    result = offline.checkin(db, operator, out, now=start + timedelta(hours=3))
+    result = offline.checkin(*as_person(db, "ann"), out, now=start + timedelta(hours=3))
     # The item nobody took is accepted, as a late submit online would be; the other is kept.
     assert (result.submitted, result.conflicts) == (1, 1)
     assert result.conflict_reasons[0].startswith(taken.external_id) and "someone else holds the slot" in result.conflict_reasons[0]
@@ -236,7 +252,7 @@ def test_a_bundle_from_another_database_or_tampered_with_is_refused(db, operator
     text_project(db, operator, tmp_path, n=3)
     make_user(db, "ann")
     out = tmp_path / "ann.annot"
-    offline.checkout(db, operator, "p", "ann", 2, out)
+    offline.checkout(*as_person(db, "ann"), "p", "ann", 2, out)
     work_offline(out, "ann", {0: {"label": "a"}})
     before = snapshot(db)
 
@@ -250,12 +266,12 @@ def test_a_bundle_from_another_database_or_tampered_with_is_refused(db, operator
     with sqlite3.connect(tampered) as conn:  # point a claim at an item that was never checked out
         conn.execute("UPDATE items SET id = 9999 WHERE id = (SELECT min(id) FROM items)")
     with pytest.raises(BundleRefused, match="changed outside Annotator"):
-        offline.checkin(db, operator, tampered)
+        offline.checkin(*as_person(db, "ann"), tampered)
 
     not_a_bundle = tmp_path / "photo.annot"
     not_a_bundle.write_bytes(b"\xff\xd8\xff\xe0 not a database" * 100)
     with pytest.raises(BundleRefused, match="not an Annotator offline bundle"):
-        offline.checkin(db, operator, not_a_bundle)
+        offline.checkin(*as_person(db, "ann"), not_a_bundle)
     assert snapshot(db) == before
 
 
@@ -270,7 +286,7 @@ def test_a_checkout_cut_short_leaves_nothing_behind(db, operator, tmp_path):
             raise KeyboardInterrupt  # Ctrl+C halfway through writing the bundle
 
     with pytest.raises(KeyboardInterrupt):
-        offline.checkout(db, operator, "p", "ann", 5, out, progress=interrupt)
+        offline.checkout(*as_person(db, "ann"), "p", "ann", 5, out, progress=interrupt)
     assert set(tmp_path.iterdir()) <= files  # no bundle, no half-written one
     assert snapshot(db) == before
     with db.read() as s:
@@ -289,7 +305,7 @@ def test_a_missing_media_file_is_named_and_the_checkout_undone(db, operator, tmp
     (media / "b.jpg").unlink()
     before = snapshot(db)
     with pytest.raises(BadInput, match=r"b\.jpg.*cannot be read"):
-        offline.checkout(db, operator, "p", "ann", 2, tmp_path / "ann.annot")
+        offline.checkout(*as_person(db, "ann"), "p", "ann", 2, tmp_path / "ann.annot")
     assert snapshot(db) == before
     assert not (tmp_path / "ann.annot").exists() and not list(tmp_path.glob(".*partial*"))
 
@@ -298,11 +314,11 @@ def test_annotators_cannot_check_out_for_others_or_revoke(db, operator, tmp_path
     text_project(db, operator, tmp_path, n=2)
     ann = make_user(db, "ann")
     make_user(db, "bob")
-    from annotator.errors import PermissionDenied
+    from annotator.errors import AnnotatorError, PermissionDenied
 
-    with pytest.raises(PermissionDenied):
-        offline.checkout(db, ann, "p", "bob", 1, tmp_path / "bob.annot")
-    report = offline.checkout(db, ann, "p", "ann", 1, tmp_path / "ann.annot")  # their own work: allowed
+    with pytest.raises((PermissionDenied, AnnotatorError), match="each person checks out their own|lead role"):
+        offline.checkout(connected_as(db, ann), ann, "p", "bob", 1, tmp_path / "bob.annot")
+    report = offline.checkout(connected_as(db, ann), ann, "p", "ann", 1, tmp_path / "ann.annot")  # their own work
     with db.write() as s, pytest.raises(PermissionDenied):
         offline.revoke(s, ann, report.bundle_id)
     with db.read() as s, pytest.raises(PermissionDenied):
@@ -313,9 +329,9 @@ def test_work_on_an_item_deleted_meanwhile_is_reported_not_fatal(db, operator, t
     text_project(db, operator, tmp_path, n=2)
     make_user(db, "ann")
     out = tmp_path / "ann.annot"
-    offline.checkout(db, operator, "p", "ann", 2, out)
+    offline.checkout(*as_person(db, "ann"), "p", "ann", 2, out)
     work_offline(out, "ann", {0: {"label": "a"}, 1: {"label": "b"}})
     with db.write() as s:  # a lead removes one item from the project (its claims go with it)
         s.delete(s.scalar(select(Item).where(Item.external_id == "t1")))
-    result = offline.checkin(db, operator, out)
+    result = offline.checkin(*as_person(db, "ann"), out)
     assert (result.submitted, result.deleted) == (1, 1) and "deleted since the checkout" in result.summary()

@@ -15,7 +15,7 @@ from annotator.core.importing import import_items
 from annotator.db import Database
 from annotator.db.models import Assignment, Conflict, Item, Project
 from tests.db import queue_workers
-from tests.helpers import make_project, make_user
+from tests.helpers import connected_as, make_project, make_user
 
 
 def setup_project(db, operator, tmp_path, items, overlap):
@@ -153,8 +153,8 @@ def test_the_sqlite_app_path_does_not_pile_up_connections_from_ended_threads(tmp
         return sum(1 for fd in fds.iterdir() if _target(fd) == path)
 
     def one_item():
-        c = queue_direct.claim(db, ann, "p")
-        done.append(queue_direct.submit(db, ann, c.assignment_id, {"label": "a"}, 1.0).accepted)
+        c = queue_direct.claim(connected_as(db, ann), ann, "p")
+        done.append(queue_direct.submit(connected_as(db, ann), ann, c.assignment_id, {"label": "a"}, 1.0).accepted)
 
     def in_a_thread():
         t = threading.Thread(target=one_item)

@@ -8,7 +8,13 @@ from datetime import timedelta
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 from sqlalchemy import select
 
 from annotator.core import queue, queue_direct
@@ -18,7 +24,7 @@ from annotator.db import Database
 from annotator.db.base import utcnow
 from annotator.db.models import Assignment, Item
 from annotator.errors import AssignmentClosed, NothingLeft
-from tests.helpers import make_project, make_user
+from tests.helpers import connected_as, dispose_logins, make_project, make_user
 
 N_ITEMS, N_USERS, OVERLAP, LEASE = 5, 3, 2, 60
 
@@ -42,7 +48,8 @@ class Model:
                        and a["status"] in ("claimed", "expired", "released")),
                       key=lambda a: (a["status"] != "claimed", a["order"]))
         for a in mine:
-            if a["status"] == "claimed":
+            if a["status"] == "claimed":  # handed back with the full time limit from now, never less
+                a["lease"] = max(a["lease"], self.now + timedelta(seconds=LEASE))
                 return a["item"]
             if self.slots[a["item"]] > 0:
                 self.slots[a["item"]] -= 1
@@ -95,13 +102,14 @@ def machine_for(fresh_url):
             self.ids = {}  # (item, user) -> assignment id
 
         def teardown(self):
+            dispose_logins(self.db)
             self.db.dispose()
 
         @rule(user=st.integers(0, N_USERS - 1))
         def claim(self, user):
             expected = self.model.claim(user)
             try:
-                got = queue_direct.claim_in_session(self.db, self.users[user], "p", now=self.model.now)
+                got = queue_direct.claim_in_session(connected_as(self.db, self.users[user]), self.users[user], "p", now=self.model.now)
             except NothingLeft:
                 got = None
             assert (got.external_id if got else None) == expected
@@ -113,7 +121,7 @@ def machine_for(fresh_url):
             """The app's claim (queue_direct), which takes the common case itself."""
             expected = self.model.claim(user)
             try:
-                got = queue_direct.claim(self.db, self.users[user], "p", now=self.model.now)
+                got = queue_direct.claim(connected_as(self.db, self.users[user]), self.users[user], "p", now=self.model.now)
             except NothingLeft:
                 got = None
             assert (got.external_id if got else None) == expected
@@ -128,7 +136,7 @@ def machine_for(fresh_url):
             expected = self.model.submit(item, user)
             expected_next = None if expected == "closed" else self.model.claim(user)
             try:
-                done = queue_direct.submit_and_claim(self.db, self.users[user], self.ids[(item, user)], {"label": "a"},
+                done = queue_direct.submit_and_claim(connected_as(self.db, self.users[user]), self.users[user], self.ids[(item, user)], {"label": "a"},
                                                      1.0, "p", now=self.model.now)
             except AssignmentClosed:
                 got, got_next = "closed", None
@@ -149,7 +157,7 @@ def machine_for(fresh_url):
             item, user = self._pick(index)
             expected = self.model.submit(item, user)
             try:
-                with self.db.write() as s:
+                with connected_as(self.db, self.users[user]).write() as s:
                     out = queue.submit(s, self.users[user], self.ids[(item, user)], {"label": "a"}, 1.0, now=self.model.now)
                 got = "accepted" if out.accepted else "conflict"
             except AssignmentClosed:
@@ -162,7 +170,7 @@ def machine_for(fresh_url):
             item, user = self._pick(index)
             expected = self.model.give_back(item, user, skip)
             try:
-                with self.db.write() as s:
+                with connected_as(self.db, self.users[user]).write() as s:
                     (queue.skip if skip else queue.release)(s, self.users[user], self.ids[(item, user)], now=self.model.now)
                 got = "ok"
             except AssignmentClosed:

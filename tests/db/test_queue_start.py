@@ -5,17 +5,16 @@ the next claim back to the front. These tests hold the claim order to its rule (
 uncertainty, then id) through such changes, on both backends."""
 
 import json
-from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import select, text
 
-from annotator.core import queue, queue_direct, queue_sql
+from annotator.core import queue, queue_direct
 from annotator.core.importing import import_items
 from annotator.core.predictions import import_predictions
 from annotator.db.models import Item, Project
 from annotator.errors import NothingLeft
-from tests.helpers import copy_plain_items, index_scan_pages, make_project, make_user
+from tests.helpers import connected_as, copy_plain_items, make_project, make_user
 
 
 def add_texts(db, operator, rows, tmp_path, name="items.jsonl"):
@@ -38,7 +37,7 @@ def texts(n: int, **extra) -> list[dict]:
 
 
 def submit_and_next(db, user, claimed):
-    done = queue_direct.submit_and_claim(db, user, claimed.assignment_id, {"label": "a"}, 1.0, "p")
+    done = queue_direct.submit_and_claim(connected_as(db, user), user, claimed.assignment_id, {"label": "a"}, 1.0, "p")
     assert done.outcome.accepted
     return done.next
 
@@ -52,28 +51,30 @@ def test_a_skipped_item_behind_where_claims_start_comes_next(db, operator, tmp_p
     make_project(db, "p")
     add_texts(db, operator, texts(6), tmp_path)
     ann, bob = make_user(db, "ann"), make_user(db, "bob")
-    bobs = queue_direct.claim(db, bob, "p")  # i0
-    first = queue_direct.claim(db, ann, "p")  # i1
+    bobs = queue_direct.claim(connected_as(db, bob), bob, "p")  # i0
+    first = queue_direct.claim(connected_as(db, ann), ann, "p")  # i1
     ahead = submit_and_next(db, ann, first)  # i2: ann's claims now start after it
     assert (bobs.external_id, first.external_id, ahead.external_id) == ("i0", "i1", "i2")
     before = epoch(db)
-    with db.write() as s:
+    with connected_as(db, bob).write() as s:
         queue.skip(s, bob, bobs.assignment_id)  # i0 is open again, ahead of where ann's claims start
     assert submit_and_next(db, ann, ahead).external_id == "i0"
     assert epoch(db) == before + 1
-    assert queue_direct.claim(db, make_user(db, "cat"), "p").external_id == "i3"
+    cat = make_user(db, "cat")
+    assert queue_direct.claim(connected_as(db, cat), cat, "p").external_id == "i3"
 
 
 def test_items_imported_with_a_higher_priority_come_next(db, operator, tmp_path):
     make_project(db, "p")
     add_texts(db, operator, texts(4), tmp_path)
     ann = make_user(db, "ann")
-    current = queue_direct.claim(db, ann, "p")
+    current = queue_direct.claim(connected_as(db, ann), ann, "p")
     current = submit_and_next(db, ann, current)
     assert current.external_id == "i1"
     add_texts(db, operator, [{"id": "urgent", "text": "now", "priority": 5}], tmp_path, name="urgent.jsonl")
     assert submit_and_next(db, ann, current).external_id == "urgent"
-    assert queue_direct.claim(db, make_user(db, "bob"), "p").external_id == "i2"
+    bob = make_user(db, "bob")
+    assert queue_direct.claim(connected_as(db, bob), bob, "p").external_id == "i2"
 
 
 def test_new_predictions_reorder_the_queue_at_once(db, operator, tmp_path):
@@ -81,7 +82,7 @@ def test_new_predictions_reorder_the_queue_at_once(db, operator, tmp_path):
     add_texts(db, operator, texts(5), tmp_path)
     predict(db, operator, tmp_path, {"i0": 0.5, "i1": 0.6, "i2": 0.7, "i3": 0.8, "i4": 0.9})
     ann = make_user(db, "ann")
-    current = submit_and_next(db, ann, queue_direct.claim(db, ann, "p"))
+    current = submit_and_next(db, ann, queue_direct.claim(connected_as(db, ann), ann, "p"))
     assert current.external_id == "i1"  # ann's claims now start after confidence 0.6
     predict(db, operator, tmp_path, {"i3": 0.1}, name="again.jsonl")  # the model is now unsure of i3
     assert submit_and_next(db, ann, current).external_id == "i3"
@@ -97,7 +98,7 @@ def test_an_item_that_opens_up_behind_without_a_bump_is_still_handed_out(db, ope
     make_project(db, "p")
     add_texts(db, operator, texts(5), tmp_path)
     ann = make_user(db, "ann")
-    current = submit_and_next(db, ann, queue_direct.claim(db, ann, "p"))  # i0 done, i1 held
+    current = submit_and_next(db, ann, queue_direct.claim(connected_as(db, ann), ann, "p"))  # i0 done, i1 held
     with db.write() as s:  # i0 open again with no answer and no bump: a rolled-back claim's state
         s.execute(text("DELETE FROM assignments WHERE item_id = (SELECT id FROM items WHERE external_id = 'i0')"))
         s.execute(text("UPDATE items SET open_slots = 1 WHERE external_id = 'i0'"))
@@ -108,7 +109,7 @@ def test_an_item_that_opens_up_behind_without_a_bump_is_still_handed_out(db, ope
             seen.append(current.external_id)
     assert sorted(seen) == ["i0", "i1", "i2", "i3", "i4"]  # each once; on PostgreSQL i0 comes last
     with pytest.raises(NothingLeft):
-        queue_direct.claim(db, ann, "p")
+        queue_direct.claim(connected_as(db, ann), ann, "p")
 
 
 def test_with_overlap_above_one_the_order_is_kept_exactly(db, operator, tmp_path):
@@ -117,9 +118,9 @@ def test_with_overlap_above_one_the_order_is_kept_exactly(db, operator, tmp_path
     make_project(db, "p", overlap=2)
     add_texts(db, operator, texts(4), tmp_path)
     ann, bob = make_user(db, "ann"), make_user(db, "bob")
-    held_by_bob = queue_direct.claim(db, bob, "p")  # i0, one of its two slots
+    held_by_bob = queue_direct.claim(connected_as(db, bob), bob, "p")  # i0, one of its two slots
     assert held_by_bob.external_id == "i0"
-    current = queue_direct.claim(db, ann, "p")
+    current = queue_direct.claim(connected_as(db, ann), ann, "p")
     assert current.external_id == "i0"  # its second slot
     assert [submit_and_next(db, ann, current).external_id] == ["i1"]
 
@@ -138,21 +139,24 @@ def test_a_claim_starts_after_the_users_last_item_not_at_the_dead_front(db, oper
                           f"(SELECT min(id) + 3000 FROM items WHERE project_id = {pid})")
     try:
         ann = make_user(db, "ann")
-        current = queue_direct.claim(db, ann, "p")  # a first claim here: the session path, from the front
+        current = queue_direct.claim(connected_as(db, ann), ann, "p")  # a first claim here: the session path, from the front
         current = submit_and_next(db, ann, current)
         assert current.external_id == "i3001"
-        hint = queue_direct._start_hints.get(db, "p", ann.id)
+        mine = connected_as(db, ann)
+        hint = queue_direct._start_hints.get(mine, "p", ann.id)
         assert hint is not None and hint.item_id > 0
 
         def index_pages(start) -> int:
-            with db.driver_connection() as conn, conn.transaction(force_rollback=True):
-                plan = "\n".join(r[0] for r in conn.execute(
-                    "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + queue_sql._PG_CLAIM_FAST[False],
-                    {"now": datetime.now(timezone.utc), "u": ann.id, "name": "p", "pid": None, "held": 1,
-                     "uid": "explained", "actor": ann.name, **queue_sql._hint_params(start)}))
-            return index_scan_pages(plan, "ix_items_claim")
+            """The claim index's pages that ann's queue_claim reads, counted by the server for the
+            transaction, which is rolled back."""
+            with mine.driver_connection() as conn, conn.transaction(force_rollback=True):
+                pages = "SELECT pg_stat_get_xact_blocks_fetched('ix_items_claim'::regclass)"
+                before = conn.execute(pages).fetchone()[0]
+                conn.execute("SELECT * FROM queue_claim('p', 'explained', %s, NULL, %s, %s)",
+                             ([current.assignment_id], start and start.epoch, start and start.item_id))
+                return conn.execute(pages).fetchone()[0] - before
 
-        assert index_pages(hint) <= 4  # the root, an inner page and the leaf it starts on
+        assert index_pages(hint) <= 6  # the root, an inner page and the leaf it starts on, and the hint's check
         assert index_pages(None) > 10  # from the front
         assert submit_and_next(db, ann, current).external_id == "i3002"
     finally:

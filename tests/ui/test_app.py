@@ -9,12 +9,13 @@ from sqlalchemy import select
 
 from annotator.core.auth import Actor
 from annotator.core.importing import import_items
+from annotator.core.projects import ProjectSpec, create_project
 from annotator.core.workspace import my_projects
 from annotator.db.models import Assignment, Item
 from annotator.ui.app import AppController
 from annotator.ui.workbench import Workbench
-from annotator.ui.worker import DbWorker
-from tests.helpers import make_project, make_user, shared
+from tests.helpers import connected_as, make_project, make_user, shared
+from tests.ui.workers import worker_as
 
 
 def log_in(qtbot, controller, name="ann", password="secret"):
@@ -29,9 +30,8 @@ def open_workbench(qtbot, db_url, actor, project="intents", data_dir=None):
     from annotator.config import data_dir as dd
     from annotator.core.journal import Journal
 
-    worker = DbWorker(db_url)
-    worker.start()
-    with worker_db(db_url) as s:
+    worker = worker_as(qtbot, db_url, actor)
+    with worker_db(db_url, actor) as s:
         card = next(c for c in my_projects(s, actor) if c.name == project)
     bench = Workbench(actor, card, worker, Journal(dd(), db_url, actor.name))
     qtbot.addWidget(bench)
@@ -42,10 +42,13 @@ def open_workbench(qtbot, db_url, actor, project="intents", data_dir=None):
 
 
 class worker_db:
-    def __init__(self, url):
-        from annotator.db import Database
+    """A read as this person's own connection."""
 
-        self.db = Database(url)
+    def __init__(self, url, actor):
+        from annotator.db import Database
+        from annotator.db.logins import is_team_url, with_login
+
+        self.db = Database(with_login(url, actor.name, "secret") if is_team_url(url) else url)
 
     def __enter__(self):
         self.cm = self.db.read()
@@ -133,12 +136,43 @@ def test_quick_submits_never_show_an_item_twice_and_hand_each_answer_in(qtbot, d
     close(bench, worker)
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the shared PostgreSQL trusts every password
 def test_a_wrong_password_gets_a_clear_message(qtbot, db_url, text_project, settings):
     controller = AppController(db_url, settings)
     log_in(qtbot, controller, password="nope")
     qtbot.waitUntil(lambda: "Wrong user name or password" in controller.login.error.text(), timeout=10_000)
     assert controller.login.isVisible() and controller.picker is None
     controller.worker.stop()
+
+
+def test_the_log_in_window_logs_in_to_a_team_server_as_the_person(qtbot, team_url, names, settings, tmp_path):
+    """On a server that checks passwords, the window's password is the connection's own: a wrong
+    one is refused by the server, a role that is no Annotator user is told whom to ask, and the
+    right one opens the person's projects, with a URL that holds no password."""
+    from annotator.core.members import add_member
+    from annotator.core.users import add_user
+    from annotator.db import Database
+    from annotator.db.logins import with_login
+
+    owner = Database(team_url)
+    ann = names("ann")
+    with owner.write() as s:
+        add_user(s, Actor.local_operator(), ann, "her own secret")
+        create_project(s, Actor.local_operator(), ProjectSpec(name="intents", kind="text_categories",
+                                                              config={"labels": ["a", "b"]}))
+        add_member(s, Actor.local_operator(), ann, "intents")
+    owner.dispose()
+    desktop_url = with_login(team_url, "", None)  # what a desktop keeps: the server and database only
+    assert "throwaway" not in desktop_url
+    controller = AppController(desktop_url, settings)
+    log_in(qtbot, controller, ann, "not it")
+    qtbot.waitUntil(lambda: "Wrong user name or password" in controller.login.error.text(), timeout=20_000)
+    assert controller.picker is None
+    controller.login.password.setText("her own secret")
+    controller.login.submit()
+    qtbot.waitUntil(lambda: bool(controller.picker is not None and controller.picker.cards), timeout=20_000)
+    assert [c.name for c in controller.picker.cards] == ["intents"] and controller.actor.name == ann
+    controller.shutdown()
 
 
 def test_closing_mid_item_keeps_the_draft_and_reopening_restores_it(qtbot, db, db_url, text_project):
@@ -201,8 +235,7 @@ def test_the_event_loop_keeps_running_while_the_database_is_slow(qtbot, db_url, 
     """The window's timers and input go on while a database call is still running."""
     import threading
 
-    worker = DbWorker(db_url)
-    worker.start()
+    worker = worker_as(qtbot, db_url, text_project)
     gate, running = threading.Event(), threading.Event()
     done = []
 
@@ -344,8 +377,7 @@ def test_a_lost_connection_shows_a_banner_keeps_the_answer_and_sends_it_when_bac
 
 def test_the_worker_delivers_thousands_of_results(qtbot, db_url, text_project):
     """A day's worth of results (None, booleans, objects) crosses the thread boundary intact."""
-    worker = DbWorker(db_url)
-    worker.start()
+    worker = worker_as(qtbot, db_url, text_project)
     got = []
     for n in range(3000):
         worker.call(lambda s, n=n: (None if n % 3 == 0 else (n % 2 == 0)), got.append, write=False)
@@ -358,7 +390,7 @@ def test_at_login_the_annotator_reads_new_rejections(qtbot, db, db_url, text_pro
     from annotator.core import queue, review
 
     lead = make_user(db, "lead", "lead")
-    with db.write() as s:
+    with connected_as(db, text_project).write() as s:
         c = queue.claim_next(s, text_project, "intents")
         queue.submit(s, text_project, c.assignment_id, {"label": "billing"}, 1)
     with db.write() as s:
@@ -392,7 +424,7 @@ def test_answers_left_in_the_journal_are_sent_at_the_next_login(qtbot, db, db_ur
     from annotator.core import queue
     from annotator.core.journal import Entry, Journal
 
-    with db.write() as s:
+    with connected_as(db, text_project).write() as s:
         c = queue.claim_next(s, text_project, "intents")
     Journal(data_dir, db_url, "ann").write(Entry(c.assignment_id, {"label": "returns"}, 12.0, "submit"))  # the app died here
     controller = AppController(db_url, settings)

@@ -8,8 +8,8 @@ import pytest
 from PIL import Image
 from PySide6.QtCore import QPointF
 
-from annotator.ui.image_tiles import TILED_ABOVE_PIXELS
 from annotator.tasks.image_boxes.widget import ImageBoxesWidget
+from annotator.ui.image_tiles import TILED_ABOVE_PIXELS
 from tests.helpers import shared
 
 

@@ -10,10 +10,9 @@ from sqlalchemy import select
 
 from annotator.config import sqlite_url
 from annotator.core import offline
-from annotator.core.auth import Actor
 from annotator.db.models import Assignment
 from annotator.ui.app import AppController
-from tests.helpers import VOC_LABELS, shared
+from tests.helpers import VOC_LABELS, as_person, shared
 from tests.ui.test_app import log_in
 from tests.ui.test_image_boxes import drag, image_project, ready
 
@@ -23,7 +22,7 @@ def test_annotate_a_bundle_with_no_media_root_and_check_in_from_the_menu(qtbot, 
     actor = image_project(db, tmp_path, files, labels=VOC_LABELS)
     bundle = tmp_path / "laptop" / "photos.annot"
     bundle.parent.mkdir()
-    offline.checkout(db, Actor.local_operator(), "photos", actor.name, 2, bundle)
+    offline.checkout(*as_person(db, actor.name), "photos", actor.name, 2, bundle)
     shutil.move(tmp_path / "photos", tmp_path / "photos-elsewhere")  # the media root is out of reach
 
     controller = AppController(sqlite_url(bundle), settings)
@@ -47,6 +46,7 @@ def test_annotate_a_bundle_with_no_media_root_and_check_in_from_the_menu(qtbot, 
     bench.check_in()
     dialog = bench.checkin_dialog
     dialog.url.setText(db_url)
+    dialog.password.setText("secret")
     dialog.ok.click()
     qtbot.waitUntil(lambda: "submitted" in dialog.result.text() or "Not checked in" in dialog.result.text(), timeout=20_000)
     assert dialog.result.text().startswith("1 submitted"), dialog.result.text()
@@ -58,7 +58,7 @@ def test_annotate_a_bundle_with_no_media_root_and_check_in_from_the_menu(qtbot, 
 
 def test_file_open_offline_bundle_switches_the_app_to_it(qtbot, db, db_url, text_project, settings, tmp_path):
     bundle = tmp_path / "ann.annot"
-    offline.checkout(db, Actor.local_operator(), "intents", "ann", 3, bundle)
+    offline.checkout(*as_person(db, "ann"), "intents", "ann", 3, bundle)
     controller = AppController(db_url, settings)
     log_in(qtbot, controller)
     qtbot.waitUntil(lambda: bool(controller.picker is not None and controller.picker.cards), timeout=10_000)
@@ -80,20 +80,19 @@ def test_file_open_offline_bundle_switches_the_app_to_it(qtbot, db, db_url, text
 def test_a_lead_resolves_offline_conflicts_from_the_review_window(qtbot, db, db_url, text_project, tmp_path):
     from annotator.core.conflicts import list_conflicts
     from annotator.ui.review import ReviewWindow
-    from annotator.ui.worker import DbWorker
     from tests.db.test_offline import work_offline
-    from tests.helpers import make_user
+    from tests.helpers import as_person, connected_as, make_user
+    from tests.ui.workers import worker_as
 
     lead = make_user(db, "lee", "lead")
     bundle = tmp_path / "ann.annot"
-    report = offline.checkout(db, Actor.local_operator(), "intents", "ann", 2, bundle)
+    report = offline.checkout(*as_person(db, "ann"), "intents", "ann", 2, bundle)
     work_offline(bundle, "ann", {0: {"label": "billing"}, 1: {"label": "returns"}}, project="intents")
-    with db.write() as s:
+    with connected_as(db, lead).write() as s:
         offline.revoke(s, lead, report.bundle_id)
-    assert offline.checkin(db, Actor.local_operator(), bundle).conflicts == 2
+    assert offline.checkin(*as_person(db, "ann"), bundle).conflicts == 2
 
-    worker = DbWorker(db_url)
-    worker.start()
+    worker = worker_as(qtbot, db_url, lead)
     window = ReviewWindow(lead, worker)
     qtbot.addWidget(window)
     window.show()

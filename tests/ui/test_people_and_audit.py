@@ -11,13 +11,12 @@ from annotator.core.quality import pause
 from annotator.db.models import Membership, User
 from annotator.errors import PermissionDenied
 from annotator.ui.people import AuditWindow, PeopleWindow
-from annotator.ui.worker import DbWorker
-from tests.helpers import make_project, make_user
+from tests.helpers import connected_as, make_project, make_user, score_gold
+from tests.ui.workers import worker_as
 
 
 def start(qtbot, db_url, cls, actor):
-    worker = DbWorker(db_url)
-    worker.start()
+    worker = worker_as(qtbot, db_url, actor)
     window = cls(actor, worker)
     qtbot.addWidget(window)
     window.show()
@@ -65,8 +64,8 @@ def test_an_admin_adds_a_user_changes_a_role_and_deactivates(qtbot, db, db_url):
 
 def test_the_audit_trail_filters_and_exports_csv(qtbot, db, db_url, tmp_path):
     make_project(db, "p")
-    make_user(db, "ann")
-    lead = make_user(db, "lead", "lead")
+    make_user(db, "ann", join=False)  # the same trail on both backends: no memberships
+    lead = make_user(db, "lead", "lead", join=False)
     window, worker = start(qtbot, db_url, AuditWindow, lead)
     qtbot.waitUntil(lambda: len(window.rows) == 3, timeout=10_000)
     window.action.setText("user.*")
@@ -105,7 +104,7 @@ def test_an_annotators_history_is_drawn(qtbot, db, db_url, tmp_path):
     t0 = utcnow() - timedelta(days=2)
     for i in range(8):
         t = t0 + timedelta(hours=3 * i)
-        with db.write() as s:
+        with connected_as(db, ann).write() as s:
             c = queue.claim_next(s, ann, "p", now=t)
             queue.submit(s, ann, c.assignment_id, {"label": "a" if i % 3 else "b"}, 30, now=t + timedelta(seconds=40))
         with db.write() as s:
@@ -113,6 +112,7 @@ def test_an_annotators_history_is_drawn(qtbot, db, db_url, tmp_path):
                 review.approve(s, lead, c.assignment_id, now=t + timedelta(minutes=5))
             else:
                 review.reject(s, lead, c.assignment_id, "no", now=t + timedelta(minutes=5))
+    score_gold(db)  # a lead's scorer, on PostgreSQL
     window, worker = start(qtbot, db_url, PeopleWindow, lead)
     with qtbot.waitSignal(window.history_shown, timeout=10_000) as shown:
         window.show_history("ann")
@@ -127,8 +127,7 @@ def test_review_window_filters_by_dates_and_gold_score(qtbot, db, db_url, tmp_pa
     from annotator.ui.review import ReviewWindow
 
     lead = make_user(db, "lead", "lead")
-    worker = DbWorker(db_url)
-    worker.start()
+    worker = worker_as(qtbot, db_url, lead)
     w = ReviewWindow(lead, worker)
     qtbot.addWidget(w)
     w.since.setText("2026-13-40")

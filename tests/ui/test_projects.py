@@ -6,15 +6,14 @@ from sqlalchemy import func, select
 
 from annotator.db.models import Item, Project
 from annotator.ui.projects import ProjectsWindow
-from annotator.ui.worker import DbWorker
 from tests.helpers import make_project, make_user, shared
+from tests.ui.workers import worker_as
 
 
 @pytest.fixture
 def window(qtbot, db, db_url):
     lead = make_user(db, "lead", "lead")
-    worker = DbWorker(db_url)
-    worker.start()
+    worker = worker_as(qtbot, db_url, lead)
     w = ProjectsWindow(lead, worker)
     qtbot.addWidget(w)
     w.show()

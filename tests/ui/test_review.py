@@ -11,9 +11,9 @@ from annotator.core.importing import import_items
 from annotator.db.models import Assignment, Item, Review
 from annotator.ui.app import AppController
 from annotator.ui.review import ReviewWindow
-from annotator.ui.worker import DbWorker
-from tests.helpers import make_project, make_user, shared
+from tests.helpers import connected_as, make_project, make_user, shared
 from tests.ui.test_app import log_in
+from tests.ui.workers import worker_as
 
 
 def submitted_work(db, tmp_path, n=4, kind="text_categories"):
@@ -29,7 +29,7 @@ def submitted_work(db, tmp_path, n=4, kind="text_categories"):
     workers = [make_user(db, "ann"), make_user(db, "bob")]
     for i in range(len(rows)):
         user = workers[i % 2]
-        with db.write() as s:
+        with connected_as(db, user).write() as s:
             c = queue.claim_next(s, user, "p")
             answer = {"label": "a"} if kind == "text_categories" else {"boxes": [{"label": "face", "x": 30, "y": 20, "w": 60, "h": 70}]}
             queue.submit(s, user, c.assignment_id, answer, 3)
@@ -37,8 +37,7 @@ def submitted_work(db, tmp_path, n=4, kind="text_categories"):
 
 
 def open_review(qtbot, db_url, lead):
-    worker = DbWorker(db_url)
-    worker.start()
+    worker = worker_as(qtbot, db_url, lead)
     window = ReviewWindow(lead, worker)
     qtbot.addWidget(window)
     window.show()
@@ -136,8 +135,7 @@ def test_the_dashboard_draws_the_project_and_redraws_after_a_decision(qtbot, db,
     lead = submitted_work(db, tmp_path)
     controller = AppController(db_url, settings)
     controller.actor = lead
-    controller.worker = DbWorker(db_url)
-    controller.worker.start()
+    controller.worker = worker_as(qtbot, db_url, lead)
     controller.open_dashboard()
     board = controller.dashboard
     assert isinstance(board, DashboardWindow)
@@ -167,8 +165,7 @@ def test_the_table_has_its_full_height_at_once_and_a_jump_loads_just_that_page(q
     monkeypatch.setattr(review_ui, "PAGE", 5)  # 23 rows make five pages
     monkeypatch.setattr(review_ui, "FIRST_PAGE", 5)
     lead = submitted_work(db, tmp_path, n=23)
-    worker = DbWorker(db_url)
-    worker.start()
+    worker = worker_as(qtbot, db_url, lead)
     window = ReviewWindow(lead, worker)
     qtbot.addWidget(window)
     window.resize(1280, 260)  # a few rows on screen

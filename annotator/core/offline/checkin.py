@@ -21,7 +21,7 @@ from annotator.core import audit
 from annotator.core.auth import Actor, require
 from annotator.core.offline.bundle import manifest_digest, this_bundle
 from annotator.core.offline.identity import database_id
-from annotator.core.queue import _clamp_seconds, _give_back_slots, _submit_slow, record_conflict
+from annotator.core.queue import clamp_seconds, give_back_slots, submit_in_full, record_conflict
 from annotator.db import Database
 from annotator.db.base import utcnow
 from annotator.db.models import Assignment, Conflict, Item, OfflineBundle, User
@@ -108,6 +108,12 @@ def checkin(
 
     def action(session: Session) -> CheckinReport:
         _verify(session, path, record, digest)
+        if session.get_bind().dialect.name == "postgresql":  # the server checks and applies each piece
+            from annotator.core.offline.on_server import check_in
+
+            report = CheckinReport(record.id, actor.name)
+            check_in(session, record, work, report, release_unfinished, now)
+            return report
         team = session.get(OfflineBundle, record.id, with_for_update=True)
         user = session.get(User, team.user_id)
         if actor.id != user.id:
@@ -177,7 +183,7 @@ def _apply(session: Session, worker: Actor, team: OfflineBundle, w: _Work, a: As
         report.unchanged += 1
         return
     when = min(max(w.submitted_at or now, a.claimed_at), now)
-    seconds = _clamp_seconds(a, w.active_seconds, when)
+    seconds = clamp_seconds(a, w.active_seconds, when)
     item = session.get(Item, a.item_id)
     reason = None
     if item.version != w.version:
@@ -193,7 +199,7 @@ def _apply(session: Session, worker: Actor, team: OfflineBundle, w: _Work, a: As
         report.conflicts += 1
         report.conflict_reasons.append(f"{item.external_id}: {reason}")
         return
-    _submit_slow(session, worker, a.id, w.answer, seconds, when, locked=a)
+    submit_in_full(session, worker, a.id, w.answer, seconds, when, locked=a)
     report.submitted += 1
 
 
@@ -202,13 +208,13 @@ def _apply_draft(session: Session, worker: Actor, a: Assignment, w: _Work, repor
     changed = False
     if w.draft is not None and a.status in ("claimed", "expired", "released") and a.draft != w.draft:
         a.draft = w.draft
-        a.active_seconds = _clamp_seconds(a, w.active_seconds, utcnow())
+        a.active_seconds = clamp_seconds(a, w.active_seconds, utcnow())
         report.drafts_saved += 1
         changed = True
     if (release_unfinished or w.skipped) and a.status == "claimed":
         # Given back, draft and all: the same user gets the draft again if the slot is free.
         session.execute(update(Assignment).where(Assignment.id == a.id).values(status="released", skipped=w.skipped))
-        _give_back_slots(session, [a.item_id])
+        give_back_slots(session, [a.item_id])
         report.released += 1
         changed = True
     if not changed:

@@ -76,14 +76,20 @@ def checkout(
     partial = out.with_name(f".{out.name}.{bundle_id[:8]}.partial")
     try:
         with db.write() as session:
-            user = session.scalar(select(User).where(User.name == user_name))
-            if user is None or not user.active:
-                raise NotFound(f"There is no active user called {user_name!r}.")
-            if actor.id != user.id:
-                require(actor, "lead", "check out work for someone else")
+            on_server = not db.is_sqlite
+            if on_server:  # a team database: the login checks out its own work, and the server records it
+                from annotator.core.offline import on_server as team
+
+                user = team.checkout_user(session, actor, user_name, db.engine.url.password, now)
+            else:
+                user = session.scalar(select(User).where(User.name == user_name))
+                if user is None or not user.active:
+                    raise NotFound(f"There is no active user called {user_name!r}.")
+                if actor.id != user.id:
+                    require(actor, "lead", "check out work for someone else")
             project = get_project(session, project_ref)
-            worker = Actor.of(user)
-            claimed = _claim(session, worker, project, count, bundle_id, now)
+            worker = Actor(user.id, user.name, "annotator")
+            claimed = _claim(session, worker, project, count, bundle_id, now, lengthen=not on_server)
             lease_until = now + timedelta(seconds=project.offline_lease_seconds)
             record = OfflineBundle(
                 id=bundle_id, source_database_id=database_id(session), source_url=db.describe(), project_id=project.id,
@@ -91,9 +97,12 @@ def checkout(
             )
             media = _write_bundle(session, project, user, claimed, record, partial, progress)
             record.manifest_sha256 = media.digest
-            session.add(record)
-            audit.record(session, actor, "offline.checkout", "bundle", bundle_id, user=user.name, project_id=project.id,
-                         items=len(claimed), file=str(out))
+            if on_server:
+                lease_until = team.record_checkout(session, record, claimed, str(out), now)
+            else:
+                session.add(record)
+                audit.record(session, actor, "offline.checkout", "bundle", bundle_id, user=user.name,
+                             project_id=project.id, items=len(claimed), file=str(out))
             session.flush()
             _fsync(partial)  # renamed means complete, after a power loss too: the bytes first,
             os.replace(partial, out)
@@ -107,9 +116,11 @@ def checkout(
     return CheckoutReport(bundle_id, out, len(claimed), media.files, media.bytes, lease_until)
 
 
-def _claim(session: Session, worker: Actor, project: Project, count: int, bundle_id: str, now: datetime) -> list[int]:
+def _claim(session: Session, worker: Actor, project: Project, count: int, bundle_id: str, now: datetime, *,
+           lengthen: bool) -> list[int]:
     """Claim through the queue (so gold comes in its normal mix and the user's own open work
-    comes first), then lengthen the leases to the project's offline lease."""
+    comes first), then, with `lengthen`, give them the project's offline lease (on a team
+    database the server does, as it records the checkout)."""
     ids: list[int] = []
     for _ in range(count):
         try:
@@ -119,6 +130,8 @@ def _claim(session: Session, worker: Actor, project: Project, count: int, bundle
         ids.append(claimed.assignment_id)
     if not ids:
         raise NothingLeft(f"Nothing is left for {worker.name} in {project.name} to check out.")
+    if not lengthen:
+        return ids
     session.execute(
         update(Assignment).where(Assignment.id.in_(ids)).values(
             lease_until=now + timedelta(seconds=project.offline_lease_seconds), offline=True, bundle_id=bundle_id)
