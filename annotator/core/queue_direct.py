@@ -233,8 +233,22 @@ def _submit_postgres(db, actor, assignment_id, answer, active_seconds, now) -> q
 
 
 def _submit_and_claim_postgres(db, actor, assignment_id, answer, active_seconds, project_ref, holding, now):
-    """(outcome, None): the claim follows on its own, one more call."""
-    return _submit_postgres(db, actor, assignment_id, answer, active_seconds, now), None
+    """(outcome, the next item, a QueueError, or None when the claim must run on its own)."""
+    checked = _checked_under_claim(db, assignment_id, answer)
+    if checked is None:
+        raise _Fallback
+    with _postgres(db) as conn:
+        done, following = queue_pg.submit_and_claim(conn, assignment_id, answer, active_seconds, checked, project_ref,
+                                                    holding=holding, now=now,
+                                                    hint=_start_hints.get(db, project_ref, actor.id))
+    if done.status is None:
+        raise _Fallback  # the configuration changed since the claim: nothing was written
+    outcome = queue.outcome_of(done, answer)
+    if following is None or isinstance(following, QueueError):
+        return outcome, following
+    claimed, hint = following
+    _start_hints.update(db, project_ref, actor.id, hint)
+    return outcome, claimed
 
 
 # ---- SQLite ------------------------------------------------------------------------------------

@@ -111,6 +111,34 @@ def submit(conn, assignment_id: int, answer: dict, active_seconds: float, *, che
     return Submitted(*row)
 
 
+_SUBMIT_AND_CLAIM = (
+    "SELECT (s).assignment_id, (s).accepted, (s).status, (s).conflict_id, coalesce((s).message, ''), (s).correct_answer,"
+    " (s).kind, (s).config, " + ", ".join(f"(c).{c.strip()}" for c in _CLAIMED.split(",")) + ", refusal_code, refusal"
+    " FROM queue_submit_and_claim(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) AS x(s, c, refusal_code, refusal)")
+
+
+def submit_and_claim(conn, assignment_id: int, answer: dict, active_seconds: float, checked: tuple[str, dict],
+                     project_ref: str | int, *, holding: tuple[int, ...] = (), now: datetime | None = None,
+                     hint: Hint | None = None):
+    """The workbench's Submit in one call: (Submitted, then the next (ClaimedItem, Hint), the
+    refusal of the claim as the app's error, or None when the answer was not taken)."""
+    from psycopg.types.json import Jsonb
+
+    with refusals():
+        row = conn.execute(_SUBMIT_AND_CLAIM, (
+            assignment_id, Jsonb(answer), float(active_seconds), checked[0], Jsonb(checked[1]), str(project_ref),
+            time_ordered_uid(), list(holding), now, hint and hint.epoch, hint and hint.item_id)).fetchone()
+    done = Submitted(*row[:8])
+    if not done.accepted or done.status is None:
+        return done, None
+    if row[-2] is not None:
+        return done, _REFUSALS[row[-2]](row[-1])
+    try:
+        return done, _claimed(row[8:8 + 19])
+    except NothingLeft as exc:
+        return done, exc
+
+
 def save_draft(conn, assignment_id: int, draft: dict, active_seconds: float, *, now: datetime | None = None) -> None:
     from psycopg.types.json import Jsonb
 

@@ -15,7 +15,7 @@ down_revision = '0006'
 branch_labels = None
 depends_on = None
 
-PARTS = ("0007_roles.sql", "0007_queue.sql", "0007_offline.sql", "0007_users.sql")
+PARTS = ("0007_roles.sql", "0007_queue.sql", "0007_answers.sql", "0007_offline.sql", "0007_users.sql")
 FUNCTIONS = ("queue_", "user_", "annotator_")
 
 

@@ -1,4 +1,4 @@
--- Migration 0007, part 3: the offline checkout's record and the check-in, as functions (ADR 9).
+-- Migration 0007, part 4: the offline checkout's record and the check-in, as functions (ADR 9).
 -- The client claims through queue_claim, writes the bundle, then records it here; the check-in
 -- hands each piece of work in here. Python's twin for SQLite is annotator/core/offline/.
 

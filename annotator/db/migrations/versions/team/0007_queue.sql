@@ -4,6 +4,8 @@
 -- Errors carry SQLSTATEs of our own, which the client turns into its messages' classes:
 -- AN002 paused, AN003 not qualified, AN004 not yours, AN005 closed,
 -- AN006 not a member, AN007 not an Annotator user (or deactivated), AN008 no such project.
+-- The helpers (queue_caller … queue_store_answer) are no SECURITY DEFINER of their own: only the
+-- definer may call them, from the functions below, whose pinned search_path they run under.
 
 CREATE TYPE queue_claimed AS (
     assignment_id int, assignment_uid text, project_id int, project_name text, kind text, config jsonb,
@@ -18,12 +20,11 @@ CREATE TYPE queue_submitted AS (
     kind text, config jsonb
 );
 
-CREATE FUNCTION queue_caller() RETURNS users LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path = @schema@, pg_temp
+CREATE FUNCTION queue_caller() RETURNS users LANGUAGE plpgsql STABLE
 AS $$
 DECLARE me users%ROWTYPE;
 BEGIN
-    SELECT * INTO me FROM users WHERE name = session_user;
+    SELECT * INTO me FROM users WHERE name = session_user::text;
     IF NOT FOUND THEN
         RAISE EXCEPTION USING ERRCODE = 'AN007', MESSAGE = format(
             'The PostgreSQL role %s is no Annotator user of this database; ask an admin to add you '
@@ -36,8 +37,7 @@ BEGIN
     RETURN me;
 END $$;
 
-CREATE FUNCTION queue_project(p_ref text) RETURNS projects LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path = @schema@, pg_temp
+CREATE FUNCTION queue_project(p_ref text) RETURNS projects LANGUAGE plpgsql STABLE
 AS $$
 DECLARE p projects%ROWTYPE;
 BEGIN
@@ -54,8 +54,7 @@ BEGIN
 END $$;
 
 -- The caller's own assignment, locked; anyone else's is refused the same way as one that does not exist.
-CREATE FUNCTION queue_own(p_id int, me users) RETURNS assignments LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path = @schema@, pg_temp
+CREATE FUNCTION queue_own(p_id int, me users) RETURNS assignments LANGUAGE plpgsql
 AS $$
 DECLARE a assignments%ROWTYPE;
 BEGIN
@@ -76,8 +75,7 @@ $$;
 
 -- Slots go back in item order, so two transactions never deadlock; the project's epoch moves
 -- (a slot may now be ahead of where claims start: docs/adr/0007).
-CREATE FUNCTION queue_give_back_slots(p_items int[]) RETURNS void LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path = @schema@, pg_temp
+CREATE FUNCTION queue_give_back_slots(p_items int[]) RETURNS void LANGUAGE plpgsql
 AS $$
 DECLARE i int;
 BEGIN
@@ -88,8 +86,7 @@ BEGIN
     WHERE id IN (SELECT DISTINCT project_id FROM items WHERE id = ANY (p_items));
 END $$;
 
-CREATE FUNCTION queue_retake_slot(p_item int) RETURNS boolean LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path = @schema@, pg_temp
+CREATE FUNCTION queue_retake_slot(p_item int) RETURNS boolean LANGUAGE plpgsql
 AS $$
 DECLARE it items%ROWTYPE;
 BEGIN
@@ -101,14 +98,13 @@ BEGIN
 END $$;
 
 CREATE FUNCTION queue_audit(p_me users, p_action text, p_type text, p_id text, p_details jsonb, p_now timestamptz)
-    RETURNS void LANGUAGE sql SECURITY DEFINER SET search_path = @schema@, pg_temp
+    RETURNS void LANGUAGE sql
 AS $$
     INSERT INTO audit_events (at, actor_id, actor, action, entity_type, entity_id, details)
     VALUES (p_now, p_me.id, p_me.name, p_action, p_type, p_id, p_details)
 $$;
 
 CREATE FUNCTION queue_claimed_row(p projects, a assignments) RETURNS queue_claimed LANGUAGE sql STABLE
-    SECURITY DEFINER SET search_path = @schema@, pg_temp
 AS $$
     SELECT a.id, a.uid::text, p.id, p.name::text, p.kind::text, p.config::jsonb, p.instructions, p.media_root,
            i.external_id::text, i.payload::jsonb, i.prediction::jsonb, CASE WHEN i.confidence < 0 THEN NULL ELSE i.confidence END,
@@ -119,7 +115,6 @@ $$;
 
 -- Has the caller passed the project's qualification project (its gold, scored)?
 CREATE FUNCTION queue_check_qualification(me users, p projects) RETURNS void LANGUAGE plpgsql STABLE
-    SECURITY DEFINER SET search_path = @schema@, pg_temp
 AS $$
 DECLARE q projects%ROWTYPE; needed float8; required int; scored int; pending int; accuracy float8;
 BEGIN
@@ -148,6 +143,67 @@ BEGIN
     END IF;
 END $$;
 
+-- The next item in claim order that the caller has not worked on, its assignment and audit
+-- event, and the gold countdown's step (p_count_down). From a good hint (p_hp, p_hc, p_hi: the
+-- key of the item the caller last took) the search starts just after it. Returns the claimed
+-- row, or one with no assignment when nothing is left.
+CREATE FUNCTION queue_take(me users, p projects, p_membership int, p_count_down boolean, v_now timestamptz,
+                           v_lease timestamptz, p_uid text, v_hp int, v_hc float8, v_hi int)
+    RETURNS queue_claimed LANGUAGE plpgsql
+AS $$
+DECLARE r queue_claimed;
+BEGIN
+    -- The next item. A claim leaves the item's old row version in the claim index until VACUUM,
+    -- so from a good hint the search starts just after it: the rest of its priority, then the
+    -- lower ones; only if neither finds anything does it search from the front. "Not worked on
+    -- by this user" is a lookup of the candidate's assignments by item_id (user_id + 0 keeps
+    -- the planner off the user's whole history; OFFSET 0 keeps it a per-candidate lookup).
+    WITH picked AS (
+        SELECT id FROM (
+            SELECT * FROM (SELECT id FROM items
+                WHERE project_id = p.id AND open_slots > 0 AND v_hi IS NOT NULL
+                  AND priority = v_hp AND (confidence, id) > (v_hc, v_hi)
+                  AND NOT EXISTS (SELECT 1 FROM assignments x WHERE x.item_id = items.id AND x.user_id + 0 = me.id OFFSET 0)
+                ORDER BY confidence, id LIMIT 1 FOR UPDATE SKIP LOCKED) after_hint
+            UNION ALL
+            SELECT * FROM (SELECT id FROM items
+                WHERE project_id = p.id AND open_slots > 0 AND v_hi IS NOT NULL AND priority < v_hp
+                  AND NOT EXISTS (SELECT 1 FROM assignments x WHERE x.item_id = items.id AND x.user_id + 0 = me.id OFFSET 0)
+                ORDER BY priority DESC, confidence, id LIMIT 1 FOR UPDATE SKIP LOCKED) lower_priority
+            UNION ALL
+            SELECT * FROM (SELECT id FROM items
+                WHERE project_id = p.id AND open_slots > 0
+                  AND NOT EXISTS (SELECT 1 FROM assignments x WHERE x.item_id = items.id AND x.user_id + 0 = me.id OFFSET 0)
+                ORDER BY priority DESC, confidence, id LIMIT 1 FOR UPDATE SKIP LOCKED) from_the_front
+        ) candidates LIMIT 1
+    ), took AS (
+        UPDATE items SET open_slots = open_slots - 1 FROM picked WHERE items.id = picked.id
+        RETURNING items.id, items.external_id, items.payload, items.prediction, items.confidence
+    ), asg AS (
+        INSERT INTO assignments (uid, item_id, user_id, project_id, status, claimed_at, lease_until, active_seconds,
+                                 is_gold, needs_review, skipped, offline)
+        SELECT p_uid, took.id, me.id, p.id, 'claimed', v_now, v_lease, 0, false, false, false, false FROM took
+        RETURNING id, item_id
+    ), audit AS (
+        INSERT INTO audit_events (at, actor_id, actor, action, entity_type, entity_id, details)
+        SELECT v_now, me.id, me.name, 'assignment.claim', 'assignment', asg.id::text,
+               jsonb_build_object('item_id', asg.item_id, 'project_id', p.id)
+        FROM asg
+    ), countdown AS (
+        UPDATE memberships SET gold_countdown = gold_countdown - 1
+        WHERE id = p_membership AND p_count_down AND EXISTS (SELECT 1 FROM asg)
+    )
+    SELECT asg.id, p_uid, p.id, p.name, p.kind, p.config, p.instructions, p.media_root, took.external_id,
+           took.payload, took.prediction, CASE WHEN took.confidence < 0 THEN NULL ELSE took.confidence END,
+           NULL, 0, v_now, v_lease, p.pixel_limit, p.queue_epoch, NULL, NULL, took.id
+    INTO r FROM asg JOIN took ON took.id = asg.item_id;
+    IF NOT FOUND THEN  -- nothing left: a row with no assignment, so that the leases freed above stay freed
+        r.project_id := p.id; r.project_name := p.name;
+        RETURN r;
+    END IF;
+    RETURN r;
+END $$;
+
 -- The claim: the caller's own open work first (a live claim, or an expired or released one whose
 -- slot is free), then gold when it is due, then the next item in claim order (priority, then the
 -- least certain prediction, then id) that the caller has not worked on. p_held: the
@@ -159,9 +215,9 @@ CREATE FUNCTION queue_claim(p_project text, p_uid text, p_held int[] DEFAULT '{}
     RETURNS queue_claimed LANGUAGE plpgsql SECURITY DEFINER SET search_path = @schema@, pg_temp
 AS $$
 DECLARE
-    v_now timestamptz := annotator_clock(p_now);
-    me users%ROWTYPE := queue_caller();
-    p projects%ROWTYPE := queue_project(p_project);
+    v_now timestamptz := CASE WHEN p_now IS NULL THEN now() ELSE annotator_clock(p_now) END;
+    me users%ROWTYPE;
+    p projects%ROWTYPE;
     m memberships%ROWTYPE;
     a assignments%ROWTYPE;
     v_lease timestamptz;
@@ -171,8 +227,53 @@ DECLARE
     v_expired int[];
     r queue_claimed;
     t record;
+    c record;
 BEGIN
-    SELECT * INTO m FROM memberships WHERE user_id = me.id AND project_id = p.id FOR UPDATE;
+    -- The common case in three short statements: the caller, the project, and whether they are an
+    -- active member with no qualification, no lease run out, nothing of their own to resume
+    -- and no gold due; then the take. The ids are parameters, not joined columns: the planner
+    -- then reads (user_id, status) as one index range per status, not a user's whole history.
+    SELECT * INTO me FROM users WHERE name = session_user::text AND active;
+    IF FOUND THEN
+        IF p_project ~ '^[0-9]+$' THEN
+            SELECT * INTO p FROM projects WHERE id = p_project::int OR name = p_project ORDER BY name = p_project DESC LIMIT 1;
+        ELSE
+            SELECT * INTO p FROM projects WHERE name = p_project;
+        END IF;
+    END IF;
+    IF me.id IS NOT NULL AND p.id IS NOT NULL THEN
+        SELECT m0.id AS mid, m0.state, m0.gold_countdown,
+               (SELECT e.lease_until FROM assignments e WHERE e.project_id = p.id AND e.status = 'claimed'
+                  AND e.lease_until < v_now ORDER BY e.lease_until LIMIT 1) IS NOT NULL AS expired,
+               EXISTS (SELECT 1 FROM assignments o WHERE o.user_id = me.id AND o.status = 'claimed'
+                         AND o.project_id + 0 = p.id AND NOT o.skipped AND NOT (o.id = ANY (p_held))
+                       UNION ALL
+                       SELECT 1 FROM assignments o JOIN items oi ON oi.id = o.item_id
+                       WHERE o.user_id = me.id AND o.status = 'expired' AND o.project_id + 0 = p.id AND NOT o.skipped
+                         AND (oi.open_slots > 0 OR oi.is_gold) AND NOT (o.id = ANY (p_held))
+                       UNION ALL
+                       SELECT 1 FROM assignments o JOIN items oi ON oi.id = o.item_id
+                       WHERE o.user_id = me.id AND o.status = 'released' AND o.project_id + 0 = p.id AND NOT o.skipped
+                         AND (oi.open_slots > 0 OR oi.is_gold) AND NOT (o.id = ANY (p_held))) AS resumable,
+               (SELECT ARRAY[hi.priority::float8, hi.confidence, hi.id::float8] FROM items hi
+                WHERE hi.id = p_hint_item AND hi.project_id = p.id AND p_hint_epoch = p.queue_epoch AND p.overlap = 1
+                  AND EXISTS (SELECT 1 FROM assignments x WHERE x.item_id = hi.id AND x.user_id = me.id)) AS hint
+        INTO c
+        FROM (SELECT 1) one LEFT JOIN memberships m0 ON m0.project_id = p.id AND m0.user_id = me.id;
+        IF c.mid IS NOT NULL AND c.state = 'active' AND p.qualification_project_id IS NULL
+           AND NOT c.expired AND NOT c.resumable AND NOT (p.gold_rate > 0 AND c.gold_countdown <= 0) THEN
+            RETURN queue_take(me, p, c.mid, p.gold_rate > 0, v_now, v_now + make_interval(secs => p.lease_seconds),
+                              p_uid, c.hint[1]::int, c.hint[2], c.hint[3]::int);
+        END IF;
+    END IF;
+
+    -- Everything else, step by step.
+    SELECT * INTO me FROM users WHERE name = session_user;
+    IF NOT FOUND OR NOT me.active THEN
+        me := queue_caller();  -- says why not
+    END IF;
+    p := queue_project(p_project);
+    SELECT * INTO m FROM memberships WHERE user_id = me.id AND project_id = p.id;
     IF NOT FOUND THEN
         RAISE EXCEPTION USING ERRCODE = 'AN006', MESSAGE = format(
             'You are not a member of %s; ask one of its leads to add you (`annotator member add`).', p.name);
@@ -252,250 +353,12 @@ BEGIN
     END IF;
 
     -- The hint stands if it is an item the caller took, and nothing opened up behind it since.
-    IF p_hint_item IS NOT NULL AND p_hint_epoch = p.queue_epoch AND p.overlap = 1
-       AND EXISTS (SELECT 1 FROM assignments x WHERE x.item_id = p_hint_item AND x.user_id = me.id) THEN
-        SELECT priority, confidence, id INTO v_hp, v_hc, v_hi FROM items WHERE id = p_hint_item AND project_id = p.id;
+    IF p_hint_item IS NOT NULL AND p_hint_epoch = p.queue_epoch AND p.overlap = 1 THEN
+        SELECT i.priority, i.confidence, i.id INTO v_hp, v_hc, v_hi FROM items i
+        WHERE i.id = p_hint_item AND i.project_id = p.id
+          AND EXISTS (SELECT 1 FROM assignments x WHERE x.item_id = i.id AND x.user_id = me.id);
     END IF;
 
-    -- The next item. A claim leaves the item's old row version in the claim index until VACUUM,
-    -- so from a good hint the search starts just after it: the rest of its priority, then the
-    -- lower ones; only if neither finds anything does it search from the front. "Not worked on
-    -- by this user" is a lookup of the candidate's assignments by item_id (user_id + 0 keeps
-    -- the planner off the user's whole history; OFFSET 0 keeps it a per-candidate lookup).
-    WITH picked AS (
-        SELECT id FROM (
-            SELECT * FROM (SELECT id FROM items
-                WHERE project_id = p.id AND open_slots > 0 AND v_hi IS NOT NULL
-                  AND priority = v_hp AND (confidence, id) > (v_hc, v_hi)
-                  AND NOT EXISTS (SELECT 1 FROM assignments x WHERE x.item_id = items.id AND x.user_id + 0 = me.id OFFSET 0)
-                ORDER BY confidence, id LIMIT 1 FOR UPDATE SKIP LOCKED) after_hint
-            UNION ALL
-            SELECT * FROM (SELECT id FROM items
-                WHERE project_id = p.id AND open_slots > 0 AND v_hi IS NOT NULL AND priority < v_hp
-                  AND NOT EXISTS (SELECT 1 FROM assignments x WHERE x.item_id = items.id AND x.user_id + 0 = me.id OFFSET 0)
-                ORDER BY priority DESC, confidence, id LIMIT 1 FOR UPDATE SKIP LOCKED) lower_priority
-            UNION ALL
-            SELECT * FROM (SELECT id FROM items
-                WHERE project_id = p.id AND open_slots > 0
-                  AND NOT EXISTS (SELECT 1 FROM assignments x WHERE x.item_id = items.id AND x.user_id + 0 = me.id OFFSET 0)
-                ORDER BY priority DESC, confidence, id LIMIT 1 FOR UPDATE SKIP LOCKED) from_the_front
-        ) candidates LIMIT 1
-    ), took AS (
-        UPDATE items SET open_slots = open_slots - 1 FROM picked WHERE items.id = picked.id
-        RETURNING items.id, items.priority, items.confidence
-    )
-    INSERT INTO assignments (uid, item_id, user_id, project_id, status, claimed_at, lease_until, active_seconds,
-                             is_gold, needs_review, skipped, offline)
-    SELECT p_uid, took.id, me.id, p.id, 'claimed', v_now, v_lease, 0, false, false, false, false FROM took
-    RETURNING * INTO a;
-    IF NOT FOUND THEN  -- nothing left: a row with no assignment, so that the leases freed above stay freed
-        r.project_id := p.id; r.project_name := p.name;
-        RETURN r;
-    END IF;
-    PERFORM queue_audit(me, 'assignment.claim', 'assignment', a.id::text,
-                        jsonb_build_object('item_id', a.item_id, 'project_id', p.id), v_now);
-    IF p.gold_rate > 0 AND NOT v_gold_due THEN
-        UPDATE memberships SET gold_countdown = gold_countdown - 1 WHERE id = m.id;
-    END IF;
-    r := queue_claimed_row(p, a);
-    r.hint_epoch := p.queue_epoch;
-    r.hint_item_id := a.item_id;
+    r := queue_take(me, p, m.id, p.gold_rate > 0 AND NOT v_gold_due, v_now, v_lease, p_uid, v_hp, v_hc, v_hi);
     RETURN r;
 END $$;
-
--- An answer that cannot be applied, kept for a lead to resolve: it is never dropped.
-CREATE FUNCTION queue_keep_conflict(me users, a assignments, p_answer jsonb, p_seconds float8, p_reason text,
-                                    v_now timestamptz)
-    RETURNS int LANGUAGE plpgsql SECURITY DEFINER SET search_path = @schema@, pg_temp
-AS $$
-DECLARE v_conflict int;
-BEGIN
-    INSERT INTO conflicts (assignment_uid, item_id, user_id, project_id, answer, active_seconds, reason, created_at)
-    VALUES (a.uid, a.item_id, a.user_id, a.project_id, p_answer, p_seconds, p_reason, v_now)
-    RETURNING id INTO v_conflict;
-    UPDATE assignments SET draft = p_answer WHERE id = a.id;  -- the user's own copy stays with them too
-    PERFORM queue_audit(me, 'assignment.conflict', 'assignment', a.id::text,
-                        jsonb_build_object('conflict_id', v_conflict, 'reason', p_reason), v_now);
-    RETURN v_conflict;
-END $$;
-
--- Stores an answer to an open assignment under the project's review policy (queue_submit and the
--- offline check-in; the caller has checked everything else).
-CREATE FUNCTION queue_store_answer(me users, a assignments, p projects, p_answer jsonb, v_seconds float8,
-                                   v_now timestamptz)
-    RETURNS queue_submitted LANGUAGE plpgsql SECURITY DEFINER SET search_path = @schema@, pg_temp
-AS $$
-DECLARE
-    it items%ROWTYPE;
-    v_status text;
-    v_needs boolean;
-    r queue_submitted;
-BEGIN
-    r.assignment_id := a.id; r.kind := p.kind; r.config := p.config;
-    SELECT * INTO it FROM items WHERE id = a.item_id;
-    v_status := CASE WHEN p.review_policy = 'none' THEN 'approved' ELSE 'submitted' END;
-    v_needs := p.review_policy = 'all' OR (p.review_policy = 'sample' AND random() < p.review_sample);
-    UPDATE assignments SET answer = p_answer, draft = NULL, active_seconds = v_seconds, submitted_at = v_now,
-        lease_until = least(lease_until, v_now), status = v_status, needs_review = v_needs,
-        reviewed_at = CASE WHEN v_status = 'approved' THEN v_now END,
-        is_gold = it.is_gold, gold_score = NULL
-    WHERE id = a.id;
-    -- A newer answer to the same assignment is in: an answer kept earlier as a conflict is
-    -- superseded, so that accepting it later cannot replace this one.
-    UPDATE conflicts SET resolved_at = v_now,
-        resolution = 'superseded: a newer answer to the same assignment was accepted'
-    WHERE assignment_uid = a.uid AND resolved_at IS NULL;
-    PERFORM queue_audit(me, 'assignment.submit', 'assignment', a.id::text,
-                        jsonb_build_object('item_id', a.item_id, 'active_seconds', v_seconds, 'status', v_status), v_now);
-    r.accepted := true; r.status := v_status;
-    IF it.is_gold AND p.training_mode THEN
-        SELECT answer INTO r.correct_answer FROM gold_answers WHERE item_id = it.id;
-    END IF;
-    IF it.is_gold THEN
-        PERFORM pg_notify('annotator_gold_submitted', a.id::text);
-    END IF;
-    RETURN r;
-END $$;
-
--- The answer. After a lost lease whose slot someone else now holds it is kept as a conflict for
--- a lead: never thrown away. Gold is marked and left for a lead's scoring (ADR 9): scores need
--- the task kind's code, which runs in clients. p_kind, p_config: what the client checked the
--- answer against; if the project's are different now, nothing is written and they are
--- returned (status NULL) for the client to check again. Without them, the client checks after
--- and rolls the transaction back if the answer is wrong.
-CREATE FUNCTION queue_submit(p_id int, p_answer jsonb, p_seconds float8, p_kind text DEFAULT NULL,
-                             p_config jsonb DEFAULT NULL, p_now timestamptz DEFAULT NULL)
-    RETURNS queue_submitted LANGUAGE plpgsql SECURITY DEFINER SET search_path = @schema@, pg_temp
-AS $$
-DECLARE
-    v_now timestamptz := annotator_clock(p_now);
-    me users%ROWTYPE := queue_caller();
-    a assignments%ROWTYPE := queue_own(p_id, me);
-    p projects%ROWTYPE;
-    it items%ROWTYPE;
-    v_seconds float8;
-    v_conflict int;
-    v_status text;
-    v_needs boolean;
-    r queue_submitted;
-BEGIN
-    SELECT * INTO p FROM projects WHERE id = a.project_id;
-    r.assignment_id := p_id; r.kind := p.kind; r.config := p.config;
-    IF p_kind IS NOT NULL AND (p_kind <> p.kind OR p_config IS DISTINCT FROM p.config::jsonb) THEN
-        RETURN r;  -- the configuration changed since the client checked the answer: check again
-    END IF;
-    v_seconds := queue_clamp_seconds(p_seconds, a.claimed_at, v_now);
-    IF a.skipped THEN
-        RAISE EXCEPTION USING ERRCODE = 'AN005', MESSAGE = 'You skipped this item; its answer is not accepted any more.';
-    END IF;
-    IF a.status IN ('submitted', 'approved', 'rejected') THEN
-        IF a.answer::jsonb = p_answer THEN  -- a retried submit (its reply was lost): done already
-            r.accepted := true; r.status := a.status; r.message := 'Already submitted.';
-            RETURN r;
-        END IF;
-        RAISE EXCEPTION USING ERRCODE = 'AN005', MESSAGE = format(
-            'This item was already %s; a second, different answer is not accepted.', a.status);
-    END IF;
-    IF a.status IN ('expired', 'released') AND NOT queue_retake_slot(a.item_id) THEN
-        v_conflict := queue_keep_conflict(me, a, p_answer, v_seconds,
-            format('lease lost: the assignment was %s and the item''s slots are all taken', a.status), v_now);
-        r.accepted := false; r.status := 'conflict'; r.conflict_id := v_conflict;
-        r.message := 'Your time on this item ran out and someone else took it. Your answer was kept for a lead to review.';
-        RETURN r;
-    END IF;
-    RETURN queue_store_answer(me, a, p, p_answer, v_seconds, v_now);
-END $$;
-
--- The work in progress: cheap enough for every couple of seconds, and not audited (an autosave
--- is not a decision).
-CREATE FUNCTION queue_save_draft(p_id int, p_draft jsonb, p_seconds float8, p_now timestamptz DEFAULT NULL)
-    RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = @schema@, pg_temp
-AS $$
-DECLARE
-    v_now timestamptz := annotator_clock(p_now);
-    me users%ROWTYPE := queue_caller();
-    a assignments%ROWTYPE;
-BEGIN
-    SELECT * INTO a FROM assignments WHERE id = p_id;
-    IF NOT FOUND OR a.user_id <> me.id THEN
-        RAISE EXCEPTION USING ERRCODE = 'AN004', MESSAGE = format('Assignment %s is not yours.', p_id);
-    END IF;
-    IF a.status NOT IN ('claimed', 'expired', 'released') THEN
-        RAISE EXCEPTION USING ERRCODE = 'AN005',
-            MESSAGE = format('This item was already %s; the draft was not saved.', a.status);
-    END IF;
-    UPDATE assignments SET draft = p_draft, active_seconds = queue_clamp_seconds(p_seconds, a.claimed_at, v_now)
-    WHERE id = p_id;
-END $$;
-
--- Skip (never offered to this user again) or release (it may come back): the slot goes back.
-CREATE FUNCTION queue_give_back(p_id int, p_skip boolean, p_now timestamptz DEFAULT NULL)
-    RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = @schema@, pg_temp
-AS $$
-DECLARE
-    v_now timestamptz := annotator_clock(p_now);
-    me users%ROWTYPE := queue_caller();
-    a assignments%ROWTYPE := queue_own(p_id, me);
-BEGIN
-    IF a.status NOT IN ('claimed', 'expired') THEN
-        RAISE EXCEPTION USING ERRCODE = 'AN005', MESSAGE = format('This item was already %s.', a.status);
-    END IF;
-    IF a.status = 'claimed' THEN
-        PERFORM queue_give_back_slots(ARRAY[a.item_id]);
-    END IF;
-    UPDATE assignments SET status = 'released', skipped = p_skip WHERE id = a.id;
-    PERFORM queue_audit(me, CASE WHEN p_skip THEN 'assignment.skip' ELSE 'assignment.release' END, 'assignment',
-                        a.id::text, jsonb_build_object('item_id', a.item_id), v_now);
-END $$;
-
--- Every live claim the caller holds in the project but p_keep: the app gives back, on exit, the
--- item it claimed ahead, whether or not that claim's reply had come back yet.
-CREATE FUNCTION queue_release_held(p_project int, p_keep int[] DEFAULT '{}', p_now timestamptz DEFAULT NULL)
-    RETURNS int LANGUAGE plpgsql SECURITY DEFINER SET search_path = @schema@, pg_temp
-AS $$
-DECLARE
-    me users%ROWTYPE := queue_caller();
-    v_id int;
-    n int := 0;
-BEGIN
-    FOR v_id IN SELECT id FROM assignments WHERE user_id = me.id AND project_id = p_project AND status = 'claimed'
-                AND NOT (id = ANY (p_keep)) ORDER BY id LOOP
-        PERFORM queue_give_back(v_id, false, p_now);
-        n := n + 1;
-    END LOOP;
-    RETURN n;
-END $$;
-
--- More time: a step of the project's lease, to at most four steps from now; never shorter (an
--- offline claim's week stays a week).
-CREATE FUNCTION queue_extend(p_id int, p_now timestamptz DEFAULT NULL)
-    RETURNS timestamptz LANGUAGE plpgsql SECURITY DEFINER SET search_path = @schema@, pg_temp
-AS $$
-DECLARE
-    v_now timestamptz := annotator_clock(p_now);
-    me users%ROWTYPE := queue_caller();
-    a assignments%ROWTYPE := queue_own(p_id, me);
-    v_step interval;
-    v_until timestamptz;
-BEGIN
-    IF a.status <> 'claimed' THEN
-        RAISE EXCEPTION USING ERRCODE = 'AN005',
-            MESSAGE = format('This item is %s; its lease cannot be extended.', a.status);
-    END IF;
-    SELECT make_interval(secs => lease_seconds) INTO v_step FROM projects WHERE id = a.project_id;
-    v_until := greatest(a.lease_until, least(greatest(a.lease_until, v_now) + v_step, v_now + 4 * v_step));
-    UPDATE assignments SET lease_until = v_until WHERE id = a.id;
-    PERFORM queue_audit(me, 'assignment.extend', 'assignment', a.id::text,
-                        jsonb_build_object('lease_until', v_until), v_now);
-    RETURN v_until;
-END $$;
-
--- The open items of the projects the caller belongs to or leads, for their project list.
-CREATE FUNCTION queue_open_items() RETURNS TABLE (project_id int, open_items bigint) LANGUAGE sql STABLE
-    SECURITY DEFINER SET search_path = @schema@, pg_temp
-AS $$
-    SELECT i.project_id, count(*) FROM items i
-    WHERE i.open_slots > 0 AND (i.project_id IN (SELECT m.project_id FROM memberships m WHERE m.user_id = annotator_me())
-                                OR i.project_id IN (SELECT annotator_led_projects()))
-    GROUP BY i.project_id
-$$;

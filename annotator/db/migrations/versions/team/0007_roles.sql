@@ -40,14 +40,14 @@ GRANT SELECT ON alembic_version, database_info, server_settings
 -- The caller, from session_user: never an argument.
 CREATE FUNCTION annotator_me() RETURNS int LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path = @schema@, pg_temp
-AS $$ SELECT id FROM users WHERE name = session_user AND active $$;
+AS $$ SELECT id FROM users WHERE name = session_user::text AND active $$;
 
 -- The projects the caller leads: all of them for an admin; a lead's are those they are a member of.
 CREATE FUNCTION annotator_led_projects() RETURNS SETOF int LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path = @schema@, pg_temp
 AS $$
     SELECT p.id FROM projects p, users u
-    WHERE u.name = session_user AND u.active
+    WHERE u.name = session_user::text AND u.active
       AND (u.role = 'admin'
            OR (u.role = 'lead' AND EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id AND m.project_id = p.id)))
 $$;
@@ -76,7 +76,9 @@ BEGIN
     NEW.actor_id := me.id;
     RETURN NEW;
 END $$;
-CREATE TRIGGER audit_events_actor BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION audit_events_actor();
+-- Not for the functions' own events (current_user is then their owner): they name the caller already.
+CREATE TRIGGER audit_events_actor BEFORE INSERT ON audit_events FOR EACH ROW
+    WHEN (current_user <> 'annotator_definer') EXECUTE FUNCTION audit_events_actor();
 
 -- A lead who creates a project is its member, and so leads it.
 CREATE FUNCTION projects_creator_joins() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER

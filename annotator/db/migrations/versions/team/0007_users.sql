@@ -1,4 +1,4 @@
--- Migration 0007, part 4: people. An Annotator user on PostgreSQL is a login role of the same
+-- Migration 0007, part 5: people. An Annotator user on PostgreSQL is a login role of the same
 -- name, in one of the three groups; the server keeps its password (as SCRAM), Annotator none.
 -- Passwords reach these functions as SCRAM verifiers made by the client, never as text.
 -- AN009: the name is taken; AN010: not allowed.
@@ -170,7 +170,7 @@ BEGIN
         EXECUTE format('ALTER FUNCTION %s OWNER TO annotator_definer', f);
         EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
         IF n IN (
-            'queue_claim', 'queue_submit', 'queue_save_draft', 'queue_give_back', 'queue_release_held', 'queue_extend',
+            'queue_claim', 'queue_submit', 'queue_submit_and_claim', 'queue_save_draft', 'queue_give_back', 'queue_release_held', 'queue_extend',
             'queue_open_items', 'queue_checkout', 'queue_checkin_answer', 'queue_checkin_draft', 'queue_checkin_done',
             'user_add', 'user_make_login', 'user_set_password', 'user_set_role', 'user_set_active',
             'annotator_whoami', 'annotator_me', 'annotator_led_projects', 'annotator_clock') THEN
