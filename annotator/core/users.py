@@ -52,6 +52,14 @@ def get_user(session: Session, name: str) -> User:
     return user
 
 
+def _server(session: Session, sql: str, **params):
+    """Call one of the server's user functions (docs/adr/0009); its refusal becomes the app's error."""
+    from annotator.core.queue_pg import refusals
+
+    with refusals():
+        return session.execute(text(sql), params)
+
+
 def _on_server(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
@@ -72,8 +80,8 @@ def add_user(session: Session, actor: Actor, name: str, password: str, role: str
     if session.scalar(select(User.id).where(User.name == name)) is not None:
         raise AlreadyExists(f"A user named {name!r} already exists.")
     if _on_server(session):
-        user_id = session.scalar(text("SELECT user_add(:n, :v, :r)"),
-                                 {"n": name, "v": _verifier(session, name, password), "r": role})
+        user_id = _server(session, "SELECT user_add(:n, :v, :r)", n=name, v=_verifier(session, name, password),
+                          r=role).scalar()
         return _info(session.get(User, user_id))
     user = User(name=name, password_hash=hash_password(password), role=role, active=True)
     session.add(user)
@@ -92,7 +100,7 @@ def set_role(session: Session, actor: Actor, name: str, role: str) -> UserInfo:
     _check_role(role)
     user = get_user(session, name)
     if _on_server(session):
-        session.execute(text("SELECT user_set_role(:n, :r)"), {"n": name, "r": role})
+        _server(session, "SELECT user_set_role(:n, :r)", n=name, r=role)
         session.refresh(user)
         return _info(user)
     old, user.role = user.role, role
@@ -104,7 +112,7 @@ def set_active(session: Session, actor: Actor, name: str, active: bool) -> UserI
     require(actor, "admin", "deactivate users" if not active else "reactivate users")
     user = get_user(session, name)
     if _on_server(session):
-        session.execute(text("SELECT user_set_active(:n, :a)"), {"n": name, "a": active})
+        _server(session, "SELECT user_set_active(:n, :a)", n=name, a=active)
         session.refresh(user)
         return _info(user)
     user.active = active
@@ -118,7 +126,7 @@ def set_password(session: Session, actor: Actor, name: str, password: str) -> No
         require(actor, "admin", "reset other users' passwords")
     _check_password(password)
     if _on_server(session):
-        session.execute(text("SELECT user_set_password(:n, :v)"), {"n": name, "v": _verifier(session, name, password)})
+        _server(session, "SELECT user_set_password(:n, :v)", n=name, v=_verifier(session, name, password))
         return
     user.password_hash = hash_password(password)
     audit.record(session, actor, "user.set_password", "user", user.id, name=name)
@@ -150,7 +158,7 @@ def migrate_logins(session: Session, actor: Actor, *, valid_days: int = 7) -> li
         if user.name in have:
             continue
         password = secrets.token_urlsafe(12)
-        session.execute(text("SELECT user_make_login(:n, :v, :u)"),
-                        {"n": user.name, "v": _verifier(session, user.name, password), "u": until})
+        _server(session, "SELECT user_make_login(:n, :v, :u)", n=user.name, v=_verifier(session, user.name, password),
+                u=until)
         made.append(NewLogin(user.name, password))
     return made

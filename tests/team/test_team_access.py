@@ -26,6 +26,7 @@ from annotator.db import Database
 from annotator.db.logins import with_login
 from annotator.db.models import AuditEvent
 from annotator.errors import (
+    AlreadyExists,
     AuthenticationFailed,
     NotAMember,
     NotYourAssignment,
@@ -266,4 +267,16 @@ def test_gold_is_scored_by_a_leads_login_not_the_submitters(team_url, team):
     assert "Scored 1 gold answer" in done.stdout
     with owner.read() as s:
         assert s.execute(text("SELECT gold_score FROM assignments WHERE id = :i"), {"i": gold.assignment_id}).scalar() == 0.0
+    owner.dispose()
+
+
+def test_a_server_role_of_someone_elses_is_never_taken_over_by_user_add(team_url, team, names):
+    owner = Database(team_url)
+    theirs = names("dba_tool")
+    with owner.engine.begin() as c:  # a role the server's administrator made, for something else
+        c.exec_driver_sql(f"CREATE ROLE {theirs} LOGIN PASSWORD 'its own'")
+    with owner.write() as s, pytest.raises(AlreadyExists, match="exists already and is not an Annotator login"):
+        add_user(s, Actor.local_operator(), theirs, PASSWORD, "admin")
+    with raw(team_url, theirs, "its own") as conn:  # its password is as it was
+        assert conn.execute("SELECT session_user").fetchone()[0] == theirs
     owner.dispose()
