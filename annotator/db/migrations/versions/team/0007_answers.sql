@@ -228,7 +228,7 @@ CREATE FUNCTION queue_open_items() RETURNS TABLE (project_id int, open_items big
     SECURITY DEFINER SET search_path = @schema@, pg_temp
 AS $$
     SELECT i.project_id, count(*) FROM items i
-    WHERE i.open_slots > 0 AND (i.project_id IN (SELECT m.project_id FROM memberships m WHERE m.user_id = annotator_me())
+    WHERE i.open_slots > 0 AND (i.project_id IN (SELECT m.project_id FROM memberships m WHERE m.user_id = (SELECT annotator_me()))
                                 OR i.project_id IN (SELECT annotator_led_projects()))
     GROUP BY i.project_id
 $$;

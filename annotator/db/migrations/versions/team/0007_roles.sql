@@ -122,10 +122,11 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON projects, items, gold_answers, assignmen
     consensus, offline_bundles TO annotator_admins;
 GRANT INSERT ON database_info TO annotator_leads, annotator_admins;
 
--- Rows. A table's owner is not subject to these; every other role is.
+-- Rows. A table's owner is not subject to these; every other role is. The caller is asked once per
+-- query, as a scalar subquery, not once per row: (SELECT annotator_me()).
 ALTER TABLE projects ENABLE ROW LEVEL SECURITY;
 CREATE POLICY members_read ON projects FOR SELECT
-    USING (id IN (SELECT project_id FROM memberships WHERE user_id = annotator_me())
+    USING (id IN (SELECT project_id FROM memberships WHERE user_id = (SELECT annotator_me()))
            OR id IN (SELECT annotator_led_projects()));
 CREATE POLICY leads_change ON projects FOR UPDATE TO annotator_leads, annotator_admins
     USING (id IN (SELECT annotator_led_projects()));
@@ -135,7 +136,7 @@ CREATE POLICY definer ON projects TO annotator_definer USING (true) WITH CHECK (
 
 ALTER TABLE items ENABLE ROW LEVEL SECURITY;
 CREATE POLICY own_work ON items FOR SELECT TO annotator_annotators
-    USING (id IN (SELECT item_id FROM assignments WHERE user_id = annotator_me()));
+    USING (id IN (SELECT item_id FROM assignments WHERE user_id = (SELECT annotator_me())));
 CREATE POLICY led ON items TO annotator_leads, annotator_admins
     USING (project_id IN (SELECT annotator_led_projects())) WITH CHECK (project_id IN (SELECT annotator_led_projects()));
 CREATE POLICY definer ON items TO annotator_definer USING (true) WITH CHECK (true);
@@ -146,26 +147,26 @@ CREATE POLICY led ON gold_answers TO annotator_leads, annotator_admins
 CREATE POLICY definer ON gold_answers TO annotator_definer USING (true) WITH CHECK (true);
 
 ALTER TABLE assignments ENABLE ROW LEVEL SECURITY;
-CREATE POLICY own_work ON assignments FOR SELECT USING (user_id = annotator_me());
+CREATE POLICY own_work ON assignments FOR SELECT USING (user_id = (SELECT annotator_me()));
 CREATE POLICY led ON assignments TO annotator_leads, annotator_admins
     USING (project_id IN (SELECT annotator_led_projects())) WITH CHECK (project_id IN (SELECT annotator_led_projects()));
 CREATE POLICY definer ON assignments TO annotator_definer USING (true) WITH CHECK (true);
 
 ALTER TABLE memberships ENABLE ROW LEVEL SECURITY;
-CREATE POLICY own ON memberships FOR SELECT USING (user_id = annotator_me());
+CREATE POLICY own ON memberships FOR SELECT USING (user_id = (SELECT annotator_me()));
 CREATE POLICY led ON memberships TO annotator_leads, annotator_admins
     USING (project_id IN (SELECT annotator_led_projects())) WITH CHECK (project_id IN (SELECT annotator_led_projects()));
 CREATE POLICY definer ON memberships TO annotator_definer USING (true) WITH CHECK (true);
 
 ALTER TABLE reviews ENABLE ROW LEVEL SECURITY;
 CREATE POLICY on_own_work ON reviews FOR SELECT
-    USING (assignment_id IN (SELECT id FROM assignments WHERE user_id = annotator_me()));
+    USING (assignment_id IN (SELECT id FROM assignments WHERE user_id = (SELECT annotator_me())));
 CREATE POLICY led ON reviews TO annotator_leads, annotator_admins
     USING (assignment_id IN (SELECT id FROM assignments)) WITH CHECK (assignment_id IN (SELECT id FROM assignments));
 CREATE POLICY definer ON reviews TO annotator_definer USING (true) WITH CHECK (true);
 
 ALTER TABLE conflicts ENABLE ROW LEVEL SECURITY;
-CREATE POLICY own ON conflicts FOR SELECT USING (user_id = annotator_me());
+CREATE POLICY own ON conflicts FOR SELECT USING (user_id = (SELECT annotator_me()));
 CREATE POLICY led ON conflicts TO annotator_leads, annotator_admins
     USING (project_id IN (SELECT annotator_led_projects())) WITH CHECK (project_id IN (SELECT annotator_led_projects()));
 CREATE POLICY definer ON conflicts TO annotator_definer USING (true) WITH CHECK (true);
@@ -176,7 +177,7 @@ CREATE POLICY led ON consensus TO annotator_leads, annotator_admins
 CREATE POLICY definer ON consensus TO annotator_definer USING (true) WITH CHECK (true);
 
 ALTER TABLE offline_bundles ENABLE ROW LEVEL SECURITY;
-CREATE POLICY own ON offline_bundles FOR SELECT USING (user_id = annotator_me());
+CREATE POLICY own ON offline_bundles FOR SELECT USING (user_id = (SELECT annotator_me()));
 CREATE POLICY led ON offline_bundles TO annotator_leads, annotator_admins
     USING (project_id IN (SELECT annotator_led_projects())) WITH CHECK (project_id IN (SELECT annotator_led_projects()));
 CREATE POLICY definer ON offline_bundles TO annotator_definer USING (true) WITH CHECK (true);
