@@ -49,8 +49,8 @@ def open_db(upgrade: bool | None = None):
     try:
         db, _state["actor"] = open_team_database(url, user, owner_may_operate=True)
     except AnnotatorError as exc:
-        asked = "no password supplied" in str(exc.__context__ or "") or "Wrong user name" in str(exc)
-        if not (asked and sys.stdin.isatty() and make_url(url).password is None):
+        # No password given, or a wrong one: at a terminal, ask (login_error words both alike).
+        if not ("Wrong user name" in str(exc) and sys.stdin.isatty() and make_url(url).password is None):
             raise
         password = typer.prompt(f"Password of {user}", hide_input=True, err=True)
         db, _state["actor"] = open_team_database(with_login(url, user, password), user, owner_may_operate=True)

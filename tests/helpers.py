@@ -55,16 +55,23 @@ def make_user(db, name: str, role: str = "annotator", password: str = "secret", 
     with db.write() as s:
         info = add_user(s, Actor.local_operator(), name, password, role)
         if join and not db.is_sqlite:
-            from annotator.core.members import add_member
-            from annotator.db.models import Project
-
-            for project in s.scalars(select(Project.name)).all():
-                add_member(s, Actor.local_operator(), name, project)
+            _join(s, users=[name])
     _passwords[name] = password
     return Actor(info.id, info.name, info.role)
 
 
 _passwords: dict[str, str] = {}
+
+
+def _join(session, *, users=None, projects=None) -> None:
+    """Memberships on PostgreSQL, where they are explicit: these users in every project, or every
+    user in these projects, by the real service."""
+    from annotator.core.members import add_member
+    from annotator.db.models import Project, User
+
+    for user in users if users is not None else session.scalars(select(User.name)).all():
+        for project in projects if projects is not None else session.scalars(select(Project.id)).all():
+            add_member(session, Actor.local_operator(), user, project)
 
 
 def connected_as(db, actor: Actor):
@@ -94,11 +101,7 @@ def make_project(db, name: str = "p", kind: str = "text_categories", **fields) -
     with db.write() as s:
         project_id = create_project(s, Actor.local_operator(), ProjectSpec(name=name, kind=kind, config=config, **fields)).id
         if not db.is_sqlite:
-            from annotator.core.members import add_member
-            from annotator.db.models import User
-
-            for user in s.scalars(select(User.name)).all():
-                add_member(s, Actor.local_operator(), user, project_id)
+            _join(s, projects=[project_id])
     return project_id
 
 

@@ -116,7 +116,7 @@ def test_an_annotators_login_changes_nothing_directly(team_url, team):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(denied)
         for helper in ("SELECT queue_audit(NULL, 'forged', 'x', 'x', '{}', now())",
-                       "SELECT annotator_put_login('intruder', NULL, 'admin', NULL)"):
+                       "SELECT annotator_put_login('intruder', NULL, 'admin', NULL, true)"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):  # the functions' helpers are not theirs
                 conn.execute(helper)
     with pytest.raises(NotYourAssignment):  # submitting bob's work, through the queue's own function

@@ -267,12 +267,14 @@ BEGIN
         END IF;
     END IF;
 
-    -- Everything else, step by step.
-    SELECT * INTO me FROM users WHERE name = session_user;
-    IF NOT FOUND OR NOT me.active THEN
-        me := queue_caller();  -- says why not
+    -- Everything else, step by step, with the caller and the project found above (or the error
+    -- that says why not).
+    IF me.id IS NULL THEN
+        me := queue_caller();
     END IF;
-    p := queue_project(p_project);
+    IF p.id IS NULL THEN
+        p := queue_project(p_project);
+    END IF;
     SELECT * INTO m FROM memberships WHERE user_id = me.id AND project_id = p.id;
     IF NOT FOUND THEN
         RAISE EXCEPTION USING ERRCODE = 'AN006', MESSAGE = format(

@@ -17,10 +17,12 @@ BEGIN
     RAISE EXCEPTION USING ERRCODE = 'AN010', MESSAGE = format('Only an admin may %s.', p_what);
 END $$;
 
--- Makes or adopts the login for p_name, puts it in its role's group only, and sets its password.
+-- Makes or adopts the login for p_name, puts it in its role's group only, and sets its password;
+-- a deactivated user's login cannot connect (NOLOGIN).
 -- A role that exists already is adopted only if it is an Annotator login (of another database
 -- on this cluster): never a superuser, an owner or anyone else's role.
-CREATE FUNCTION annotator_put_login(p_name text, p_verifier text, p_role text, p_valid_until timestamptz)
+CREATE FUNCTION annotator_put_login(p_name text, p_verifier text, p_role text, p_valid_until timestamptz,
+                                    p_active boolean)
     RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = @schema@, pg_temp
 AS $$
 DECLARE g text;
@@ -40,9 +42,9 @@ BEGIN
                 'A PostgreSQL role named %s exists already and is not an Annotator login; choose another name, '
                 'or ask the server''s administrator.', p_name);
         END IF;
-        EXECUTE format('ALTER ROLE %I LOGIN', p_name);
+        EXECUTE format('ALTER ROLE %I %s', p_name, CASE WHEN p_active THEN 'LOGIN' ELSE 'NOLOGIN' END);
     ELSE
-        EXECUTE format('CREATE ROLE %I LOGIN', p_name);
+        EXECUTE format('CREATE ROLE %I %s', p_name, CASE WHEN p_active THEN 'LOGIN' ELSE 'NOLOGIN' END);
     END IF;
     IF p_verifier IS NOT NULL THEN
         EXECUTE format('ALTER ROLE %I PASSWORD %L VALID UNTIL %L', p_name, p_verifier,
@@ -57,6 +59,18 @@ BEGIN
     END LOOP;
 END $$;
 
+-- The user of that name, or the error that there is none.
+CREATE FUNCTION annotator_user_named(p_name text) RETURNS users LANGUAGE plpgsql STABLE
+AS $$
+DECLARE u users%ROWTYPE;
+BEGIN
+    SELECT * INTO u FROM users WHERE name = p_name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'AN008', MESSAGE = format('There is no user named %L.', p_name);
+    END IF;
+    RETURN u;
+END $$;
+
 CREATE FUNCTION user_add(p_name text, p_verifier text, p_role text) RETURNS int LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = @schema@, pg_temp
 AS $$
@@ -66,7 +80,7 @@ BEGIN
     IF EXISTS (SELECT 1 FROM users WHERE name = p_name) THEN
         RAISE EXCEPTION USING ERRCODE = 'AN009', MESSAGE = format('A user named %L already exists.', p_name);
     END IF;
-    PERFORM annotator_put_login(p_name, p_verifier, p_role, NULL);
+    PERFORM annotator_put_login(p_name, p_verifier, p_role, NULL, true);
     INSERT INTO users (name, password_hash, role, active, created_at) VALUES (p_name, '', p_role, true, now())
     RETURNING id INTO v_id;
     INSERT INTO audit_events (at, actor_id, actor, action, entity_type, entity_id, details)
@@ -82,11 +96,8 @@ AS $$
 DECLARE u users%ROWTYPE;
 BEGIN
     PERFORM annotator_require_admin('make logins');
-    SELECT * INTO u FROM users WHERE name = p_name;
-    PERFORM annotator_put_login(p_name, p_verifier, u.role, p_valid_until);
-    IF NOT u.active THEN
-        EXECUTE format('ALTER ROLE %I NOLOGIN', p_name);
-    END IF;
+    u := annotator_user_named(p_name);
+    PERFORM annotator_put_login(p_name, p_verifier, u.role, p_valid_until, u.active);
     UPDATE users SET password_hash = '' WHERE id = u.id;
     INSERT INTO audit_events (at, actor_id, actor, action, entity_type, entity_id, details)
     VALUES (now(), annotator_me(), session_user, 'user.make_login', 'user', u.id::text,
@@ -99,17 +110,11 @@ CREATE FUNCTION user_set_password(p_name text, p_verifier text) RETURNS void LAN
 AS $$
 DECLARE u users%ROWTYPE;
 BEGIN
-    SELECT * INTO u FROM users WHERE name = p_name;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION USING ERRCODE = 'AN008', MESSAGE = format('There is no user named %L.', p_name);
-    END IF;
+    u := annotator_user_named(p_name);
     IF p_name <> session_user THEN
         PERFORM annotator_require_admin('reset other users'' passwords');
     END IF;
-    PERFORM annotator_put_login(p_name, p_verifier, u.role, NULL);
-    IF NOT u.active THEN
-        EXECUTE format('ALTER ROLE %I NOLOGIN', p_name);
-    END IF;
+    PERFORM annotator_put_login(p_name, p_verifier, u.role, NULL, u.active);
     INSERT INTO audit_events (at, actor_id, actor, action, entity_type, entity_id, details)
     VALUES (now(), annotator_me(), session_user, 'user.set_password', 'user', u.id::text,
             jsonb_build_object('name', p_name));
@@ -121,14 +126,8 @@ AS $$
 DECLARE u users%ROWTYPE;
 BEGIN
     PERFORM annotator_require_admin('change roles');
-    SELECT * INTO u FROM users WHERE name = p_name;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION USING ERRCODE = 'AN008', MESSAGE = format('There is no user named %L.', p_name);
-    END IF;
-    PERFORM annotator_put_login(p_name, NULL, p_role, NULL);
-    IF NOT u.active THEN
-        EXECUTE format('ALTER ROLE %I NOLOGIN', p_name);
-    END IF;
+    u := annotator_user_named(p_name);
+    PERFORM annotator_put_login(p_name, NULL, p_role, NULL, u.active);
     UPDATE users SET role = p_role WHERE id = u.id;
     INSERT INTO audit_events (at, actor_id, actor, action, entity_type, entity_id, details)
     VALUES (now(), annotator_me(), session_user, 'user.set_role', 'user', u.id::text,
@@ -142,10 +141,7 @@ AS $$
 DECLARE u users%ROWTYPE;
 BEGIN
     PERFORM annotator_require_admin(CASE WHEN p_active THEN 'reactivate users' ELSE 'deactivate users' END);
-    SELECT * INTO u FROM users WHERE name = p_name;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION USING ERRCODE = 'AN008', MESSAGE = format('There is no user named %L.', p_name);
-    END IF;
+    u := annotator_user_named(p_name);
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = p_name) THEN
         EXECUTE format('ALTER ROLE %I %s', p_name, CASE WHEN p_active THEN 'LOGIN' ELSE 'NOLOGIN' END);
     END IF;
