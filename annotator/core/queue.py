@@ -10,7 +10,6 @@ each user sees each gold item at most once.
 
 from __future__ import annotations
 
-import random
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,11 +18,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from annotator import queue_rules as rules
 from annotator.core import audit, queue_pg
 from annotator.core.auth import Actor
 from annotator.core.projects import get_project
 from annotator.core.queue_epoch import items_reopened
-from annotator.core.review_policy import status_for
 from annotator.core.queue_items import ClaimedItem, SubmitOutcome  # noqa: F401  (the queue's types, used as queue.X)
 from annotator.core.queue_sql import SUPERSEDE_CONFLICTS, ClaimContext, SqliteHot, Taken, hot_path
 from annotator.db.base import utcnow
@@ -38,19 +37,11 @@ from annotator.errors import (
 )
 from annotator.tasks import registry
 
-EXTEND_MAX_FACTOR = 4  # a lease can be extended to at most 4 × the project's lease from now
-
-
 # ---- claim ------------------------------------------------------------------------------------
 
-_PICK_GOLD = text(
-    """
-    SELECT id FROM items
-    WHERE project_id = :project AND is_gold
-      AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = items.id AND a.user_id = :user)
-    ORDER BY id
-    LIMIT 1
-    """
+_RESUMABLE = text(
+    f"SELECT o.id FROM assignments o JOIN items oi ON oi.id = o.item_id"
+    f" WHERE o.user_id = :user AND o.project_id = :project AND {rules.RESUMABLE} ORDER BY {rules.RESUME_ORDER}"
 )
 
 
@@ -122,13 +113,6 @@ def _check_qualification(session: Session, actor: Actor, project: Project) -> No
         raise NotQualified(message)
 
 
-def _next_gold_gap(rate: float) -> int:
-    """Ordinary claims before the next gold one: uniform around 1/rate - 1, so the mean rate is
-    right but no fixed period betrays which claims are gold."""
-    mean = 1.0 / rate - 1.0
-    return max(0, round(random.uniform(0.5 * mean, 1.5 * mean)))
-
-
 def claim_next(
     session: Session,
     actor: Actor,
@@ -170,7 +154,7 @@ def claim_next(
         resumed = _resume(session, actor, session.get(Project, ctx.project_id), holding, now, lease_until)
         if resumed is not None:
             return resumed
-    gold_due = ctx.gold_rate > 0 and ctx.gold_countdown <= 0
+    gold_due = ctx.gold_due
     if gold_due:
         gold = _claim_gold(session, actor, session.get(Project, ctx.project_id), now, lease_until)
         if gold is not None:
@@ -212,8 +196,8 @@ def _claim_gold(session: Session, actor: Actor, project: Project, now: datetime,
     membership = session.scalars(
         select(Membership).where(Membership.user_id == actor.id, Membership.project_id == project.id)
     ).one()
-    membership.gold_countdown = _next_gold_gap(project.gold_rate)
-    item_id = session.execute(_PICK_GOLD, {"project": project.id, "user": actor.id}).scalar()
+    membership.gold_countdown = rules.next_gold_gap(project.gold_rate)
+    item_id = hot_path(session).pick_gold(project.id, actor.id)
     if item_id is None:
         return None
     assignment = Assignment(
@@ -231,21 +215,8 @@ def _resume(
 ) -> ClaimedItem | None:
     """Hand back this user's own open work first: a live claim (after a restart), or an
     assignment whose lease expired or that was released, with its draft, if its slot is free."""
-    query = (
-        select(Assignment)
-        .join(Item, Item.id == Assignment.item_id)
-        .where(
-            Assignment.user_id == actor.id,
-            Assignment.project_id == project.id,
-            Assignment.status.in_(("claimed", "expired", "released")),
-            Assignment.skipped.is_(False),
-            (Assignment.status == "claimed") | (Item.open_slots > 0) | Item.is_gold,  # a slot to take back
-        )
-        .order_by(Assignment.status != "claimed", Assignment.claimed_at, Assignment.id)
-    )
-    if holding:
-        query = query.where(Assignment.id.not_in(holding))
-    for assignment in session.scalars(query):
+    ids = session.scalars(_RESUMABLE, {"user": actor.id, "project": project.id}).all()
+    for assignment in (session.get(Assignment, i) for i in ids if i not in holding):
         if assignment.status == "claimed":
             # Still live: it comes back with the full time limit from now, never less.
             assignment.lease_until = max(assignment.lease_until, lease_until)
@@ -304,12 +275,6 @@ def _own(session: Session, actor: Actor, assignment_id: int, *, lock: bool = Tru
     return assignment
 
 
-def clamp_seconds(assignment: Assignment, reported: float, now: datetime) -> float:
-    """Clients report active time; it can never exceed the time since the claim."""
-    elapsed = max(0.0, (now - assignment.claimed_at).total_seconds())
-    return round(min(max(0.0, float(reported)), elapsed), 3)
-
-
 def save_draft(
     session: Session, actor: Actor, assignment_id: int, draft: dict[str, Any], active_seconds: float, *, now: datetime | None = None
 ) -> None:
@@ -319,12 +284,12 @@ def save_draft(
         return queue_pg.save_draft(queue_pg.driver(session), assignment_id, draft, active_seconds, now=now)
     now = now or utcnow()
     assignment = _own(session, actor, assignment_id, lock=False)
-    if assignment.status not in ("claimed", "expired", "released"):
+    if assignment.status not in rules.OPEN_TO_ITS_USER:
         raise AssignmentClosed(f"This item was already {assignment.status}; the draft was not saved.")
     session.execute(
         update(Assignment)
         .where(Assignment.id == assignment_id)
-        .values(draft=draft, active_seconds=clamp_seconds(assignment, active_seconds, now))
+        .values(draft=draft, active_seconds=rules.clamp_seconds(active_seconds, assignment.claimed_at, now))
     )
 
 
@@ -339,7 +304,7 @@ def extend_lease(session: Session, actor: Actor, assignment_id: int, *, now: dat
     step = timedelta(seconds=project.lease_seconds)
     # Never shortens a lease: an offline claim's week stays a week.
     assignment.lease_until = max(assignment.lease_until,
-                                 min(max(assignment.lease_until, now) + step, now + EXTEND_MAX_FACTOR * step))
+                                 min(max(assignment.lease_until, now) + step, now + rules.EXTEND_MAX_FACTOR * step))
     audit.record(session, actor, "assignment.extend", "assignment", assignment.id, lease_until=assignment.lease_until.isoformat())
     return assignment.lease_until
 
@@ -429,18 +394,16 @@ def outcome_of(done: queue_pg.Submitted, answer: dict[str, Any]) -> SubmitOutcom
 def submit_common_sqlite(hot: SqliteHot, actor: Actor, assignment_id: int, answer: dict[str, Any], active_seconds: float,
                          now: datetime) -> SubmitOutcome | None:
     """SQLite, inside the caller's write transaction: check the answer and, for the common case
-    (a live claim of an ordinary item), store it. None when the slow path must decide."""
-    ctx = hot.submit_context(assignment_id)
-    if ctx is None or ctx.user_id != actor.id:
+    (queue_rules.LIVE_ORDINARY_CLAIM), store it. None when the slow path must decide."""
+    found = hot.submit_kind(assignment_id)
+    if found is None or found[0] != actor.id:
         raise NotYourAssignment(f"Assignment {assignment_id} is not yours.")
-    registry.get(ctx.kind).validate_answer(ctx.config, answer)
-    if ctx.status != "claimed" or ctx.is_gold or ctx.skipped:
+    _, common, kind, config = found
+    registry.get(kind).validate_answer(config, answer)
+    if not common:
         return None
-    elapsed = max(0.0, (now - ctx.claimed_at).total_seconds())
-    seconds = round(min(max(0.0, float(active_seconds)), elapsed), 3)
-    status, needs_review = status_for(ctx.review_policy, ctx.review_sample)
-    hot.finish(assignment_id, answer, seconds, now, status, needs_review, actor.id, actor.name, ctx.item_id)
-    return SubmitOutcome(assignment_id, True, status)
+    status = hot.submit_checked(assignment_id, actor.id, actor.name, answer, active_seconds, now, (kind, config))
+    return None if status is None else SubmitOutcome(assignment_id, True, status)
 
 
 def record_conflict(
@@ -467,7 +430,7 @@ def submit_in_full(
     assignment = locked if locked is not None and locked.id == assignment_id else _own(session, actor, assignment_id)
     project = session.get(Project, assignment.project_id)
     kind = registry.get(project.kind)
-    seconds = clamp_seconds(assignment, active_seconds, now)
+    seconds = rules.clamp_seconds(active_seconds, assignment.claimed_at, now)
 
     if assignment.skipped:
         raise AssignmentClosed("You skipped this item; its answer is not accepted any more.")
@@ -498,7 +461,7 @@ def submit_in_full(
         assignment.is_gold = True
         if project.training_mode:
             outcome_answer = gold
-    assignment.status, assignment.needs_review = status_for(project.review_policy, project.review_sample)
+    assignment.status, assignment.needs_review = rules.status_for(project.review_policy, project.review_sample)
     if assignment.status == "approved":
         assignment.reviewed_at = now
     session.flush()

@@ -291,9 +291,7 @@ def _claim_in_sqlite_transaction(conn, actor, project_ref, holding, now) -> queu
     NothingLeft having written nothing."""
     hot = SqliteHot(conn)
     ctx = hot.context(project_ref, actor.id, now, len(holding))
-    if (ctx is None or ctx.membership_state != "active" or ctx.qualification_project_id
-            or ctx.has_expired_leases or ctx.resumable
-            or (ctx.gold_rate > 0 and ctx.gold_countdown <= 0)):
+    if ctx is None or not ctx.takes_common_path:
         raise _Fallback
     lease_until = now + timedelta(seconds=ctx.lease_seconds)
     taken = hot.take(ctx, actor.id, actor.name, now, lease_until, count_down=ctx.gold_rate > 0)

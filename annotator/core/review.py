@@ -11,7 +11,6 @@ from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from annotator.core import audit
-from annotator.core.review_policy import status_for  # noqa: F401  (review.status_for, as before)
 from annotator.core.auth import Actor, require
 from annotator.db.base import utcnow
 from annotator.db.models import Assignment, Item, Project, Review, User

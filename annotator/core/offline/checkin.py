@@ -21,11 +21,12 @@ from annotator.core import audit
 from annotator.core.auth import Actor, require
 from annotator.core.offline.bundle import manifest_digest, this_bundle
 from annotator.core.offline.identity import database_id
-from annotator.core.queue import clamp_seconds, give_back_slots, submit_in_full, record_conflict
+from annotator.core.queue import give_back_slots, submit_in_full, record_conflict
 from annotator.db import Database
 from annotator.db.base import utcnow
 from annotator.db.models import Assignment, Conflict, Item, OfflineBundle, User
 from annotator.errors import BundleRefused
+from annotator.queue_rules import clamp_seconds
 
 
 @dataclass
@@ -183,7 +184,7 @@ def _apply(session: Session, worker: Actor, team: OfflineBundle, w: _Work, a: As
         report.unchanged += 1
         return
     when = min(max(w.submitted_at or now, a.claimed_at), now)
-    seconds = clamp_seconds(a, w.active_seconds, when)
+    seconds = clamp_seconds(w.active_seconds, a.claimed_at, when)
     item = session.get(Item, a.item_id)
     reason = None
     if item.version != w.version:
@@ -208,7 +209,7 @@ def _apply_draft(session: Session, worker: Actor, a: Assignment, w: _Work, repor
     changed = False
     if w.draft is not None and a.status in ("claimed", "expired", "released") and a.draft != w.draft:
         a.draft = w.draft
-        a.active_seconds = clamp_seconds(a, w.active_seconds, utcnow())
+        a.active_seconds = clamp_seconds(w.active_seconds, a.claimed_at, utcnow())
         report.drafts_saved += 1
         changed = True
     if (release_unfinished or w.skipped) and a.status == "claimed":
