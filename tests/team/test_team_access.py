@@ -24,7 +24,7 @@ from annotator.core.queue_pg import refusals
 from annotator.core.users import add_user, migrate_logins, set_active
 from annotator.db import Database
 from annotator.db.logins import with_login
-from annotator.db.models import AuditEvent
+from annotator.db.models import AuditEvent, Project
 from annotator.errors import (
     AlreadyExists,
     AuthenticationFailed,
@@ -58,6 +58,7 @@ def team(team_url, names, tmp_path):
                 import_items(s, op, project, path, gold=gold)
         for key in ("lead", "alice", "bob"):
             add_member(s, op, people[key], "p")
+        people["projects"] = dict(s.execute(select(Project.id, Project.name)).all())
     yield people
     owner.dispose()
 
@@ -197,11 +198,43 @@ def test_an_admin_adds_a_user_who_can_then_log_in(team_url, team, names):
 def test_audit_events_name_the_login_that_wrote_them(team_url, team):
     lead_db, lead = login(team_url, team["lead"])
     with lead_db.write() as s:
-        s.add(AuditEvent(actor="someone else", action="test.note", entity_type="note", details={}))
+        p = s.scalar(select(Project.id).where(Project.name == "p"))
+        s.add(AuditEvent(actor="someone else", action="test.note", entity_type="project", entity_id=str(p), details={}))
     with lead_db.read() as s:
         event = s.scalars(select(AuditEvent).where(AuditEvent.action == "test.note")).one()
     assert event.actor == team["lead"] and event.details["on_behalf_of"] == "someone else"
     lead_db.dispose()
+
+
+def test_a_lead_reads_the_audit_trail_of_their_projects_only(team_url, team):
+    for who, project in (("alice", "p"), ("carol", "q")):  # work in both projects, by the server's functions
+        owner = Database(team_url)
+        with owner.write() as s:
+            add_member(s, Actor.local_operator(), team[who], project)
+        owner.dispose()
+        db, person = login(team_url, team[who])
+        claimed = queue_direct.claim(db, person, project)
+        queue_direct.submit(db, person, claimed.assignment_id, {"label": "a"}, 1.0)
+        db.dispose()
+
+    def trail(name):
+        db, _ = login(team_url, name)
+        with db.read() as s:
+            rows = s.execute(select(AuditEvent.action, Project.name).outerjoin(Project, Project.id == AuditEvent.project_id)).all()
+        db.dispose()
+        return rows
+
+    led = trail(team["lead"])
+    assert {"assignment.claim", "assignment.submit", "membership.add"} <= {action for action, _ in led}
+    assert {project for _, project in led} == {"p"}  # not q's work, and no event about users
+    everything = trail(team["admin"])
+    assert {project for _, project in everything} == {"p", "q", None} and len(everything) > len(led)
+    q = next(project_id for project_id, name in team["projects"].items() if name == "q")
+    with raw(team_url, team["lead"]) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+        conn.execute("INSERT INTO audit_events (at, actor, action, entity_type, entity_id, details)"
+                     " VALUES (now(), 'x', 'forged', 'project', %s, '{}')", (str(q),))
+    with raw(team_url, team["alice"]) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+        conn.execute("SELECT count(*) FROM audit_events")  # an annotator reads none of it
 
 
 def test_each_bad_log_in_gets_one_line_saying_what_to_do(team_url, team, names, scram_server):

@@ -65,8 +65,9 @@ def test_an_admin_adds_a_user_changes_a_role_and_deactivates(qtbot, db, db_url):
 def test_the_audit_trail_filters_and_exports_csv(qtbot, db, db_url, tmp_path):
     make_project(db, "p")
     make_user(db, "ann", join=False)  # the same trail on both backends: no memberships
-    lead = make_user(db, "lead", "lead", join=False)
-    window, worker = start(qtbot, db_url, AuditWindow, lead)
+    # An admin: on a team database a lead reads only their projects' events, not the users'.
+    admin = make_user(db, "boss", "admin", join=False)
+    window, worker = start(qtbot, db_url, AuditWindow, admin)
     qtbot.waitUntil(lambda: len(window.rows) == 3, timeout=10_000)
     window.action.setText("user.*")
     with qtbot.waitSignal(window.loaded, timeout=10_000):

@@ -6,9 +6,9 @@ Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-01 12:00:00
 """
-from pathlib import Path
-
 from alembic import op
+
+from annotator.db.migrations.team_sql import run as _run, run_part
 
 revision = '0007'
 down_revision = '0006'
@@ -19,20 +19,11 @@ PARTS = ("0007_roles.sql", "0007_queue.sql", "0007_answers.sql", "0007_offline.s
 FUNCTIONS = ("queue_", "user_", "annotator_")
 
 
-def _run(sql: str) -> None:
-    bind = op.get_bind()
-    schema = bind.exec_driver_sql("SELECT quote_ident(current_schema())").scalar()
-    # psycopg's own cursor with no parameters: the functions' text has % and : that any parameter
-    # parsing would take for placeholders.
-    bind.connection.dbapi_connection.cursor().execute(sql.replace("@schema@", schema))
-
-
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    here = Path(__file__).with_name("team")
     for part in PARTS:
-        _run((here / part).read_text(encoding="utf-8"))
+        run_part(part)
 
 
 def downgrade() -> None:
