@@ -179,9 +179,9 @@ def _retry_in_session(exc: BaseException) -> bool:
     (which pings, and retries transient conflicts) takes over."""
     import psycopg
 
-    from annotator.db.engine import _TRANSIENT_PG_CODES
+    from annotator.db.engine import TRANSIENT_PG_CODES
 
-    return isinstance(exc, psycopg.OperationalError) or getattr(exc, "sqlstate", None) in _TRANSIENT_PG_CODES
+    return isinstance(exc, psycopg.OperationalError) or getattr(exc, "sqlstate", None) in TRANSIENT_PG_CODES
 
 
 @contextmanager

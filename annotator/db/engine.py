@@ -20,12 +20,12 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 T = TypeVar("T")
 # PostgreSQL: serialization failure, deadlock detected, lock not available. Each means
 # "another transaction got there first"; the whole action is safe to run again.
-_TRANSIENT_PG_CODES = {"40001", "40P01", "55P03"}
+TRANSIENT_PG_CODES = {"40001", "40P01", "55P03"}
 
 
 def is_transient(exc: DBAPIError) -> bool:
     code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
-    if code in _TRANSIENT_PG_CODES:
+    if code in TRANSIENT_PG_CODES:
         return True
     return "database is locked" in str(exc.orig)
 

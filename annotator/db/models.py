@@ -159,8 +159,10 @@ class Assignment(Base):
         Index("ix_assignments_project_status", "project_id", "status", "submitted_at"),
         # The review queue's order over all projects: a page by offset is an index-only walk.
         # Only handed-in work is in it, so a claim (the hot path) does not touch it.
+        # On PostgreSQL it carries what a lead's row-level security reads (migration 0008).
         Index("ix_assignments_review", "status", "submitted_at", "id",
-              postgresql_where=text("submitted_at IS NOT NULL"), sqlite_where=text("submitted_at IS NOT NULL")),
+              postgresql_where=text("submitted_at IS NOT NULL"), sqlite_where=text("submitted_at IS NOT NULL"),
+              postgresql_include=["project_id", "user_id"]),
         # Claims checked out in an offline bundle; the others (nearly all) are not in it.
         Index("ix_assignments_bundle_id", "bundle_id", postgresql_where=text("bundle_id IS NOT NULL"),
               sqlite_where=text("bundle_id IS NOT NULL")),

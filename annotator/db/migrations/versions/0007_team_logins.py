@@ -8,7 +8,7 @@ Create Date: 2026-12-01 12:00:00
 """
 from alembic import op
 
-from annotator.db.migrations.team_sql import run as _run, run_part
+from annotator.db.migrations.team_sql import run, run_part
 
 revision = '0007'
 down_revision = '0006'
@@ -29,7 +29,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    _run("""
+    run("""
     DO $$
     DECLARE f regprocedure; t text;
     BEGIN
