@@ -103,7 +103,10 @@ def export_results(session: Session, actor: Actor, project_name: str | int, out:
         tmp.unlink(missing_ok=True)
         raise
     tmp.replace(out)  # never leave a half-written export under the real name
-    audit.record(session, actor, "project.export", "project", str(project_name), format=fmt, path=str(out), items=count)
+    # By id, as every other project event: the id is what files the event under its project.
+    project = get_project(session, project_name)
+    audit.record(session, actor, "project.export", "project", project.id, project=project.name, format=fmt,
+                 path=str(out), items=count)
     return count
 
 

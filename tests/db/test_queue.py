@@ -547,15 +547,13 @@ def test_a_vacuum_clears_claimed_items_out_of_the_claim_index(db, operator):
     assert index_scan_pages(after, "ix_items_claim") <= 4, after  # the root, an inner page and the first leaf
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # on PostgreSQL queue_claim asks this in the same call
 def test_released_work_counts_as_resumable_only_while_its_slot_is_free(db, operator, tmp_path):
     """Once someone else has taken a released item's slot, it cannot be resumed, and it must not
     keep sending this user's claims down the slow path; when the slot frees again, it comes back
     to them, draft and all."""
     from annotator.core.queue_sql import hot_path
     from annotator.db.base import utcnow
-
-    if not db.is_sqlite:
-        pytest.skip("SQLite's claim context; on PostgreSQL queue_claim looks for resumable work in the same call")
 
     make_project(db, "p")
     add_texts(db, operator, "p", [{"id": "x", "text": "t"}, {"id": "y", "text": "u"}], tmp_path)
