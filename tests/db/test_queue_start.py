@@ -1,5 +1,5 @@
 """Where a claim starts its search. On PostgreSQL the app's claims start just after the item the
-same user last took (queue_sql.StartHint), to skip the claimed items' dead index entries; every
+same user last took (queue_pg.Hint), to skip the claimed items' dead index entries; every
 change that can open an item up behind that point bumps the project's queue epoch, which sends
 the next claim back to the front. These tests hold the claim order to its rule (priority, then
 uncertainty, then id) through such changes, on both backends."""
