@@ -45,3 +45,10 @@ def resolve_database_url(cli_value: str | None = None) -> str:
     if env:
         return normalise_url(env)
     return default_database_url()
+
+
+def cache_dir() -> Path:
+    """This desktop's cache (media objects, envelopes): the user cache folder, or beside the data
+    folder when ANNOTATOR_DATA_DIR names one (so two data folders are two desktops)."""
+    override = os.environ.get(ENV_DATA_DIR)
+    return Path(override) / "cache" if override else Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))

