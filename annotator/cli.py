@@ -171,6 +171,8 @@ def project_create(
     min_gold_accuracy: Optional[float] = typer.Option(None, "--min-gold-accuracy"),
     min_approval_rate: Optional[float] = typer.Option(None, "--min-approval-rate"),
     media_root: Optional[Path] = typer.Option(None, "--media-root", help="Folder that media paths are relative to."),
+    media_store: Optional[str] = typer.Option(None, "--media-store",
+                                              help="s3://bucket/prefix or a shared folder: import uploads the media there."),
     instructions: Optional[str] = typer.Option(None, "--instructions"),
     config_file: Optional[Path] = typer.Option(None, "--config", help="A JSON file with the project's fields."),
 ) -> None:
@@ -190,7 +192,7 @@ def project_create(
         "name": name, "kind": kind, "overlap": overlap, "gold_rate": gold_rate, "lease_seconds": lease_seconds,
         "review_policy": review_policy, "review_sample": review_sample, "min_gold_accuracy": min_gold_accuracy,
         "min_approval_rate": min_approval_rate, "instructions": instructions,
-        "media_root": str(media_root.resolve()) if media_root else None,
+        "media_root": str(media_root.resolve()) if media_root else None, "media_store": media_store,
     }
     data.update({k: v for k, v in overrides.items() if v is not None})
     if labels is not None or multi:
@@ -258,7 +260,7 @@ def import_cmd(
         task = bar.add_task("checking", total=None)
 
         def progress(done: int, total: int, what: str) -> None:
-            bar.update(task, completed=done, total=total, description=f"checking {what[-40:]}")
+            bar.update(task, completed=done, total=total, description=what[-48:])
 
         with writing() as s:
             report = import_items(s, acting_user(), project, source, gold=gold, progress=progress)
@@ -513,6 +515,7 @@ def demo(no_gui: bool = typer.Option(False, "--no-gui", help="Build the demo dat
 from annotator import cli_offline  # noqa: E402,F401  (registers `offline`, `conflict` and `item`)
 from annotator import cli_gold  # noqa: E402,F401  (registers `gold`)
 from annotator import cli_users  # noqa: E402,F401  (registers `user`)
+from annotator import cli_media  # noqa: E402,F401  (registers `media`)
 
 
 def main() -> None:

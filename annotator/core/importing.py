@@ -3,6 +3,7 @@ file checked and hashed, every gold answer validated, before one row is written.
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from annotator.core import audit
 from annotator.core.auth import Actor, require
+from annotator.core.media_upload import fetch_urls, upload_missing
 from annotator.core.projects import get_project
 from annotator.core.queue_epoch import queue_moved
 from annotator.db.models import GoldAnswer, Item
@@ -22,6 +24,7 @@ from annotator.formats.tabular import read_csv, read_jsonl
 from annotator.formats.voc import is_voc_folder, read_voc
 from annotator.media import MediaError, file_sha256, to_payload_path
 from annotator.media.audio import inspect_audio
+from annotator.media.desktop import store_for
 from annotator.media.images import inspect_image
 from annotator.tasks import registry
 
@@ -60,7 +63,10 @@ def read_source(source: Path, kind_name: str, config: dict) -> list[ItemRecord]:
     raise BadInput(str(source), f"unsupported source type '{suffix}'; import a folder, a .csv or a .jsonl file")
 
 
-def _check_media(record: ItemRecord, media_root: str | None, pixel_limit: int) -> str | None:
+def _check_media(record: ItemRecord, media_root: str | None, pixel_limit: int, files: dict[str, Path] | None
+                 ) -> str | None:
+    """Checks and hashes the record's media. With a media store (`files` given) the payload keeps
+    the original name (the URL, or the file's name) and `files` gains the object to upload."""
     sha = None
     for field, path in record.media.items():
         try:
@@ -73,7 +79,13 @@ def _check_media(record: ItemRecord, media_root: str | None, pixel_limit: int) -
             if record.line is None:  # a folder or VOC import: the media file is the source
                 raise BadInput(str(path), str(exc)) from None
             raise BadInput(record.file, f"{path}: {exc}", line=record.line, field=field) from None
-        record.payload[field] = to_payload_path(media_root, path)
+        if files is None:
+            record.payload[field] = to_payload_path(media_root, path)
+        else:
+            original = record.payload.get(field)
+            if not (isinstance(original, str) and original.startswith(("http://", "https://"))):
+                record.payload[field] = Path(path).name
+            files.setdefault(digest, Path(path))
         sha = sha or digest
     return sha
 
@@ -92,7 +104,20 @@ def import_items(
     kind = registry.get(project.kind)
     source = Path(source).expanduser()
     records = read_source(source, project.kind, project.config)
+    with tempfile.TemporaryDirectory(prefix="annotator-fetch-") as fetched:
+        return _import_records(session, actor, project, kind, source, records, Path(fetched), gold, progress)
+
+
+def _import_records(session, actor, project, kind, source, records, fetched: Path, gold, progress) -> ImportReport:
     total = len(records)
+    files: dict[str, Path] | None = {} if project.media_store else None
+    if files is None:
+        remote = next((r for r in records if any(isinstance(m, str) for m in r.media.values())), None)
+        if remote is not None:
+            raise BadInput(remote.file, "media given by URL need a project with a media store "
+                           "(`annotator media migrate PROJECT --to s3://bucket/prefix`)", line=remote.line)
+    else:
+        fetch_urls(records, fetched, progress=progress)
 
     existing_ids = set(session.scalars(select(Item.external_id).where(Item.project_id == project.id)))
     existing_sha = set(
@@ -102,12 +127,12 @@ def import_items(
     skipped = 0
     for n, record in enumerate(records, 1):
         if progress:
-            progress(n, total, record.external_id)
+            progress(n, total, f"checking {record.external_id}")
         refuse_nul_characters(record)
         if record.external_id in existing_ids or record.external_id in seen:
             skipped += 1
             continue
-        sha = _check_media(record, project.media_root, project.pixel_limit)
+        sha = _check_media(record, project.media_root, project.pixel_limit, files)
         if sha and sha in existing_sha:
             skipped += 1
             continue
@@ -141,6 +166,11 @@ def import_items(
         )
         if gold:
             golds.append(record.gold)
+    if files:
+        # Before any row: an import that cannot upload writes nothing, and run again it
+        # uploads only what the store is missing.
+        wanted = {sha: path for sha, path in files.items() if sha in {r["media_sha256"] for r in rows}}
+        upload_missing(store_for(project.media_store), wanted, progress=progress)
     if rows:
         if not gold:  # new items may come before the ones claimed already
             queue_moved(session, [project.id])

@@ -24,6 +24,7 @@ class ProjectSpec:
     kind: str
     config: dict[str, Any] = field(default_factory=dict)
     media_root: str | None = None
+    media_store: str | None = None  # s3://bucket/prefix or a shared folder; media are then uploaded there
     overlap: int = 1
     lease_seconds: int = 1800
     offline_lease_seconds: int = 7 * 24 * 3600
@@ -60,6 +61,7 @@ class ProjectInfo:
     kind: str
     config: dict[str, Any]
     media_root: str | None
+    media_store: str | None
     overlap: int
     lease_seconds: int
     offline_lease_seconds: int
@@ -104,6 +106,10 @@ def _validate(spec: ProjectSpec) -> dict[str, Any]:
         raise ConfigError("lease_seconds must be at least 10, and offline_lease_seconds at least lease_seconds.")
     if spec.pixel_limit < 1:
         raise ConfigError("pixel_limit must be a positive number of pixels.")
+    if spec.media_store:
+        from annotator.media.store import normalize_url
+
+        spec.media_store = normalize_url(spec.media_store)
     return config
 
 
@@ -145,6 +151,10 @@ def update_project(session: Session, actor: Actor, name_or_id: str | int, **chan
     config = _validate(spec)
     if "kind" in changes and changes["kind"] != project.kind:
         raise ConfigError("A project's kind cannot change once it exists; create a new project instead.")
+    if "media_store" in changes:
+        changes["media_store"] = spec.media_store  # as _validate normalized it
+        if changes["media_store"] != project.media_store:
+            require(actor, "admin", "change a project's media store (`annotator media migrate` moves its files)")
     before = {k: getattr(project, k) for k in changes if hasattr(project, k)}
     for key, value in changes.items():
         if key == "qualification_project":

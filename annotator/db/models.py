@@ -66,6 +66,8 @@ class Project(Base):
     kind: Mapped[str] = mapped_column(String(100))
     config: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     media_root: Mapped[Optional[str]] = mapped_column(Text)
+    # s3://bucket/prefix or file:///folder: media objects keyed by sha256 (docs/adr/0012).
+    media_store: Mapped[Optional[str]] = mapped_column(Text)
     overlap: Mapped[int] = mapped_column(Integer, default=1)
     lease_seconds: Mapped[int] = mapped_column(Integer, default=1800)
     offline_lease_seconds: Mapped[int] = mapped_column(Integer, default=7 * 24 * 3600)

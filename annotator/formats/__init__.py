@@ -18,8 +18,9 @@ class ItemRecord:
     priority: int = 0
     prediction: dict[str, Any] | None = None
     confidence: float | None = None
-    # Payload fields holding local media paths (absolute, as found), checked and hashed on import.
-    media: dict[str, Path] = field(default_factory=dict)
+    # Payload fields holding media: local paths (absolute, as found), checked and hashed on import,
+    # or http(s) URLs, fetched first.
+    media: dict[str, Path | str] = field(default_factory=dict)
 
 
 def _nul_field(value: Any, name: str) -> str | None:

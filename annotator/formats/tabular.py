@@ -28,7 +28,9 @@ def _content_id(payload: dict[str, Any]) -> str:
     return "sha256:" + hashlib.sha256(blob).hexdigest()[:20]
 
 
-def _media(path_text: str, base: Path) -> Path:
+def _media(path_text: str, base: Path) -> Path | str:
+    if path_text.startswith(("http://", "https://")):
+        return path_text  # fetched at import (core/media_upload.py), as MTurk batch files name their media
     p = Path(path_text).expanduser()
     return p if p.is_absolute() else (base / p)
 

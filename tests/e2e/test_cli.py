@@ -26,7 +26,7 @@ def test_help_lists_the_commands():
     commands_panel = out.split("Commands", 1)[1]
     listed = re.findall(r"^│ ([a-z][a-z-]*) ", commands_panel, re.M)  # the first word of each row
     expected = {"gui", "kinds", "import", "export", "aggregate", "agreement", "stats", "import-predictions", "demo",
-                "db", "user", "project", "review", "member", "queue", "offline", "conflict", "item"}
+                "db", "user", "project", "review", "member", "queue", "offline", "conflict", "item", "media"}
     assert expected <= set(listed), sorted(expected - set(listed))
 
 

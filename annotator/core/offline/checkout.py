@@ -258,6 +258,17 @@ class _MediaReader:
             self.queue.append(self.pool.submit(self._read, *nxt))
 
     def _read(self, item: Item, field: str) -> tuple[Path, bytes, str]:
+        if self.project.media_store and item.media_sha256:
+            # From this desktop's cache where it can, else fetched into it (verified either way).
+            from annotator.media.desktop import local_copy
+            from annotator.media.store import StoreError
+
+            try:
+                data = local_copy(self.project.media_store, item.media_sha256).read_bytes()
+            except (StoreError, OSError) as exc:
+                raise BadInput(self.project.media_store, f"the media of item {item.external_id}: {exc}",
+                               field=field) from None
+            return Path(str(item.payload[field])), data, item.media_sha256  # the original name, for its suffix
         source = resolve(self.project.media_root, str(item.payload[field]))
         try:
             data = source.read_bytes()

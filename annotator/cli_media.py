@@ -1,0 +1,73 @@
+"""`annotator media …`: a project's media store (docs/adr/0012). Registered on the main app by
+annotator.cli."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from annotator.cli import acting_user, app, console, err, reading, writing
+
+media_app = typer.Typer(help="Media stores: where a project's images and audio live.", no_args_is_help=True)
+app.add_typer(media_app, name="media")
+
+
+@contextmanager
+def _bar():
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=err, transient=True) as bar:
+        task = bar.add_task("starting", total=None)
+        yield lambda done, total, what: bar.update(task, completed=done, total=total, description=what[-48:])
+
+
+@media_app.command("verify")
+def media_verify(project: str) -> None:
+    """Read every object of the project back from its store and check its hash; list what is
+    missing or changed. Exits 1 if anything is."""
+    from annotator.core.media_admin import verify
+
+    with _bar() as progress, reading() as s:
+        problems = verify(s, acting_user(), project, progress=progress)
+    if not problems:
+        console.print(f"Every object of {project} is in its store and matches its hash.")
+        return
+    table = Table("item", "object", "where", "problem", title=f"{len(problems)} object(s) of {project} are not right")
+    for p in problems:
+        table.add_row(p.external_id, p.sha256[:12], p.where, p.problem)
+    console.print(table)
+    raise typer.Exit(1)
+
+
+@media_app.command("migrate")
+def media_migrate(project: str, to: str = typer.Option(..., "--to", help="s3://bucket/prefix, or a shared folder")) -> None:
+    """Move an existing project's media files into a store (an admin's login). Resumable: run it
+    again after an interruption and it uploads only what is missing; the items change only once
+    every object is in."""
+    from annotator.core.media_admin import migrate
+
+    with _bar() as progress, writing() as s:
+        uploaded = migrate(s, acting_user(), project, to, progress=progress)
+    console.print(f"{project}'s media are in {to} now ({uploaded} object(s) uploaded).")
+
+
+@media_app.command("map")
+def media_map(project: str, path: Path = typer.Argument(..., help="Where this desktop mounts the project's folder")) -> None:
+    """Tell this desktop where it mounts a project's shared media folder (kept on this desktop only)."""
+    from annotator.core.projects import get_project
+    from annotator.media.desktop import map_folder
+
+    with reading() as s:
+        store = get_project(s, project).media_store
+    if not store or store.startswith("s3://"):
+        console.print(f"{project} keeps its media {'in ' + store if store else 'by path, in no store'}; "
+                      "only a shared folder is mapped.")
+        raise typer.Exit(1)
+    if not path.is_dir():
+        console.print(f"{path} is not a folder on this desktop.")
+        raise typer.Exit(1)
+    map_folder(store, str(path))
+    console.print(f"{project}'s media folder {store} is {path.resolve()} on this desktop.")

@@ -1,0 +1,270 @@
+"""Projects whose media live in a store (issue 18): a real SeaweedFS for S3, a real folder for the
+shared-folder kind, real images, and two desktops simulated by two data folders with their own
+caches on one database. No desktop reads another's paths."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from annotator.core import queue, queue_direct
+from annotator.core.importing import import_items
+from annotator.core.media_access import localize
+from annotator.db.models import Item
+from annotator.errors import BadInput
+from annotator.media.store import StoreError, object_key
+from tests.helpers import connected_as, make_project, make_user, shared
+
+PHOTOS = ["hopper.jpg", "hopper_orientation_3.jpg", "hopper_orientation_6.jpg"]
+
+
+def photo_folder(tmp_path: Path, names=PHOTOS) -> Path:
+    folder = tmp_path / "photos"
+    folder.mkdir(exist_ok=True)
+    for name in names:
+        shutil.copy(shared("images", name), folder / name)
+    return folder
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def boxes_project(db, store: str) -> None:
+    make_project(db, "p", kind="image_boxes", media_store=store)
+
+
+def test_two_desktops_work_one_image_project_through_s3_with_no_shared_path(db, operator, tmp_path, s3_server,
+                                                                            s3_bucket, desktop):
+    boxes_project(db, f"s3://{s3_bucket}/team")
+    desktop("lead")
+    folder = photo_folder(tmp_path)
+    steps = []
+    with db.write() as s:
+        report = import_items(s, operator, "p", folder, progress=lambda n, total, what: steps.append(what))
+    assert report.added == 3 and sum("uploaded" in w for w in steps) == 3
+    keys = {o["Key"] for o in s3_server.client().list_objects_v2(Bucket=s3_bucket)["Contents"]}
+    assert keys == {f"team/{object_key(sha(folder / n))}" for n in PHOTOS}
+    with db.read() as s:
+        names = {i.payload["image"] for i in s.scalars(select(Item))}
+    assert names == set(PHOTOS)  # the original names, for display and export
+
+    shutil.rmtree(folder)  # the second desktop has no path to the lead's files at all
+    second = desktop("annotator")
+    ann = make_user(db, "ann")
+    claimed = localize(connected_as(db, ann), queue_direct.claim(connected_as(db, ann), ann, "p"))
+    local = Path(claimed.payload["image"])
+    assert claimed.media_error == "" and local.is_relative_to(second)
+    assert sha(local) in {key.rsplit("/", 1)[1] for key in keys}  # the verified bytes of one of the objects
+    assert claimed.payload["original_name"] in PHOTOS
+
+
+def test_the_same_import_again_uploads_only_what_is_missing(db, operator, tmp_path, s3_server, s3_bucket, desktop):
+    boxes_project(db, f"s3://{s3_bucket}")
+    desktop("lead")
+    folder = photo_folder(tmp_path)
+    from annotator.media.desktop import store_for
+
+    store_for(f"s3://{s3_bucket}").put(sha(folder / PHOTOS[0]), folder / PHOTOS[0])  # an upload cut short
+    steps = []
+    with db.write() as s:
+        import_items(s, operator, "p", folder, progress=lambda n, total, what: steps.append(what))
+    assert sum("uploaded" in w for w in steps) == 2 and sum("already stored" in w for w in steps) == 1
+
+
+def test_an_unknown_bucket_is_one_line_naming_the_store_and_the_import_writes_nothing(db, operator, tmp_path, s3_bucket,
+                                                                                      desktop):
+    boxes_project(db, "s3://no-such-bucket-here/x")
+    desktop("lead")
+    with pytest.raises(StoreError, match="The bucket 'no-such-bucket-here' of s3://no-such-bucket-here/x does not exist"):
+        with db.write() as s:
+            import_items(s, operator, "p", photo_folder(tmp_path))
+    with db.read() as s:
+        assert s.scalar(select(Item.id)) is None
+
+
+def test_a_changed_object_is_refused_and_a_missing_one_named_and_skip_still_works(db, operator, tmp_path, s3_server,
+                                                                                  s3_bucket, desktop):
+    boxes_project(db, f"s3://{s3_bucket}")
+    desktop("lead")
+    folder = photo_folder(tmp_path, PHOTOS[:2])
+    with db.write() as s:
+        import_items(s, operator, "p", folder)
+    client = s3_server.client()
+    first, second = (object_key(sha(folder / n)) for n in PHOTOS[:2])
+    client.put_object(Bucket=s3_bucket, Key=first, Body=b"not the photo")  # changed behind our back
+    client.delete_object(Bucket=s3_bucket, Key=second)
+    desktop("annotator")
+    ann = make_user(db, "ann")
+    me = connected_as(db, ann)
+    errors = {}
+    for _ in range(2):
+        claimed = localize(me, queue_direct.claim(me, ann, "p"))
+        errors[claimed.external_id] = claimed.media_error
+        with me.write() as s:
+            queue.skip(s, ann, claimed.assignment_id)  # Skip works on an item that cannot be shown
+    messages = " | ".join(errors.values())
+    assert "does not match its hash" in messages and f"missing from s3://{s3_bucket}/{second}" in messages
+    from annotator.media.desktop import media_cache
+
+    assert not media_cache().path(first.rsplit("/", 1)[1]).exists()  # the changed bytes were never kept
+
+
+def test_a_shared_folder_mapped_per_desktop_and_a_file_changed_there_is_caught(db, operator, tmp_path, desktop):
+    share = tmp_path / "share"
+    share.mkdir()
+    boxes_project(db, str(share))
+    desktop("lead")
+    folder = photo_folder(tmp_path, PHOTOS[:1])
+    with db.write() as s:
+        import_items(s, operator, "p", folder)
+    elsewhere = tmp_path / "mounted-elsewhere"
+    share.rename(elsewhere)  # the second desktop mounts the share at a path of its own
+    desktop("annotator")
+    from annotator.media.desktop import map_folder
+
+    from annotator.db.models import Project
+
+    with db.read() as s:
+        digest = s.scalar(select(Item.media_sha256))
+        url = s.scalar(select(Project.media_store))
+    ann = make_user(db, "ann")
+    me = connected_as(db, ann)
+    unmapped = localize(me, queue_direct.claim(me, ann, "p"))
+    assert "is not there" in unmapped.media_error and "annotator media map" in unmapped.media_error
+    map_folder(url, str(elsewhere))
+    claimed = localize(me, queue_direct.claim(me, ann, "p"))  # the same live claim, back after a restart
+    assert claimed.media_error == "" and sha(Path(claimed.payload["image"])) == digest
+
+    desktop("third")  # a fresh cache, and the file on the share changed since import
+    map_folder(url, str(elsewhere))
+    (elsewhere / object_key(digest)).write_bytes(b"changed on the share")
+    again = localize(me, queue_direct.claim(me, ann, "p"))
+    assert "does not match its hash" in again.media_error
+
+
+def test_media_by_url_need_a_store(db, operator, tmp_path):
+    make_project(db, "p", kind="image_boxes")
+    csv_file = tmp_path / "batch.csv"
+    csv_file.write_text("id,image\nx,https://example.invalid/a.jpg\n")
+    with pytest.raises(BadInput, match="line 2.*media given by URL need a project with a media store"), db.write() as s:
+        import_items(s, operator, "p", csv_file)
+
+
+def test_media_given_by_url_are_fetched_and_stored_and_keep_their_url(db, operator, tmp_path, s3_bucket, desktop):
+    """An MTurk batch file names its media by URL: fetched, checked, uploaded, the URL kept."""
+    import http.server
+    import threading
+    from functools import partial
+
+    served = photo_folder(tmp_path, PHOTOS[:2])
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                             partial(http.server.SimpleHTTPRequestHandler, directory=str(served)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{server.server_port}"
+        batch = tmp_path / "Batch_123_batch_results.csv"
+        batch.write_text("id,image\n" + "".join(f"{n},{base}/{name}\n" for n, name in enumerate(PHOTOS[:2])))
+        boxes_project(db, f"s3://{s3_bucket}")
+        desktop("lead")
+        with db.write() as s:
+            assert import_items(s, operator, "p", batch).added == 2
+        missing = tmp_path / "missing.csv"
+        missing.write_text(f"id,image\nz,{base}/not-there.jpg\n")
+        with pytest.raises(BadInput, match=r"missing.csv, line 2.*not-there.jpg could not be fetched"), db.write() as s:
+            import_items(s, operator, "p", missing)
+    finally:
+        server.shutdown()
+        thread.join()
+        server.server_close()
+    with db.read() as s:
+        items = {i.payload["image"]: i.media_sha256 for i in s.scalars(select(Item))}
+    assert items == {f"{base}/{name}": sha(served / name) for name in PHOTOS[:2]}
+    desktop("annotator")
+    ann = make_user(db, "ann")
+    claimed = localize(connected_as(db, ann), queue_direct.claim(connected_as(db, ann), ann, "p"))
+    assert claimed.media_error == "" and sha(Path(claimed.payload["image"])) == items[claimed.payload["original_name"]]
+
+
+def test_work_goes_on_from_the_cache_when_the_store_goes_down(db, operator, tmp_path, desktop, monkeypatch):
+    """A store of its own, stopped mid-session: the item already fetched still shows, the next
+    says the store cannot be reached, and answers are stored as ever."""
+    from tests.s3_server import ThrowawaySeaweed
+
+    own = ThrowawaySeaweed()
+    try:
+        monkeypatch.setenv("ANNOTATOR_S3_ENDPOINT", own.endpoint)
+        for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+            monkeypatch.setenv(key, "annotator-test")
+        monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        own.client().create_bucket(Bucket="going-down")
+        make_project(db, "p", kind="image_boxes", media_store="s3://going-down", overlap=2)
+        desktop("lead")
+        with db.write() as s:
+            import_items(s, operator, "p", photo_folder(tmp_path, PHOTOS[:2]))
+        desktop("annotator")
+        ann = make_user(db, "ann")
+        me = connected_as(db, ann)
+        first = localize(me, queue_direct.claim(me, ann, "p"))
+        assert first.media_error == ""
+    finally:
+        own.stop()
+    again = localize(me, queue_direct.claim(me, ann, "p"))  # a restart: the same item, from the cache
+    assert again.assignment_id == first.assignment_id and again.media_error == ""
+    assert queue_direct.submit(me, ann, first.assignment_id, {"boxes": []}, 3.0).accepted
+    following = localize(me, queue_direct.claim(me, ann, "p"))
+    assert "cannot be reached" in following.media_error and "s3://going-down" in following.media_error
+
+
+def test_the_cache_stays_under_its_cap_dropping_the_least_recently_used(tmp_path):
+    from annotator.media.cache import MediaCache
+    from annotator.media.store import FolderStore
+
+    share = tmp_path / "share"
+    store = FolderStore(share.as_uri())
+    digests = []
+    for n in range(6):
+        blob = tmp_path / f"blob{n}"
+        blob.write_bytes(bytes([n]) * 1000)
+        digests.append(sha(blob))
+        store.put(digests[-1], blob)
+    cache = MediaCache(tmp_path / "cache", cap_bytes=3500)
+    for d in digests[:3]:
+        cache.get(store, d)
+    import os
+    import time
+
+    old = time.time() - 100
+    for n, d in enumerate(digests[:3]):  # used in the order 1, 0, 2 (oldest first)
+        os.utime(cache.path(d), (old + [1, 0, 2][n], old + [1, 0, 2][n]))
+    for d in digests[3:5]:
+        cache.get(store, d)
+        assert cache.size() <= 3500
+    kept = {d for d in digests if cache.path(d).exists()}
+    assert kept == {digests[2], digests[3], digests[4]}  # 1 then 0 went, the least recently used
+
+
+def test_a_checkout_packs_the_stores_objects_into_the_bundle(db, operator, tmp_path, s3_bucket, desktop):
+    from annotator.core import offline
+    from tests.helpers import as_person
+
+    boxes_project(db, f"s3://{s3_bucket}")
+    desktop("lead")
+    folder = photo_folder(tmp_path, PHOTOS[:2])
+    with db.write() as s:
+        import_items(s, operator, "p", folder)
+    shutil.rmtree(folder)
+    desktop("laptop")
+    make_user(db, "ann")
+    out = tmp_path / "ann.annot"
+    assert offline.checkout(*as_person(db, "ann"), "p", "ann", 2, out).media_files == 2
+    import sqlite3
+
+    with sqlite3.connect(out) as bundle:
+        packed = {hashlib.sha256(data).hexdigest() for (data,) in bundle.execute("SELECT data FROM bundle_media")}
+    assert packed == {sha(shared("images", n)) for n in PHOTOS[:2]}
