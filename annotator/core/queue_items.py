@@ -29,6 +29,9 @@ class ClaimedItem:
     claimed_at: datetime
     lease_until: datetime
     pixel_limit: int = 178_956_970  # images over it are refused with a message, not decoded
+    # Why this desktop cannot show the item's media from its project's store (missing, changed,
+    # the store away): shown in place of the media, and Skip still works.
+    media_error: str = ""
 
 
 @dataclass(frozen=True)

@@ -325,6 +325,7 @@ class ReviewDetail:
     annotator_gold_accuracy: float | None
     annotator_approval_rate: float | None
     history: list[tuple[str, str, str]]  # (decision, reviewer, comment), oldest first
+    media_error: str = ""  # see queue_items.ClaimedItem.media_error
 
 
 def review_detail(session: Session, actor: Actor, assignment_id: int) -> ReviewDetail:

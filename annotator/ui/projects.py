@@ -65,6 +65,11 @@ class ProjectDialog(QDialog):
         self.lease_minutes = QSpinBox(minimum=1, maximum=24 * 60, value=(project.lease_seconds // 60) if project else 30)
         self.training = QCheckBox("Show the correct answer after a gold item (training)")
         self.instructions = QPlainTextEdit(project.instructions if project else "")
+        self.media_store = QLineEdit((project.media_store or "") if project else "")
+        self.media_store.setPlaceholderText("s3://bucket/prefix, or a shared folder; empty: files by path")
+        if project:  # moving the files is an admin's `annotator media migrate`, not an edit
+            self.media_store.setReadOnly(True)
+            self.media_store.setToolTip("An admin moves a project's media with `annotator media migrate`.")
         if project:
             self.kind.setCurrentIndex(self.kind.findData(project.kind))
             self.kind.setEnabled(False)  # a project's kind cannot change
@@ -75,7 +80,7 @@ class ProjectDialog(QDialog):
                          ("Gold rate", self.gold_rate), ("Minimum gold accuracy", self.min_gold),
                          ("Minimum approval rate", self.min_approval), ("Review", self.review), ("Review sample", self.sample),
                          ("Auto-approve after (hours)", self.auto_hours), ("Time limit (minutes)", self.lease_minutes),
-                         ("", self.training), ("Instructions", self.instructions)):
+                         ("", self.training), ("Media store", self.media_store), ("Instructions", self.instructions)):
             form.addRow(label, w)
         self.error = QLabel()
         self.error.setObjectName("error")
@@ -101,6 +106,7 @@ class ProjectDialog(QDialog):
             "review_sample": self.sample.value(), "auto_approve_seconds": self.auto_hours.value() * 3600,
             "lease_seconds": self.lease_minutes.value() * 60, "training_mode": self.training.isChecked(),
             "instructions": self.instructions.toPlainText().strip(),
+            **({} if self.project else {"media_store": self.media_store.text().strip() or None}),
         }
 
     def save(self) -> None:

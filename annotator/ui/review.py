@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from annotator.core import review
+from annotator.core.media_access import localize_detail
 from annotator.tasks import registry
 
 COLUMNS = ("id", "project", "item", "annotator", "status", "submitted", "gold", "seconds")
@@ -402,7 +403,8 @@ class ReviewWindow(QMainWindow):
             return
         if self.fixing:
             self._end_fix()
-        self.worker.call(lambda s: review.review_detail(s, self.actor, row.assignment_id), self._show_detail,
+        self.worker.call(lambda s: localize_detail(s, review.review_detail(s, self.actor, row.assignment_id)),
+                         self._show_detail,
                          lambda exc: self.message.setText(str(exc)), write=False)
 
     def _widget_for(self, kind: str):
@@ -419,7 +421,8 @@ class ReviewWindow(QMainWindow):
         self.detail = d
         w = self._widget_for(d.kind)
         item = SimpleNamespace(payload=d.payload, config=d.config, prediction=None, confidence=None, draft=d.answer,
-                               media_root=d.media_root, pixel_limit=d.pixel_limit, active_seconds=d.active_seconds)
+                               media_root=d.media_root, pixel_limit=d.pixel_limit, active_seconds=d.active_seconds,
+                               media_error=d.media_error)
         w.load(item, d.media_root)
         w.set_read_only(True)
         overlays = [(name, ans, OVERLAY_COLOURS[n % len(OVERLAY_COLOURS)]) for n, (name, ans) in enumerate(d.others)]

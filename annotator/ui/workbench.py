@@ -3,6 +3,7 @@ today's count, and Submit / Skip / Release. Drafts autosave; the next item is cl
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from annotator.core import queue, queue_direct
 from annotator.core.journal import Entry, Journal
+from annotator.core.media_access import localize
 from annotator.core.workspace import ProjectCard, today_count
 from annotator.errors import AnnotatorError, NothingLeft, QueueError
 from annotator.tasks import registry
@@ -243,7 +245,8 @@ class Workbench(QMainWindow):
         self.stack.setCurrentWidget(self.message)
         self.message.setText("Claiming an item…")
         actor, project = self.actor, self.card.project_id
-        self.worker.call_db(lambda db: queue_direct.claim(db, actor, project), self._show, self._claim_failed)
+        self.worker.call_db(lambda db: localize(db, queue_direct.claim(db, actor, project)), self._show,
+                            self._claim_failed)
 
     def _claim_failed(self, exc: Exception) -> None:
         self.current = None
@@ -279,7 +282,8 @@ class Workbench(QMainWindow):
         self._claiming_ahead = True
         holding = (self.current.assignment_id,)
         actor, project = self.actor, self.card.project_id
-        self.worker.call_db(lambda db: queue_direct.claim(db, actor, project, holding=holding),
+        # The media of a store-backed item are fetched here, on the worker: the prefetch that hides the store.
+        self.worker.call_db(lambda db: localize(db, queue_direct.claim(db, actor, project, holding=holding)),
                             self._ahead_arrived, lambda _exc: self._ahead_arrived(None))
 
     def _ahead_arrived(self, item: queue.ClaimedItem | None) -> None:
@@ -342,6 +346,7 @@ class Workbench(QMainWindow):
             if following is not None:
                 out = queue_direct.submit_and_claim(db, actor, item.assignment_id, answer, seconds, project,
                                                     holding=(following.assignment_id,))
+                out = dataclasses.replace(out, next=localize(db, out.next))
             else:
                 out = queue_direct.submit(db, actor, item.assignment_id, answer, seconds)
             journal.clear(item.assignment_id)

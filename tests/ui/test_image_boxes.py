@@ -193,3 +193,38 @@ def test_read_only_review_overlays_each_answer_in_its_own_colour(qtbot, db, db_u
     drag(w.canvas, (20, 20), (120, 120))  # read-only: no new box
     assert w.canvas.boxes == [] and w.answer() == {"boxes": []}
     close(bench, worker)
+
+
+def test_a_store_backed_photo_paints_on_a_second_desktop_and_a_missing_one_says_where(qtbot, db, db_url, tmp_path,
+                                                                                      s3_server, s3_bucket, desktop):
+    """The lead's desktop imports into SeaweedFS; the annotator's, with a cache of its own and no
+    path to the lead's files, paints the first photo and, for one deleted from the store, says
+    which object is missing where, and Skip works."""
+    from annotator.media.store import object_key
+    from tests.media.test_media_store import sha
+
+    desktop("lead")
+    files = [shared("images", "hopper.jpg"), shared("images", "hopper_orientation_3.jpg")]
+    actor = image_project(db, tmp_path, files, media_store=f"s3://{s3_bucket}/team")
+    shutil.rmtree(tmp_path / "photos")
+    gone = sha(files[1])
+    s3_server.client().delete_object(Bucket=s3_bucket, Key=f"team/{object_key(gone)}")
+    desktop("annotator")
+    bench, worker = open_workbench(qtbot, db_url, actor, project="photos")
+    w = ready(qtbot, bench)
+    assert w.canvas.image_size == (128, 128) and not w.error.isVisible()
+    first = bench.current
+    qtbot.keyClick(bench, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # submit
+    qtbot.waitUntil(lambda: bench.current is not None and bench.current.assignment_id != first.assignment_id,
+                    timeout=10_000)
+    qtbot.waitUntil(w.error.isVisible, timeout=10_000)
+    assert f"missing from s3://{s3_bucket}/team/{object_key(gone)}" in w.error.text() and "Ctrl+Shift+K" in w.error.text()
+    missing = bench.current
+    qtbot.keyClick(bench, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+
+    def skipped():
+        with db.read() as s:
+            return s.get(Assignment, missing.assignment_id).skipped
+
+    qtbot.waitUntil(skipped, timeout=10_000)
+    close(bench, worker)

@@ -620,6 +620,10 @@ class ImageBoxesWidget(TaskWidget):
             self.model_note.show()
         else:
             self.model_note.hide()
+        if getattr(item, "media_error", ""):  # the project's store could not give this desktop the image
+            self.error.setText(f"Cannot show this image: {item.media_error}\nSkip it with Ctrl+Shift+K.")
+            self.error.show()
+            return
         decoded = self.cache.request(self.path, self.pixel_limit)
         if decoded is not None:  # prefetched: shown in this very call
             self._decoded(decoded)

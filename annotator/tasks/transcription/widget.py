@@ -245,6 +245,9 @@ class TranscriptionWidget(TaskWidget):
         self.band.setData([], [])
         self.pyramid = None
         self.envelope = None
+        if getattr(item, "media_error", ""):  # the project's store could not give this desktop the audio
+            self.status.setText(f"Cannot play this item: {item.media_error} Skip it with Ctrl+Shift+K.")
+            return
         self._token = object()
         job = _EnvelopeJob(self._token, self.path, self.cache_dir, None)
         job.signals.progress.connect(self._envelope_progress)

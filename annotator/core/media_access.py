@@ -1,0 +1,62 @@
+"""Items' media from their project's store, through this desktop's verified cache, for the
+workbench and the review window. Runs on the worker thread, never the UI's: the claim-ahead
+fetches the next item's object while the current one is worked on, so a store-backed claim does
+not wait on the network."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from annotator.core.queue_items import ClaimedItem
+from annotator.db import Database
+from annotator.db.models import Item, Project
+from annotator.media.desktop import local_copy, store_for
+from annotator.media.store import StoreError
+from annotator.tasks import registry
+
+log = logging.getLogger(__name__)
+Shown = TypeVar("Shown")  # a ClaimedItem or a review.ReviewDetail: kind, payload, external_id, media_error
+
+
+def localize(db: Database, claimed: ClaimedItem | None) -> ClaimedItem | None:
+    """The claimed item with its media pointing at a verified local copy; or, when the object
+    cannot be had, with `media_error` saying which object, where, and why."""
+    if claimed is None or not _media_field(claimed.kind, claimed.payload):
+        return claimed
+    with db.read() as session:
+        return with_local_media(session, claimed, Project.id == claimed.project_id)
+
+
+def localize_detail(session: Session, detail: Shown) -> Shown:
+    """The same for a lead's review detail, in the session that read it."""
+    if not _media_field(detail.kind, detail.payload):
+        return detail
+    return with_local_media(session, detail, Project.name == detail.project)
+
+
+def _media_field(kind: str, payload: dict[str, Any]) -> str | None:
+    return next((f for f in registry.get(kind).media_fields if f in payload), None)
+
+
+def with_local_media(session: Session, shown: Shown, which_project) -> Shown:
+    found = session.execute(
+        select(Project.media_store, Item.media_sha256).join(Item, Item.project_id == Project.id)
+        .where(which_project, Item.external_id == shown.external_id)
+    ).first()
+    if found is None or not found[0] or not found[1]:
+        return shown  # files by path, as before stores
+    store_url, sha = found
+    try:
+        path = local_copy(store_url, sha)
+    except StoreError as exc:
+        log.warning("item %s: %s", shown.external_id, exc)
+        return dataclasses.replace(shown, media_error=str(exc))
+    except OSError as exc:  # this desktop's cache folder cannot be written
+        return dataclasses.replace(shown, media_error=f"{store_for(store_url).where(sha)}: {exc}")
+    field = _media_field(shown.kind, shown.payload)
+    return dataclasses.replace(shown, payload={**shown.payload, field: str(path), "original_name": shown.payload[field]})
