@@ -36,7 +36,11 @@ def _weed() -> str:
 
 
 class ThrowawaySeaweed:
-    """`weed server` with its S3 gateway. Any access key is accepted (no identities configured)."""
+    """`weed server` with its S3 gateway. Any access key is accepted at first; started again after
+    `halt`, it knows the key it was used with and accepts that one only, so every client here uses
+    ACCESS_KEY."""
+
+    ACCESS_KEY = "annotator-test"
 
     def __init__(self):
         self.dir = Path(tempfile.mkdtemp(prefix="annotator-s3-"))
@@ -49,17 +53,23 @@ class ThrowawaySeaweed:
                 "-s3", f"-s3.port={s3}", f"-s3.port.grpc={grpc[3]}",
                 # Off: their fixed default ports would clash with a second server, and nothing here uses them.
                 "-s3.port.iceberg=0", "-s3.port.lance=0", "-volume.max=0", "-master.volumeSizeLimitMB=64"]
-        log = open(self.dir / "weed.log", "wb")
-        self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.args = args
+        self.start()
+
+    def start(self) -> None:
+        """(Again, after `halt`: the same ports and data.)"""
+        log = open(self.dir / "weed.log", "ab")
+        self.proc = subprocess.Popen(self.args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         self._wait_until_up()
 
     def client(self):
         import boto3
 
-        return boto3.client("s3", endpoint_url=self.endpoint, aws_access_key_id="test", aws_secret_access_key="test",
+        return boto3.client("s3", endpoint_url=self.endpoint, aws_access_key_id=self.ACCESS_KEY,
+                            aws_secret_access_key=self.ACCESS_KEY,
                             region_name="us-east-1")
 
-    def _wait_until_up(self, timeout: float = 60.0) -> None:
+    def _wait_until_up(self, timeout: float = 120.0) -> None:
         from botocore.exceptions import BotoCoreError, ClientError
 
         deadline = time.monotonic() + timeout
@@ -68,16 +78,26 @@ class ThrowawaySeaweed:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"SeaweedFS exited at start: {(self.dir / 'weed.log').read_text()[-2000:]}")
             try:
-                client.create_bucket(Bucket="annotator-probe")
+                try:
+                    client.create_bucket(Bucket="annotator-probe")
+                except ClientError as exc:  # started again after halt(): the probe's bucket is there
+                    if not exc.response.get("Error", {}).get("Code", "").startswith("BucketAlready"):
+                        raise
                 client.put_object(Bucket="annotator-probe", Key="probe", Body=b"ok")
                 return
             except (BotoCoreError, ClientError):
                 if time.monotonic() > deadline:
+                    log = (self.dir / "weed.log").read_text(errors="replace")[-3000:]
                     self.stop()
-                    raise RuntimeError("SeaweedFS did not answer S3 within a minute") from None
+                    raise RuntimeError(f"SeaweedFS did not answer S3 within {timeout:.0f} s: {log}") from None
                 time.sleep(0.25)  # polling a server that is starting up, not waiting on a race
 
     def stop(self) -> None:
+        self.halt()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def halt(self) -> None:
+        """Stops the server and keeps its data, as a store that goes down does."""
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
             try:
@@ -85,4 +105,3 @@ class ThrowawaySeaweed:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
-        shutil.rmtree(self.dir, ignore_errors=True)

@@ -4,6 +4,7 @@ file checked and hashed, every gold answer validated, before one row is written.
 from __future__ import annotations
 
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from annotator.core import audit
 from annotator.core.auth import Actor, require
-from annotator.core.media_upload import fetch_urls, upload_missing
+from annotator.core.media_upload import PARALLEL, Uploader, fetch_urls
 from annotator.core.projects import get_project
 from annotator.core.queue_epoch import queue_moved
 from annotator.db.models import GoldAnswer, Item
@@ -31,6 +32,7 @@ from annotator.tasks import registry
 # progress(done, total, what): called while checking records; the CLI draws a rich bar with it.
 Progress = Callable[[int, int, str], None]
 
+CHECKERS = 4  # media files checked and hashed at once: two cores, and reads that wait on the disk
 PRIMARY_FIELD = {"image_boxes": "image", "text_categories": "text", "transcription": "audio"}
 
 
@@ -63,10 +65,10 @@ def read_source(source: Path, kind_name: str, config: dict) -> list[ItemRecord]:
     raise BadInput(str(source), f"unsupported source type '{suffix}'; import a folder, a .csv or a .jsonl file")
 
 
-def _check_media(record: ItemRecord, media_root: str | None, pixel_limit: int, files: dict[str, Path] | None
+def _check_media(record: ItemRecord, media_root: str | None, pixel_limit: int, uploader: Uploader | None
                  ) -> str | None:
-    """Checks and hashes the record's media. With a media store (`files` given) the payload keeps
-    the original name (the URL, or the file's name) and `files` gains the object to upload."""
+    """Checks and hashes the record's media. With a media store (an `uploader`) the payload keeps
+    the original name (the URL, or the file's name) and the object goes up if the store lacks it."""
     sha = None
     for field, path in record.media.items():
         try:
@@ -79,13 +81,13 @@ def _check_media(record: ItemRecord, media_root: str | None, pixel_limit: int, f
             if record.line is None:  # a folder or VOC import: the media file is the source
                 raise BadInput(str(path), str(exc)) from None
             raise BadInput(record.file, f"{path}: {exc}", line=record.line, field=field) from None
-        if files is None:
+        if uploader is None:
             record.payload[field] = to_payload_path(media_root, path)
         else:
             original = record.payload.get(field)
             if not (isinstance(original, str) and original.startswith(("http://", "https://"))):
                 record.payload[field] = Path(path).name
-            files.setdefault(digest, Path(path))
+            uploader.offer(digest, Path(path))
         sha = sha or digest
     return sha
 
@@ -110,29 +112,62 @@ def import_items(
 
 def _import_records(session, actor, project, kind, source, records, fetched: Path, gold, progress) -> ImportReport:
     total = len(records)
-    files: dict[str, Path] | None = {} if project.media_store else None
-    if files is None:
+    if not project.media_store:
         remote = next((r for r in records if any(isinstance(m, str) for m in r.media.values())), None)
         if remote is not None:
             raise BadInput(remote.file, "media given by URL need a project with a media store "
                            "(`annotator media migrate PROJECT --to s3://bucket/prefix`)", line=remote.line)
-    else:
+    # The store is checked before anything is read: wrong credentials or no such bucket, and the
+    # import stops at once, having written nothing.
+    uploader = Uploader(store_for(project.media_store)) if project.media_store else None
+    if uploader is not None:
         fetch_urls(records, fetched, progress=progress)
 
     existing_ids = set(session.scalars(select(Item.external_id).where(Item.project_id == project.id)))
     existing_sha = set(
         session.scalars(select(Item.media_sha256).where(Item.project_id == project.id, Item.media_sha256.is_not(None)))
     )
+    # Media files are checked and hashed several at a time (hashing and reading release the GIL),
+    # their results taken in file order, so the first bad file in the file is the one reported.
+    pool = ThreadPoolExecutor(PARALLEL if uploader else CHECKERS)  # uploads wait on the network, not the CPU
+    checked = pool.map(lambda r: _check_media(r, project.media_root, project.pixel_limit, uploader),
+                       [r for r in records if r.external_id not in existing_ids])
+    try:
+        rows, golds, skipped = _rows(project, kind, records, existing_ids, existing_sha, checked, gold, progress)
+    finally:
+        pool.shutdown(cancel_futures=True)
+    if uploader is not None:
+        # Every object is in before any row: an import that cannot upload writes nothing, and
+        # run again it uploads only what the store is missing.
+        uploader.report(sorted({r["media_sha256"] for r in rows if r["media_sha256"]}), progress)
+    if rows:
+        if not gold:  # new items may come before the ones claimed already
+            queue_moved(session, [project.id])
+        ids = session.scalars(insert(Item).returning(Item.id, sort_by_parameter_order=True), rows).all()
+        if gold:
+            session.execute(insert(GoldAnswer), [{"item_id": i, "answer": a} for i, a in zip(ids, golds)])
+    audit.record(
+        session, actor, "items.import", "project", project.id,
+        source=str(source), added=len(rows), already_present=skipped, gold=gold,
+    )
+    return ImportReport(project.name, str(source), total, len(rows), skipped, len(golds))
+
+
+def _rows(project, kind, records, existing_ids, existing_sha, checked, gold, progress):
+    """(rows to insert, their gold answers, how many were already there); raises the first bad record."""
     rows, golds, seen = [], [], set()
-    skipped = 0
+    skipped, total = 0, len(records)
     for n, record in enumerate(records, 1):
         if progress:
             progress(n, total, f"checking {record.external_id}")
         refuse_nul_characters(record)
-        if record.external_id in existing_ids or record.external_id in seen:
+        if record.external_id in existing_ids:
             skipped += 1
             continue
-        sha = _check_media(record, project.media_root, project.pixel_limit, files)
+        sha = next(checked)
+        if record.external_id in seen:
+            skipped += 1
+            continue
         if sha and sha in existing_sha:
             skipped += 1
             continue
@@ -166,19 +201,5 @@ def _import_records(session, actor, project, kind, source, records, fetched: Pat
         )
         if gold:
             golds.append(record.gold)
-    if files:
-        # Before any row: an import that cannot upload writes nothing, and run again it
-        # uploads only what the store is missing.
-        wanted = {sha: path for sha, path in files.items() if sha in {r["media_sha256"] for r in rows}}
-        upload_missing(store_for(project.media_store), wanted, progress=progress)
-    if rows:
-        if not gold:  # new items may come before the ones claimed already
-            queue_moved(session, [project.id])
-        ids = session.scalars(insert(Item).returning(Item.id, sort_by_parameter_order=True), rows).all()
-        if gold:
-            session.execute(insert(GoldAnswer), [{"item_id": i, "answer": a} for i, a in zip(ids, golds)])
-    audit.record(
-        session, actor, "items.import", "project", project.id,
-        source=str(source), added=len(rows), already_present=skipped, gold=gold,
-    )
-    return ImportReport(project.name, str(source), total, len(rows), skipped, len(golds))
+    return rows, golds, skipped
+

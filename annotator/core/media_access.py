@@ -16,7 +16,7 @@ from annotator.core.queue_items import ClaimedItem
 from annotator.db import Database
 from annotator.db.models import Item, Project
 from annotator.media.desktop import local_copy, store_for
-from annotator.media.store import StoreError
+from annotator.media.store import StoreError, StoreUnreachable
 from annotator.tasks import registry
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,8 @@ def with_local_media(session: Session, shown: Shown, which_project) -> Shown:
         path = local_copy(store_url, sha)
     except StoreError as exc:
         log.warning("item %s: %s", shown.external_id, exc)
+        if isinstance(exc, StoreUnreachable) and hasattr(shown, "media_unreachable"):
+            return dataclasses.replace(shown, media_error=str(exc), media_unreachable=True)
         return dataclasses.replace(shown, media_error=str(exc))
     except OSError as exc:  # this desktop's cache folder cannot be written
         return dataclasses.replace(shown, media_error=f"{store_for(store_url).where(sha)}: {exc}")

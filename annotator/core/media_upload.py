@@ -1,10 +1,12 @@
 """Import's media work for a project with a media store: fetching media given by http(s) URL,
 and uploading each object the store does not have yet, in parallel. An interrupted upload is
-finished by the same import run again: it uploads only what is missing."""
+finished by the same import run again: it uploads only what is missing. Objects go up as soon
+as their files are checked, beside the checking of the next ones."""
 
 from __future__ import annotations
 
 import shutil
+import threading
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -45,23 +47,41 @@ def fetch_urls(records: list[ItemRecord], folder: Path, *, progress: Progress | 
                 progress(done, len(wanted), f"fetched {Path(target).name}")
 
 
-def upload_missing(store: MediaStore, files: dict[str, Path], *, progress: Progress | None = None) -> int:
-    """Put every object the store lacks; returns how many were uploaded. Raises StoreError, naming
-    the store and the problem, before anything is written when the store cannot be used."""
-    store.check()
-    items = sorted(files.items())
+class Uploader:
+    """Puts each object the store lacks as soon as it is offered, from whichever threads offer
+    them, and remembers what it did. Checks the store first: one that cannot be used raises
+    StoreError, naming it and the problem, before anything is put."""
 
-    def one(entry) -> bool:
-        sha, path = entry
-        if store.has(sha):
-            return False
-        store.put(sha, path)
-        return True
+    def __init__(self, store: MediaStore):
+        store.check()
+        self.store = store
+        self.outcomes: dict[str, bool] = {}  # sha -> uploaded now (False: the store had it)
+        self._lock = threading.Lock()
 
-    uploaded = 0
-    with ThreadPoolExecutor(PARALLEL) as pool:
-        for done, (put, (sha, _)) in enumerate(zip(pool.map(one, items), items), 1):
+    def offer(self, sha: str, path: Path) -> None:
+        with self._lock:
+            if sha in self.outcomes:
+                return
+            self.outcomes[sha] = False  # claimed by this thread; the same bytes twice go up once
+        if not self.store.has(sha):
+            self.store.put(sha, path)
+            with self._lock:
+                self.outcomes[sha] = True
+
+    def report(self, shas: list[str], progress: Progress | None) -> int:
+        """Says what became of each of these objects; returns how many were uploaded."""
+        uploaded = 0
+        for done, sha in enumerate(shas, 1):
+            put = self.outcomes.get(sha, False)
             uploaded += put
             if progress:
-                progress(done, len(items), f"{'uploaded' if put else 'already stored'} {sha[:12]}")
-    return uploaded
+                progress(done, len(shas), f"{'uploaded' if put else 'already stored'} {sha[:12]}")
+        return uploaded
+
+
+def upload_missing(store: MediaStore, files: dict[str, Path], *, progress: Progress | None = None) -> int:
+    """Put every object the store lacks, several at a time; returns how many were uploaded."""
+    uploader = Uploader(store)
+    with ThreadPoolExecutor(PARALLEL) as pool:
+        list(pool.map(lambda entry: uploader.offer(*entry), files.items()))
+    return uploader.report(sorted(files), progress)

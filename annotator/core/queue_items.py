@@ -32,6 +32,7 @@ class ClaimedItem:
     # Why this desktop cannot show the item's media from its project's store (missing, changed,
     # the store away): shown in place of the media, and Skip still works.
     media_error: str = ""
+    media_unreachable: bool = False  # the store did not answer: the workbench tries again later
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,10 @@ class ObjectMissing(StoreError):
     """An object the database names is not in the store."""
 
 
+class StoreUnreachable(StoreError):
+    """The store does not answer (down, or the network): worth trying again later."""
+
+
 class MediaStore(Protocol):
     url: str
 
@@ -53,7 +57,7 @@ class FolderStore:
 
     def check(self) -> None:
         if not self.root.is_dir():
-            raise StoreError(f"The media folder {self.root} (store {self.url}) is not there or not a folder; "
+            raise StoreUnreachable(f"The media folder {self.root} (store {self.url}) is not there or not a folder; "
                              f"map it with `annotator media map PROJECT PATH`.")
 
     def has(self, sha: str) -> bool:
@@ -129,7 +133,7 @@ class S3Store:
             if code in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "403"):
                 return StoreError(f"{self.url} refused this desktop's credentials ({code}).")
             return StoreError(f"{self.url}: {code or exc}.")
-        return StoreError(f"{self.url} cannot be reached: {exc}.")
+        return StoreUnreachable(f"{self.url} cannot be reached: {exc}.")
 
     def check(self) -> None:
         from botocore.exceptions import BotoCoreError, ClientError

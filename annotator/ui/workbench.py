@@ -32,6 +32,7 @@ from annotator.core.media_access import localize
 from annotator.core.workspace import ProjectCard, today_count
 from annotator.errors import AnnotatorError, NothingLeft, QueueError
 from annotator.tasks import registry
+from annotator.ui.media_retry import MediaRetry
 
 AUTOSAVE_MS = 1500  # a draft reaches the database within 2 s of a change
 IDLE_SECONDS = 60  # the active-time clock stops after a minute without input
@@ -75,7 +76,9 @@ class Workbench(QMainWindow):
 
         self.banner = QLabel()
         self.banner.setObjectName("banner")
+        self.banner.setWordWrap(True)
         self.banner.hide()
+        self.media_retry = MediaRetry(self)
         self.offline_banner = QLabel()
         self.offline_banner.setObjectName("offlineBanner")
         self.offline_banner.setWordWrap(True)
@@ -273,6 +276,7 @@ class Workbench(QMainWindow):
         self._set_buttons(True)
         self._tick()
         self.status.setText("Draft restored from your last session." if item.draft else "")
+        self.media_retry.watch(item)
         self.item_shown.emit(item)
         self._claim_ahead()
 

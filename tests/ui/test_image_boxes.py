@@ -228,3 +228,37 @@ def test_a_store_backed_photo_paints_on_a_second_desktop_and_a_missing_one_says_
 
     qtbot.waitUntil(skipped, timeout=10_000)
     close(bench, worker)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the store's part; the database's is the same on both
+def test_the_store_going_down_shows_a_banner_and_the_photo_comes_when_it_is_back(qtbot, db, db_url, tmp_path, desktop,
+                                                                                 monkeypatch):
+    """A store of its own, halted before the annotator's desktop fetches anything: the item
+    says the store cannot be reached, a banner says it is tried again, and once the store is
+    back the photo paints without the annotator doing anything."""
+    from tests.s3_server import ThrowawaySeaweed
+
+    own = ThrowawaySeaweed()
+    try:
+        monkeypatch.setenv("ANNOTATOR_S3_ENDPOINT", own.endpoint)
+        for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+            monkeypatch.setenv(key, "annotator-test")
+        monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        monkeypatch.setattr("annotator.ui.media_retry.DELAYS", (1,))  # the waits are the policy's, shortened
+        own.client().create_bucket(Bucket="flaky")
+        desktop("lead")
+        actor = image_project(db, tmp_path, [shared("images", "hopper.jpg")], media_store="s3://flaky")
+        desktop("annotator")
+        own.halt()
+        bench, worker = open_workbench(qtbot, db_url, actor, project="photos")
+        w = ready(qtbot, bench)
+        assert "cannot be reached" in w.error.text()
+        qtbot.waitUntil(bench.banner.isVisible, timeout=10_000)
+        assert "Trying again" in bench.banner.text() and "answers and drafts are not affected" in bench.banner.text()
+        own.start()
+        qtbot.waitUntil(lambda: w.canvas.image_size == (128, 128), timeout=60_000)
+        qtbot.waitUntil(lambda: not bench.banner.isVisible(), timeout=10_000)
+        assert not w.error.isVisible()
+        close(bench, worker)
+    finally:
+        own.stop()
