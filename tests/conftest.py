@@ -202,10 +202,9 @@ def s3_bucket(s3_server, monkeypatch):
     """A fresh bucket, and this desktop's S3 configuration pointing at the session's server."""
     import uuid
 
-    monkeypatch.setenv("ANNOTATOR_S3_ENDPOINT", s3_server.endpoint)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "annotator-test")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "annotator-test")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    from tests.s3_server import point_this_desktop_at
+
+    point_this_desktop_at(s3_server, monkeypatch)
     name = f"media-{uuid.uuid4().hex[:12]}"
     s3_server.client().create_bucket(Bucket=name)
     return name

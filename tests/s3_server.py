@@ -105,3 +105,11 @@ class ThrowawaySeaweed:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
+
+
+def point_this_desktop_at(server: ThrowawaySeaweed, monkeypatch) -> None:
+    """This desktop's S3 configuration, as its administrator would set it, for this server."""
+    monkeypatch.setenv("ANNOTATOR_S3_ENDPOINT", server.endpoint)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", server.ACCESS_KEY)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", server.ACCESS_KEY)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")

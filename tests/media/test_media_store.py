@@ -194,14 +194,11 @@ def test_media_given_by_url_are_fetched_and_stored_and_keep_their_url(db, operat
 def test_work_goes_on_from_the_cache_when_the_store_goes_down(db, operator, tmp_path, desktop, monkeypatch):
     """A store of its own, stopped mid-session: the item already fetched still shows, the next
     says the store cannot be reached, and answers are stored as ever."""
-    from tests.s3_server import ThrowawaySeaweed
+    from tests.s3_server import ThrowawaySeaweed, point_this_desktop_at
 
     own = ThrowawaySeaweed()
     try:
-        monkeypatch.setenv("ANNOTATOR_S3_ENDPOINT", own.endpoint)
-        for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-            monkeypatch.setenv(key, "annotator-test")
-        monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        point_this_desktop_at(own, monkeypatch)
         own.client().create_bucket(Bucket="going-down")
         make_project(db, "p", kind="image_boxes", media_store="s3://going-down", overlap=2)
         desktop("lead")

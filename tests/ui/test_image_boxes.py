@@ -236,14 +236,11 @@ def test_the_store_going_down_shows_a_banner_and_the_photo_comes_when_it_is_back
     """A store of its own, halted before the annotator's desktop fetches anything: the item
     says the store cannot be reached, a banner says it is tried again, and once the store is
     back the photo paints without the annotator doing anything."""
-    from tests.s3_server import ThrowawaySeaweed
+    from tests.s3_server import ThrowawaySeaweed, point_this_desktop_at
 
     own = ThrowawaySeaweed()
     try:
-        monkeypatch.setenv("ANNOTATOR_S3_ENDPOINT", own.endpoint)
-        for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-            monkeypatch.setenv(key, "annotator-test")
-        monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        point_this_desktop_at(own, monkeypatch)
         monkeypatch.setattr("annotator.ui.media_retry.DELAYS", (1,))  # the waits are the policy's, shortened
         own.client().create_bucket(Bucket="flaky")
         desktop("lead")
