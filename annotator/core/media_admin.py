@@ -4,7 +4,6 @@ migrate`), resumable, with its items untouched until every object is in."""
 
 from __future__ import annotations
 
-import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from annotator.core.projects import get_project
 from annotator.db.models import Item
 from annotator.errors import AnnotatorError
 from annotator.media import file_sha256, resolve
+from annotator.media.cache import HashingWriter
 from annotator.media.desktop import store_for
 from annotator.media.store import ObjectMissing, StoreError, normalize_url
 from annotator.tasks import registry
@@ -33,15 +33,6 @@ class Problem:
     sha256: str
     where: str
     problem: str  # "missing", "changed" or the store's message
-
-
-class _Digest:
-    def __init__(self):
-        self.digest = hashlib.sha256()
-
-    def write(self, data: bytes) -> int:
-        self.digest.update(data)
-        return len(data)
 
 
 def verify(session: Session, actor: Actor, project_ref: str | int, *, progress: Progress | None = None) -> list[Problem]:
@@ -59,7 +50,7 @@ def verify(session: Session, actor: Actor, project_ref: str | int, *, progress: 
 
     def one(row) -> Problem | None:
         external_id, sha = row
-        out = _Digest()
+        out = HashingWriter()
         try:
             store.fetch(sha, out)
         except ObjectMissing:

@@ -21,16 +21,16 @@ class HashMismatch(StoreError):
     """The bytes the store gave are not the ones imported: refused, never shown."""
 
 
-class _Hashing:
-    """A file that hashes what is written to it."""
+class HashingWriter:
+    """A file-like target that hashes what is written to it, and passes it on to `fh` if given."""
 
-    def __init__(self, fh):
+    def __init__(self, fh=None):
         self.fh, self.digest, self.size = fh, hashlib.sha256(), 0
 
     def write(self, data: bytes) -> int:
         self.digest.update(data)
         self.size += len(data)
-        return self.fh.write(data)
+        return self.fh.write(data) if self.fh is not None else len(data)
 
 
 class MediaCache:
@@ -53,7 +53,7 @@ class MediaCache:
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".fetch-")
         try:
             with os.fdopen(fd, "wb") as fh:
-                hashing = _Hashing(fh)
+                hashing = HashingWriter(fh)
                 store.fetch(sha, hashing)
             if hashing.digest.hexdigest() != sha:
                 log.error("object %s from %s does not match its hash (got %s); refused", sha, store.where(sha),

@@ -108,7 +108,7 @@ SCENARIOS = [
                (10, "ann", "extend", ("x",), 4 * LEASE), (10, "ann", "extend", ("x",), 4 * LEASE)],
     ),
     Scenario(
-        "with review of all work, an answer waits for a lead; with a sample of none, it waits unflagged",
+        "with review of all work, an answer waits for a lead, flagged for review",
         items=[{"id": "x"}], project={"review_policy": "all"},
         steps=[(0, "ann", "claim", (), "x"), (1, "ann", "submit", ("x", "a", 1), "submitted"),
                (1, "ann", "needs_review", ("x",), True)],
