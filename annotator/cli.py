@@ -493,6 +493,14 @@ def queue_status_cmd(project: str) -> None:
     console.print("Active annotators: " + (", ".join(st.active_annotators) or "none"))
     for warning in st.warnings:
         console.print(f"[yellow]Warning:[/yellow] {warning}")
+    if st.media_faults:
+        faults = Table("item", "fault", "object", "what was wrong", "reported by", "last seen", "times",
+                       title=f"{len(st.media_faults)} item(s) whose media cannot be shown")
+        for f in st.media_faults:
+            faults.add_row(f.external_id, f.kind, f.sha256[:12], f.detail, f.reported_by,
+                           f.last_seen.strftime("%Y-%m-%d %H:%M"), str(f.reports))
+        console.print(faults)
+        console.print(f"Re-import those items' files, then `annotator media verify {st.project}` clears the flags.")
 
 
 # ---- demo -------------------------------------------------------------------------------

@@ -28,10 +28,15 @@ def _bar():
 def media_verify(project: str) -> None:
     """Read every object of the project back from its store and check its hash; list what is
     missing or changed. Exits 1 if anything is."""
-    from annotator.core.media_admin import verify
+    from annotator.core.media_admin import record_verified, verify
 
     with _bar() as progress, reading() as s:
-        problems = verify(s, acting_user(), project, progress=progress)
+        verified = verify(s, acting_user(), project, progress=progress)
+    with writing() as s:  # after the reads, so no write lock is held while the objects are fetched
+        closed = record_verified(s, acting_user(), verified)
+    problems = verified.problems
+    if closed:
+        console.print(f"{closed} item(s) flagged earlier have their objects whole again; their flags are cleared.")
     if not problems:
         console.print(f"Every object of {project} is in its store and matches its hash.")
         return

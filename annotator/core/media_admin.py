@@ -12,10 +12,11 @@ from typing import Callable
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from annotator.core import audit
+from annotator.core import audit, media_faults
 from annotator.core.auth import Actor, require
 from annotator.core.media_upload import PARALLEL, upload_missing
 from annotator.core.projects import get_project
+from annotator.db.base import utcnow
 from annotator.db.models import Item
 from annotator.errors import AnnotatorError
 from annotator.media import file_sha256, resolve
@@ -29,14 +30,23 @@ Progress = Callable[[int, int, str], None]
 
 @dataclass(frozen=True)
 class Problem:
+    item_id: int
     external_id: str
     sha256: str
     where: str
     problem: str  # "missing", "changed" or the store's message
 
 
-def verify(session: Session, actor: Actor, project_ref: str | int, *, progress: Progress | None = None) -> list[Problem]:
-    """Every object of the project read back from its store and hashed: what is missing or changed."""
+@dataclass(frozen=True)
+class Verified:
+    project_id: int
+    problems: list[Problem]
+    whole: list[int]  # the items whose objects are there and match
+
+
+def verify(session: Session, actor: Actor, project_ref: str | int, *, progress: Progress | None = None) -> Verified:
+    """Every object of the project read back from its store and hashed: what is missing or changed.
+    `record_verified` then writes it down for the lead's queue status."""
     require(actor, "lead", "verify a project's media")
     project = get_project(session, project_ref)
     if not project.media_store:
@@ -44,29 +54,48 @@ def verify(session: Session, actor: Actor, project_ref: str | int, *, progress: 
                              f"`annotator media migrate {project.name} --to URL` moves them into one.")
     store = store_for(project.media_store)
     store.check()
-    items = session.execute(select(Item.external_id, Item.media_sha256)
+    items = session.execute(select(Item.id, Item.external_id, Item.media_sha256)
                             .where(Item.project_id == project.id, Item.media_sha256.is_not(None))
                             .order_by(Item.id)).all()
 
     def one(row) -> Problem | None:
-        external_id, sha = row
+        item_id, external_id, sha = row
         out = HashingWriter()
         try:
             store.fetch(sha, out)
         except ObjectMissing:
-            return Problem(external_id, sha, store.where(sha), "missing")
+            return Problem(item_id, external_id, sha, store.where(sha), "missing")
         except StoreError as exc:
-            return Problem(external_id, sha, store.where(sha), str(exc))
-        return None if out.digest.hexdigest() == sha else Problem(external_id, sha, store.where(sha), "changed")
+            return Problem(item_id, external_id, sha, store.where(sha), str(exc))
+        return None if out.digest.hexdigest() == sha else Problem(item_id, external_id, sha, store.where(sha), "changed")
 
-    problems = []
+    problems, whole = [], []
     with ThreadPoolExecutor(PARALLEL) as pool:
-        for n, found in enumerate(pool.map(one, items), 1):
+        for n, (row, found) in enumerate(zip(items, pool.map(one, items)), 1):
             if found:
                 problems.append(found)
+            else:
+                whole.append(row[0])
             if progress:
                 progress(n, len(items), f"verified {n} of {len(items)}")
-    return problems
+    return Verified(project.id, problems, whole)
+
+
+# A verify's problem, as the item's fault and what its detail says.
+FAULTS = {"missing": ("missing", "no such object in the store"),
+          "changed": ("mismatch", "the object does not match its hash: it changed after import")}
+
+
+def record_verified(session: Session, actor: Actor, verified: Verified) -> int:
+    """The verify's findings as the items' faults: those missing or changed are flagged for the
+    lead, the faults of those found whole are closed. Returns how many were closed."""
+    now = utcnow()
+    items = {i.id: i for i in session.scalars(select(Item).where(Item.id.in_([p.item_id for p in verified.problems])))}
+    for p in verified.problems:
+        if p.problem in FAULTS and p.item_id in items:
+            kind, said = FAULTS[p.problem]
+            media_faults.record(session, actor, items[p.item_id], kind, f"{p.where}: {said} (media verify)", now=now)
+    return media_faults.resolve(session, verified.project_id, verified.whole, now=now)
 
 
 def migrate(session: Session, actor: Actor, project_ref: str | int, to_url: str, *,

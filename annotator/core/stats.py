@@ -9,6 +9,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from annotator.core.auth import Actor, require
+from annotator.core.media_faults import FaultRow, open_faults
 from annotator.core.projects import get_project
 from annotator.db.base import utcnow
 from annotator.db.models import Assignment, Item, User
@@ -33,6 +34,7 @@ class QueueStatus:
     conflicts: int
     active_annotators: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # what the lead or an administrator should fix
+    media_faults: list[FaultRow] = field(default_factory=list)  # items whose store object is missing or changed
 
 
 def queue_status(session: Session, actor: Actor, project_ref: str | int, *, now: datetime | None = None) -> QueueStatus:
@@ -82,6 +84,7 @@ def queue_status(session: Session, actor: Actor, project_ref: str | int, *, now:
         conflicts=conflicts or 0,
         active_annotators=list(active),
         warnings=_vacuum_warnings(session),
+        media_faults=open_faults(session, project.id),
     )
 
 

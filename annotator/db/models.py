@@ -30,6 +30,7 @@ LIVE_STATUSES = ("claimed", "submitted", "approved")
 REVIEW_POLICIES = ("none", "sample", "all")
 REVIEW_DECISIONS = ("approve", "reject", "fix")
 MEMBERSHIP_STATES = ("active", "paused")
+MEDIA_FAULT_KINDS = ("missing", "mismatch")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -245,6 +246,32 @@ class Conflict(Base):
     resolved_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     resolved_by: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
     resolution: Mapped[Optional[str]] = mapped_column(Text)
+
+
+class MediaFault(Base):
+    """An item whose store object could not be had as imported: missing, or bytes that do not
+    match its hash. Reported by the desktop that met it, or by `annotator media verify`; listed
+    in the lead's queue status until a verify finds the object whole again."""
+
+    __tablename__ = "media_faults"
+    __table_args__ = (
+        CheckConstraint(_in("kind", MEDIA_FAULT_KINDS), name="kind"),
+        # One open fault per item and kind: a second report counts, it adds no row.
+        Index("ux_media_faults_open", "item_id", "kind", unique=True,
+              postgresql_where=text("resolved_at IS NULL"), sqlite_where=text("resolved_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    sha256: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(20))
+    detail: Mapped[str] = mapped_column(Text)  # which object, where, and what was wrong
+    reported_by: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reports: Mapped[int] = mapped_column(Integer, default=1)
+    resolved_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
 
 class Consensus(Base):

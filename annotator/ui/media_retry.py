@@ -41,7 +41,8 @@ class MediaRetry(QObject):
         if item is None or not getattr(item, "media_unreachable", False):
             return
         plain = dataclasses.replace(item, media_error="", media_unreachable=False)
-        self.bench.worker.call_db(lambda db: localize(db, plain), self._fetched, lambda _exc: self.watch(item))
+        actor = self.bench.actor
+        self.bench.worker.call_db(lambda db: localize(db, actor, plain), self._fetched, lambda _exc: self.watch(item))
 
     def _fetched(self, item) -> None:
         current = self.bench.current

@@ -25,8 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from annotator.core import review
-from annotator.core.media_access import localize_detail
+from annotator.core import media_access, review
 from annotator.tasks import registry
 
 COLUMNS = ("id", "project", "item", "annotator", "status", "submitted", "gold", "seconds")
@@ -403,9 +402,9 @@ class ReviewWindow(QMainWindow):
             return
         if self.fixing:
             self._end_fix()
-        self.worker.call(lambda s: localize_detail(s, review.review_detail(s, self.actor, row.assignment_id)),
-                         self._show_detail,
-                         lambda exc: self.message.setText(str(exc)), write=False)
+        actor = self.actor
+        self.worker.call_db(lambda db: media_access.review_detail(db, actor, row.assignment_id), self._show_detail,
+                            lambda exc: self.message.setText(str(exc)))
 
     def _widget_for(self, kind: str):
         if kind not in self.widgets:

@@ -248,7 +248,7 @@ class Workbench(QMainWindow):
         self.stack.setCurrentWidget(self.message)
         self.message.setText("Claiming an item…")
         actor, project = self.actor, self.card.project_id
-        self.worker.call_db(lambda db: localize(db, queue_direct.claim(db, actor, project)), self._show,
+        self.worker.call_db(lambda db: localize(db, actor, queue_direct.claim(db, actor, project)), self._show,
                             self._claim_failed)
 
     def _claim_failed(self, exc: Exception) -> None:
@@ -287,7 +287,7 @@ class Workbench(QMainWindow):
         holding = (self.current.assignment_id,)
         actor, project = self.actor, self.card.project_id
         # The media of a store-backed item are fetched here, on the worker: the prefetch that hides the store.
-        self.worker.call_db(lambda db: localize(db, queue_direct.claim(db, actor, project, holding=holding)),
+        self.worker.call_db(lambda db: localize(db, actor, queue_direct.claim(db, actor, project, holding=holding)),
                             self._ahead_arrived, lambda _exc: self._ahead_arrived(None))
 
     def _ahead_arrived(self, item: queue.ClaimedItem | None) -> None:
@@ -350,7 +350,7 @@ class Workbench(QMainWindow):
             if following is not None:
                 out = queue_direct.submit_and_claim(db, actor, item.assignment_id, answer, seconds, project,
                                                     holding=(following.assignment_id,))
-                out = dataclasses.replace(out, next=localize(db, out.next))
+                out = dataclasses.replace(out, next=localize(db, actor, out.next))
             else:
                 out = queue_direct.submit(db, actor, item.assignment_id, answer, seconds)
             journal.clear(item.assignment_id)

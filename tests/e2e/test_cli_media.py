@@ -32,6 +32,11 @@ def test_import_into_a_store_then_verify_finds_a_missing_object(tmp_path, s3_ser
     assert result.returncode == 1
     assert "1 object(s) of signs are not right" in result.stdout and gone[:12] in result.stdout
     assert "missing" in result.stdout
+    status = run("queue", "status", "signs", db=db).stdout  # the lead's queue status lists it
+    assert "1 item(s) whose media cannot be shown" in status and PHOTOS[1] in status and gone[:12] in status
+    s3_server.client().upload_file(str(folder / PHOTOS[1]), s3_bucket, f"signs/{object_key(gone)}")
+    assert "flags are cleared" in run("media", "verify", "signs", db=db).stdout
+    assert "whose media cannot be shown" not in run("queue", "status", "signs", db=db).stdout
 
 
 def test_an_existing_project_migrates_into_a_store_and_only_then_points_at_it(tmp_path, s3_server, s3_bucket, desktop):

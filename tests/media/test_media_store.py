@@ -9,11 +9,14 @@ import shutil
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
 
-from annotator.core import queue, queue_direct
+from annotator.core import audit, queue, queue_direct
+from annotator.core.media_admin import record_verified, verify
 from annotator.core.importing import import_items
 from annotator.core.media_access import localize
+from annotator.core.stats import queue_status
 from annotator.db.models import Item
 from annotator.errors import BadInput
 from annotator.media.store import StoreError, object_key
@@ -56,7 +59,7 @@ def test_two_desktops_work_one_image_project_through_s3_with_no_shared_path(db, 
     shutil.rmtree(folder)  # the second desktop has no path to the lead's files at all
     second = desktop("annotator")
     ann = make_user(db, "ann")
-    claimed = localize(connected_as(db, ann), queue_direct.claim(connected_as(db, ann), ann, "p"))
+    claimed = localize(connected_as(db, ann), ann, queue_direct.claim(connected_as(db, ann), ann, "p"))
     local = Path(claimed.payload["image"])
     assert claimed.media_error == "" and local.is_relative_to(second)
     assert sha(local) in {key.rsplit("/", 1)[1] for key in keys}  # the verified bytes of one of the objects
@@ -103,7 +106,7 @@ def test_a_changed_object_is_refused_and_a_missing_one_named_and_skip_still_work
     me = connected_as(db, ann)
     errors = {}
     for _ in range(2):
-        claimed = localize(me, queue_direct.claim(me, ann, "p"))
+        claimed = localize(me, ann, queue_direct.claim(me, ann, "p"))
         errors[claimed.external_id] = claimed.media_error
         with me.write() as s:
             queue.skip(s, ann, claimed.assignment_id)  # Skip works on an item that cannot be shown
@@ -112,6 +115,47 @@ def test_a_changed_object_is_refused_and_a_missing_one_named_and_skip_still_work
     from annotator.media.desktop import media_cache
 
     assert not media_cache().path(first.rsplit("/", 1)[1]).exists()  # the changed bytes were never kept
+
+    # Both are flagged for the lead, by whom and with what was wrong; each report is in the trail.
+    lead = make_user(db, "lead", role="lead")
+    with connected_as(db, lead).read() as s:
+        faults = {f.external_id: f for f in queue_status(s, lead, "p").media_faults}
+        trail = {(e.action, e.details["sha256"]) for e in audit.list_events(s, lead, action="media.*")}
+    by_kind = {f.kind: f for f in faults.values()}
+    assert set(by_kind) == {"missing", "mismatch"} and {f.reported_by for f in faults.values()} == {"ann"}
+    assert by_kind["mismatch"].sha256 == first.rsplit("/", 1)[1] and "does not match" in by_kind["mismatch"].detail
+    assert trail == {("media.mismatch", first.rsplit("/", 1)[1]), ("media.missing", second.rsplit("/", 1)[1])}
+    if not db.is_sqlite:  # the annotator's login reads none of it
+        with pytest.raises(DBAPIError, match="permission denied"), connected_as(db, ann).read() as s:
+            s.execute(text("SELECT count(*) FROM media_faults"))
+
+    # The lead puts the photos back; a verify finds them whole and clears both flags.
+    for name in PHOTOS[:2]:
+        client.upload_file(str(folder / name), s3_bucket, object_key(sha(folder / name)))
+    with connected_as(db, lead).read() as s:
+        verified = verify(s, lead, "p")
+    with connected_as(db, lead).write() as s:
+        assert verified.problems == [] and record_verified(s, lead, verified) == 2
+    with connected_as(db, lead).read() as s:
+        assert queue_status(s, lead, "p").media_faults == []
+
+
+def test_a_verify_flags_what_it_finds_for_the_queue_status(db, operator, tmp_path, s3_server, s3_bucket, desktop):
+    boxes_project(db, f"s3://{s3_bucket}")
+    desktop("lead")
+    folder = photo_folder(tmp_path, PHOTOS[:2])
+    with db.write() as s:
+        import_items(s, operator, "p", folder)
+    gone = object_key(sha(folder / PHOTOS[1]))
+    s3_server.client().delete_object(Bucket=s3_bucket, Key=gone)
+    with db.read() as s:
+        verified = verify(s, operator, "p")
+    with db.write() as s:
+        assert record_verified(s, operator, verified) == 0
+    with db.read() as s:
+        (fault,) = queue_status(s, operator, "p").media_faults
+    assert (fault.external_id, fault.kind, fault.reported_by) == (PHOTOS[1], "missing", "media verify")
+    assert fault.detail == f"s3://{s3_bucket}/{gone}: no such object in the store (media verify)"
 
 
 def test_a_shared_folder_mapped_per_desktop_and_a_file_changed_there_is_caught(db, operator, tmp_path, desktop):
@@ -134,16 +178,16 @@ def test_a_shared_folder_mapped_per_desktop_and_a_file_changed_there_is_caught(d
         url = s.scalar(select(Project.media_store))
     ann = make_user(db, "ann")
     me = connected_as(db, ann)
-    unmapped = localize(me, queue_direct.claim(me, ann, "p"))
+    unmapped = localize(me, ann, queue_direct.claim(me, ann, "p"))
     assert "is not there" in unmapped.media_error and "annotator media map" in unmapped.media_error
     map_folder(url, str(elsewhere))
-    claimed = localize(me, queue_direct.claim(me, ann, "p"))  # the same live claim, back after a restart
+    claimed = localize(me, ann, queue_direct.claim(me, ann, "p"))  # the same live claim, back after a restart
     assert claimed.media_error == "" and sha(Path(claimed.payload["image"])) == digest
 
     desktop("third")  # a fresh cache, and the file on the share changed since import
     map_folder(url, str(elsewhere))
     (elsewhere / object_key(digest)).write_bytes(b"changed on the share")
-    again = localize(me, queue_direct.claim(me, ann, "p"))
+    again = localize(me, ann, queue_direct.claim(me, ann, "p"))
     assert "does not match its hash" in again.media_error
 
 
@@ -187,7 +231,7 @@ def test_media_given_by_url_are_fetched_and_stored_and_keep_their_url(db, operat
     assert items == {f"{base}/{name}": sha(served / name) for name in PHOTOS[:2]}
     desktop("annotator")
     ann = make_user(db, "ann")
-    claimed = localize(connected_as(db, ann), queue_direct.claim(connected_as(db, ann), ann, "p"))
+    claimed = localize(connected_as(db, ann), ann, queue_direct.claim(connected_as(db, ann), ann, "p"))
     assert claimed.media_error == "" and sha(Path(claimed.payload["image"])) == items[claimed.payload["original_name"]]
 
 
@@ -207,14 +251,14 @@ def test_work_goes_on_from_the_cache_when_the_store_goes_down(db, operator, tmp_
         desktop("annotator")
         ann = make_user(db, "ann")
         me = connected_as(db, ann)
-        first = localize(me, queue_direct.claim(me, ann, "p"))
+        first = localize(me, ann, queue_direct.claim(me, ann, "p"))
         assert first.media_error == ""
     finally:
         own.stop()
-    again = localize(me, queue_direct.claim(me, ann, "p"))  # a restart: the same item, from the cache
+    again = localize(me, ann, queue_direct.claim(me, ann, "p"))  # a restart: the same item, from the cache
     assert again.assignment_id == first.assignment_id and again.media_error == ""
     assert queue_direct.submit(me, ann, first.assignment_id, {"boxes": []}, 3.0).accepted
-    following = localize(me, queue_direct.claim(me, ann, "p"))
+    following = localize(me, ann, queue_direct.claim(me, ann, "p"))
     assert "cannot be reached" in following.media_error and "s3://going-down" in following.media_error
 
 
