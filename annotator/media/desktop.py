@@ -37,9 +37,13 @@ def folder_maps() -> dict[str, str]:
         return {}
 
 
-def map_folder(store_url: str, local_path: str) -> None:
+def map_folder(store_url: str, local_path: str | None) -> None:
+    """Where this desktop mounts a shared folder store; None forgets it."""
     maps = folder_maps()
-    maps[store_url] = str(Path(local_path).expanduser().resolve())
+    if local_path is None:
+        maps.pop(store_url, None)
+    else:
+        maps[store_url] = str(Path(local_path).expanduser().resolve())
     path = _maps_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")

@@ -58,7 +58,7 @@ class FolderStore:
     def check(self) -> None:
         if not self.root.is_dir():
             raise StoreUnreachable(f"The media folder {self.root} (store {self.url}) is not there or not a folder; "
-                             f"map it with `annotator media map PROJECT PATH`.")
+                             "map it with `annotator media map PROJECT PATH` or the log-in window's Media folders.")
 
     def has(self, sha: str) -> bool:
         return (self.root / object_key(sha)).is_file()

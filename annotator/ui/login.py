@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
 )
 
 
-
 class LoginDialog(QDialog):
     """Emits `logged_in(actor)`; the password check runs on the worker (argon2 and the database)."""
 
@@ -53,6 +52,8 @@ class LoginDialog(QDialog):
         buttons.accepted.connect(self.submit)
         buttons.rejected.connect(self.reject)
         self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.media_button = buttons.addButton("Media folders…", QDialogButtonBox.ButtonRole.ActionRole)
+        self.media_button.clicked.connect(self.open_media_folders)
         title = QLabel("Annotator")
         title.setObjectName("title")
         layout = QVBoxLayout(self)
@@ -89,6 +90,12 @@ class LoginDialog(QDialog):
         self.url = normalise_url(text.strip())
         self._show_url(self.url)
         self.database_changed.emit(self.url)
+
+    def open_media_folders(self) -> None:
+        from annotator.ui.media_folders import MediaFoldersDialog
+
+        self.media_folders = MediaFoldersDialog(self)
+        self.media_folders.show()
 
     def submit(self) -> None:
         name, password = self.user.text().strip(), self.password.text()

@@ -259,3 +259,42 @@ def test_the_store_going_down_shows_a_banner_and_the_photo_comes_when_it_is_back
         close(bench, worker)
     finally:
         own.stop()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # a desktop's own setting; no database in it
+def test_the_log_in_windows_media_folders_map_a_share_mounted_elsewhere(qtbot, db, db_url, tmp_path, desktop):
+    """The annotator's desktop mounts the lead's share at another path: set in the log-in
+    window, before any database is open, the photo paints; removed, the item says where to map."""
+    from PySide6.QtCore import QSettings
+
+    from annotator.media.desktop import folder_maps
+    from annotator.ui.login import LoginDialog
+
+    share = tmp_path / "share"
+    share.mkdir()
+    desktop("lead")
+    actor = image_project(db, tmp_path, [shared("images", "hopper.jpg")], media_store=str(share))
+    mounted = tmp_path / "mounted-here"
+    share.rename(mounted)
+    desktop("annotator")
+    login = LoginDialog(db_url, None, QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(login)
+    qtbot.mouseClick(login.media_button, Qt.MouseButton.LeftButton)
+    folders = login.media_folders
+    folders.store.setText("s3://bucket/x")
+    qtbot.mouseClick(folders.add_button, Qt.MouseButton.LeftButton)
+    assert "object storage" in folders.error.text() and folder_maps() == {}
+    folders.store.setText(str(share))  # the folder as the project names it
+    folders.local.setText(str(mounted))
+    qtbot.mouseClick(folders.add_button, Qt.MouseButton.LeftButton)
+    assert folders.error.text() == "" and folders.table.rowCount() == 1
+    assert folder_maps() == {share.resolve().as_uri(): str(mounted.resolve())}
+
+    bench, worker = open_workbench(qtbot, db_url, actor, project="photos")
+    w = ready(qtbot, bench)
+    assert w.canvas.image_size == (128, 128) and not w.error.isVisible()
+    close(bench, worker)
+
+    folders.table.selectRow(0)
+    qtbot.mouseClick(folders.remove_button, Qt.MouseButton.LeftButton)
+    assert folder_maps() == {} and folders.table.rowCount() == 0
