@@ -1,0 +1,147 @@
+"""Store-backed media in the app (issue 18): the lead's desktop imports into a real SeaweedFS or a
+real shared folder; the annotator's, with a data folder and cache of its own and no path to the
+lead's files, paints the photo or draws the clip's waveform, and says what is wrong when it cannot."""
+
+import json
+import shutil
+
+import pytest
+from PySide6.QtCore import Qt
+
+from annotator.core.auth import Actor
+from annotator.core.importing import import_items
+from annotator.db.models import Assignment
+from tests.helpers import make_project, make_user, shared
+from tests.ui.test_app import close, open_workbench
+from tests.ui.test_image_boxes import image_project, ready
+
+
+def test_a_store_backed_clip_plays_on_a_second_desktop_and_its_transcript_is_stored(qtbot, db, db_url, tmp_path,
+                                                                                    s3_bucket, desktop):
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    shutil.copy(shared("audio", "sb_spk1_snt1.wav"), clips)
+    make_project(db, "speech", kind="transcription", media_store=f"s3://{s3_bucket}/speech")
+    desktop("lead")
+    (tmp_path / "clips.jsonl").write_text(json.dumps({"id": "c1", "audio": str(clips / "sb_spk1_snt1.wav")}) + "\n")
+    with db.write() as s:
+        import_items(s, Actor.local_operator(), "speech", tmp_path / "clips.jsonl")
+    shutil.rmtree(clips)
+    desktop("annotator")
+    actor = make_user(db, "tom")
+    bench, worker = open_workbench(qtbot, db_url, actor, project="speech")
+    w = bench.widget
+    qtbot.waitUntil(lambda: w.envelope is not None and w.envelope.complete, timeout=10_000)
+    assert w.envelope.duration == pytest.approx(2.87, abs=0.05) and bench.current.media_error == ""
+    qtbot.keyClicks(w.text, "the child almost hurt the small dog")
+    item = bench.current
+    qtbot.keyClick(bench, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: bench.today == 1, timeout=10_000)
+    with db.read() as s:
+        assert s.get(Assignment, item.assignment_id).answer == {"text": "the child almost hurt the small dog"}
+    close(bench, worker)
+
+
+def test_a_store_backed_photo_paints_on_a_second_desktop_and_a_missing_one_says_where(qtbot, db, db_url, tmp_path,
+                                                                                      s3_server, s3_bucket, desktop):
+    """The lead's desktop imports into SeaweedFS; the annotator's, with a cache of its own and no
+    path to the lead's files, paints the first photo and, for one deleted from the store, says
+    which object is missing where, and Skip works."""
+    from annotator.media.store import object_key
+    from tests.media.test_media_store import sha
+
+    desktop("lead")
+    files = [shared("images", "hopper.jpg"), shared("images", "hopper_orientation_3.jpg")]
+    actor = image_project(db, tmp_path, files, media_store=f"s3://{s3_bucket}/team")
+    shutil.rmtree(tmp_path / "photos")
+    gone = sha(files[1])
+    s3_server.client().delete_object(Bucket=s3_bucket, Key=f"team/{object_key(gone)}")
+    desktop("annotator")
+    bench, worker = open_workbench(qtbot, db_url, actor, project="photos")
+    w = ready(qtbot, bench)
+    assert w.canvas.image_size == (128, 128) and not w.error.isVisible()
+    first = bench.current
+    qtbot.keyClick(bench, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # submit
+    qtbot.waitUntil(lambda: bench.current is not None and bench.current.assignment_id != first.assignment_id,
+                    timeout=10_000)
+    qtbot.waitUntil(w.error.isVisible, timeout=10_000)
+    assert f"missing from s3://{s3_bucket}/team/{object_key(gone)}" in w.error.text() and "Ctrl+Shift+K" in w.error.text()
+    missing = bench.current
+    qtbot.keyClick(bench, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+
+    def skipped():
+        with db.read() as s:
+            return s.get(Assignment, missing.assignment_id).skipped
+
+    qtbot.waitUntil(skipped, timeout=10_000)
+    close(bench, worker)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the store's part; the database's is the same on both
+def test_the_store_going_down_shows_a_banner_and_the_photo_comes_when_it_is_back(qtbot, db, db_url, tmp_path, desktop,
+                                                                                 monkeypatch):
+    """A store of its own, halted before the annotator's desktop fetches anything: the item
+    says the store cannot be reached, a banner says it is tried again, and once the store is
+    back the photo paints without the annotator doing anything."""
+    from tests.s3_server import ThrowawaySeaweed, point_this_desktop_at
+
+    own = ThrowawaySeaweed()
+    try:
+        point_this_desktop_at(own, monkeypatch)
+        monkeypatch.setattr("annotator.ui.media_retry.DELAYS", (1,))  # the waits are the policy's, shortened
+        own.client().create_bucket(Bucket="flaky")
+        desktop("lead")
+        actor = image_project(db, tmp_path, [shared("images", "hopper.jpg")], media_store="s3://flaky")
+        desktop("annotator")
+        own.halt()
+        bench, worker = open_workbench(qtbot, db_url, actor, project="photos")
+        w = ready(qtbot, bench)
+        assert "cannot be reached" in w.error.text()
+        qtbot.waitUntil(bench.banner.isVisible, timeout=10_000)
+        assert "Trying again" in bench.banner.text() and "answers and drafts are not affected" in bench.banner.text()
+        own.start()
+        qtbot.waitUntil(lambda: w.canvas.image_size == (128, 128), timeout=60_000)
+        qtbot.waitUntil(lambda: not bench.banner.isVisible(), timeout=10_000)
+        assert not w.error.isVisible()
+        close(bench, worker)
+    finally:
+        own.stop()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # a desktop's own setting; no database in it
+def test_the_log_in_windows_media_folders_map_a_share_mounted_elsewhere(qtbot, db, db_url, tmp_path, desktop):
+    """The annotator's desktop mounts the lead's share at another path: set in the log-in
+    window, before any database is open, the photo paints; removed, the item says where to map."""
+    from PySide6.QtCore import QSettings
+
+    from annotator.media.desktop import folder_maps
+    from annotator.ui.login import LoginDialog
+
+    share = tmp_path / "share"
+    share.mkdir()
+    desktop("lead")
+    actor = image_project(db, tmp_path, [shared("images", "hopper.jpg")], media_store=str(share))
+    mounted = tmp_path / "mounted-here"
+    share.rename(mounted)
+    desktop("annotator")
+    login = LoginDialog(db_url, None, QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(login)
+    qtbot.mouseClick(login.media_button, Qt.MouseButton.LeftButton)
+    folders = login.media_folders
+    folders.store.setText("s3://bucket/x")
+    qtbot.mouseClick(folders.add_button, Qt.MouseButton.LeftButton)
+    assert "object storage" in folders.error.text() and folder_maps() == {}
+    folders.store.setText(str(share))  # the folder as the project names it
+    folders.local.setText(str(mounted))
+    qtbot.mouseClick(folders.add_button, Qt.MouseButton.LeftButton)
+    assert folders.error.text() == "" and folders.table.rowCount() == 1
+    assert folder_maps() == {share.resolve().as_uri(): str(mounted.resolve())}
+
+    bench, worker = open_workbench(qtbot, db_url, actor, project="photos")
+    w = ready(qtbot, bench)
+    assert w.canvas.image_size == (128, 128) and not w.error.isVisible()
+    close(bench, worker)
+
+    folders.table.selectRow(0)
+    qtbot.mouseClick(folders.remove_button, Qt.MouseButton.LeftButton)
+    assert folder_maps() == {} and folders.table.rowCount() == 0
