@@ -160,8 +160,9 @@ def memory_cycle(app, twelve: list[Path], tmp: Path, items: int) -> dict:
     return {"items": items, **rss_summary(samples)}
 
 
-def submit_to_next(twelve: list[Path], tmp: Path, items: int) -> dict:
-    """Through the real workbench and database: Ctrl+Enter until the next 12 MP image is painted."""
+def submit_to_next(twelve: list[Path], tmp: Path, items: int, media_store: str | None = None) -> dict:
+    """Through the real workbench and database: Ctrl+Enter until the next 12 MP image is painted.
+    With a media store, the photos are imported into it and read back through this desktop's cache."""
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
@@ -177,8 +178,9 @@ def submit_to_next(twelve: list[Path], tmp: Path, items: int) -> dict:
     from annotator.ui.worker import DbWorker
 
     app = QApplication.instance()
+    tmp = tmp / ("store" if media_store else "files")
     folder = tmp / "items"
-    folder.mkdir()
+    folder.mkdir(parents=True)
     for n in range(items + 5):
         # distinct bytes (a tail after the JPEG's end marker, which decoders ignore), so the
         # import's duplicate check by sha256 keeps every one
@@ -188,7 +190,8 @@ def submit_to_next(twelve: list[Path], tmp: Path, items: int) -> dict:
     db = open_database(url)
     op = Actor.local_operator()
     with db.write() as s:
-        create_project(s, op, ProjectSpec(name="boxes", kind="image_boxes", config={"labels": ["object"]}))
+        create_project(s, op, ProjectSpec(name="boxes", kind="image_boxes", config={"labels": ["object"]},
+                                          media_store=media_store))
         import_items(s, op, "boxes", folder)
         u = add_user(s, op, "bench", "bench-pass")
         card = next(c for c in my_projects(s, Actor(u.id, u.name, u.role)))
@@ -200,10 +203,13 @@ def submit_to_next(twelve: list[Path], tmp: Path, items: int) -> dict:
     bench.resize(1280, 800)
     bench.show()
     ready = []
-    bench.start()
-    wait(app, lambda: bench.current is not None)
     w = bench.widget
     w.image_ready.connect(lambda d: ready.append(time.perf_counter()))
+    opened = time.perf_counter()
+    bench.start()
+    wait(app, lambda: bench.current is not None and ready)  # the first photo, from nothing: claimed, read, decoded
+    w.canvas.viewport().repaint()
+    first = time.perf_counter() - opened
     times = []
     for _ in range(items):
         # a person spends seconds on an image: the next one is claimed and decoded by then
@@ -216,8 +222,8 @@ def submit_to_next(twelve: list[Path], tmp: Path, items: int) -> dict:
         times.append(time.perf_counter() - t)
     bench.close()
     worker.stop()
-    return {"items": items, "p50_ms": round(pct(times, 0.5), 2), "p95_ms": round(pct(times, 0.95), 2),
-            "max_ms": round(max(times) * 1000, 2)}
+    return {"items": items, "first_ms": round(first * 1000, 2), "p50_ms": round(pct(times, 0.5), 2),
+            "p95_ms": round(pct(times, 0.95), 2), "max_ms": round(max(times) * 1000, 2)}
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ import logging
 import os
 import tempfile
 import threading
+from collections import OrderedDict
 from pathlib import Path
 
 from annotator.media.store import MediaStore, StoreError, object_key
@@ -37,8 +38,11 @@ class MediaCache:
     def __init__(self, root: Path, cap_bytes: int = DEFAULT_CAP):
         self.root = Path(root)
         self.cap = cap_bytes
-        self._lock = threading.Lock()  # eviction; fetches of different objects run side by side
-        self._size: int | None = None
+        self._lock = threading.Lock()  # the index; fetches of different objects run side by side
+        # sha → size, least recently used first: read from the folder once (by modification
+        # time, which each use touches), then kept here, so an eviction reads no folder.
+        self._index: OrderedDict[str, int] | None = None
+        self._size = 0
 
     def path(self, sha: str) -> Path:
         return self.root / object_key(sha)
@@ -47,7 +51,8 @@ class MediaCache:
         """A local path to the object's verified bytes, fetched from the store if need be."""
         target = self.path(sha)
         if target.is_file():
-            os.utime(target)  # most recently used
+            os.utime(target)  # most recently used, for the next start's index too
+            self._used(sha, target.stat().st_size)
             return target
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".fetch-")
@@ -64,31 +69,31 @@ class MediaCache:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        self._added(hashing.size, keep=target)
+        self._used(sha, hashing.size)
         return target
 
     def size(self) -> int:
         with self._lock:
-            return self._total()
+            self._indexed()
+            return self._size
 
-    def _total(self) -> int:
-        if self._size is None:
-            self._size = sum(p.stat().st_size for p in self.root.rglob("*") if p.is_file())
-        return self._size
+    def _indexed(self) -> OrderedDict[str, int]:
+        if self._index is None:
+            found = [(p.stat().st_mtime, p.name, p.stat().st_size) for p in self.root.rglob("*")
+                     if p.is_file() and not p.name.startswith(".")]
+            self._index = OrderedDict((name, size) for _, name, size in sorted(found))
+            self._size = sum(self._index.values())
+        return self._index
 
-    def _added(self, size: int, keep: Path) -> None:
+    def _used(self, sha: str, size: int) -> None:
+        """The object is the most recently used; the least recently used go while over the cap."""
         with self._lock:
-            self._size = self._total() + size if self._size is not None else self._total()
-            if self._size <= self.cap:
-                return
-            files = sorted((p for p in self.root.rglob("*") if p.is_file() and p != keep
-                            and not p.name.startswith(".")), key=lambda p: p.stat().st_mtime)
-            for old in files:  # oldest use first
-                if self._size <= self.cap:
-                    break
-                try:
-                    freed = old.stat().st_size
-                    old.unlink()
-                    self._size -= freed
-                except FileNotFoundError:
-                    continue
+            index = self._indexed()
+            if sha not in index:
+                index[sha] = size
+                self._size += size
+            index.move_to_end(sha)
+            while self._size > self.cap and len(index) > 1:
+                old, freed = index.popitem(last=False)
+                self.path(old).unlink(missing_ok=True)
+                self._size -= freed

@@ -286,9 +286,20 @@ class Workbench(QMainWindow):
         self._claiming_ahead = True
         holding = (self.current.assignment_id,)
         actor, project = self.actor, self.card.project_id
-        # The media of a store-backed item are fetched here, on the worker: the prefetch that hides the store.
-        self.worker.call_db(lambda db: localize(db, actor, queue_direct.claim(db, actor, project, holding=holding)),
-                            self._ahead_arrived, lambda _exc: self._ahead_arrived(None))
+        self.worker.call_db(lambda db: queue_direct.claim(db, actor, project, holding=holding),
+                            lambda item: self._with_media(item, self._ahead_arrived),
+                            lambda _exc: self._ahead_arrived(None))
+
+    def _with_media(self, item: queue.ClaimedItem | None, then) -> None:
+        """`then(item)` once the item's media are on this desktop: a store-backed item's object is
+        fetched through the cache on the worker (the prefetch that hides the store), as a job of its
+        own after the claim's, so that it runs once the item on screen is painted, not beside it."""
+        if item is None:
+            then(None)
+            return
+        actor = self.actor
+        self.worker.call_db(lambda db: localize(db, actor, item), then,
+                            lambda exc: then(dataclasses.replace(item, media_error=str(exc))))
 
     def _ahead_arrived(self, item: queue.ClaimedItem | None) -> None:
         """The item claimed ahead (None: none came) is shown at once if the annotator is
@@ -350,7 +361,6 @@ class Workbench(QMainWindow):
             if following is not None:
                 out = queue_direct.submit_and_claim(db, actor, item.assignment_id, answer, seconds, project,
                                                     holding=(following.assignment_id,))
-                out = dataclasses.replace(out, next=localize(db, actor, out.next))
             else:
                 out = queue_direct.submit(db, actor, item.assignment_id, answer, seconds)
             journal.clear(item.assignment_id)
@@ -372,7 +382,7 @@ class Workbench(QMainWindow):
 
             def done(out: queue_direct.SubmittedAndNext) -> None:
                 stored(out.outcome, wait=False)
-                self._ahead_arrived(out.next)
+                self._with_media(out.next, self._ahead_arrived)
 
             def failed_and_nothing_next(exc: Exception) -> None:
                 failed(exc)

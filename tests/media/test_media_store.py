@@ -5,7 +5,9 @@ caches on one database. No desktop reads another's paths."""
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -269,25 +271,25 @@ def test_the_cache_stays_under_its_cap_dropping_the_least_recently_used(tmp_path
     share = tmp_path / "share"
     store = FolderStore(share.as_uri())
     digests = []
-    for n in range(6):
+    for n in range(7):
         blob = tmp_path / f"blob{n}"
         blob.write_bytes(bytes([n]) * 1000)
         digests.append(sha(blob))
         store.put(digests[-1], blob)
     cache = MediaCache(tmp_path / "cache", cap_bytes=3500)
-    for d in digests[:3]:
-        cache.get(store, d)
-    import os
-    import time
-
-    old = time.time() - 100
-    for n, d in enumerate(digests[:3]):  # used in the order 1, 0, 2 (oldest first)
-        os.utime(cache.path(d), (old + [1, 0, 2][n], old + [1, 0, 2][n]))
+    for n in (0, 1, 2, 1, 0, 2):  # last used in the order 1, 0, 2
+        cache.get(store, digests[n])
     for d in digests[3:5]:
         cache.get(store, d)
         assert cache.size() <= 3500
     kept = {d for d in digests if cache.path(d).exists()}
     assert kept == {digests[2], digests[3], digests[4]}  # 1 then 0 went, the least recently used
+
+    restarted = MediaCache(tmp_path / "cache", cap_bytes=3500)  # the order survives a restart
+    os.utime(restarted.path(digests[2]), (time.time() + 5, time.time() + 5))  # 2 used last, by the other run
+    restarted.get(store, digests[5])
+    assert {d for d in digests if restarted.path(d).exists()} == {digests[2], digests[4], digests[5]}
+    assert restarted.size() == 3000
 
 
 def test_a_checkout_packs_the_stores_objects_into_the_bundle(db, operator, tmp_path, s3_bucket, desktop):

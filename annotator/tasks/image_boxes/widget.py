@@ -531,6 +531,8 @@ class ImageBoxesWidget(TaskWidget):
         for bar in (self.canvas.horizontalScrollBar(), self.canvas.verticalScrollBar()):
             bar.valueChanged.connect(self._view_moved)
         self.canvas.boxes_changed.connect(self._refresh_list)
+        self._full_after_paint: str | None = None  # the path whose full decode waits for its first view to paint
+        self.canvas.painted.connect(self._painted)
         self.canvas.selection_changed.connect(self._select_in_list)
         self.error = QLabel()
         self.error.setObjectName("error")
@@ -650,11 +652,19 @@ class ImageBoxesWidget(TaskWidget):
         if first:
             self.canvas.fit()
             self._place_pending()
-            if not decoded.full and not self._tiled():  # the full resolution follows, for zooming in
-                full = self.cache.request(self.path, self.pixel_limit, full=True)
-                if full is not None:
-                    self._decoded(full)
+            if not decoded.full and not self._tiled():  # the full resolution follows, for zooming in,
+                self._full_after_paint = self.path      # once this first view is on screen
         self.image_ready.emit(decoded)
+
+    def _painted(self) -> None:
+        """The first view is on screen: now its full-resolution decode, which beside the first
+        view's paint would only slow it down."""
+        path, self._full_after_paint = self._full_after_paint, None
+        if path is None or path != self.path:
+            return
+        full = self.cache.request(self.path, self.pixel_limit, full=True)
+        if full is not None:
+            self._decoded(full)
 
     def _place_pending(self) -> None:
         pending = getattr(self, "_pending_boxes", None)
