@@ -79,8 +79,8 @@ def inspect_image(path: str | Path, pixel_limit: int) -> ImageInfo:
 def check_jpeg_structure(path: Path) -> None:
     """The JPEG's segments, walked from its start to its first scan, and an end-of-image marker
     after that scan. A JPEG cut short, the usual damage of a copy or download that stopped, has
-    none; a decode would catch no more (libjpeg only warns of damaged scan data), and at import
-    it costs more than the upload (a reduced decode of 12 MP is tens of milliseconds)."""
+    none. A decode would also catch some damage inside the scan data, but at import it costs more
+    than the upload (docs/adr/0013); such a file says so by name when it is shown."""
     data = path.read_bytes()
     pos, size = 2, len(data)
     while True:
