@@ -253,7 +253,7 @@ def import_cmd(
     gold: bool = typer.Option(False, "--gold", help="The answers in the source are gold answers."),
 ) -> None:
     """Import items into a project: all of them or, on any error, none."""
-    from annotator.core.importing import import_items
+    from annotator.core.importing import import_into
 
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   console=err, transient=True) as bar:
@@ -262,8 +262,11 @@ def import_cmd(
         def progress(done: int, total: int, what: str) -> None:
             bar.update(task, completed=done, total=total, description=what[-48:])
 
-        with writing() as s:
-            report = import_items(s, acting_user(), project, source, gold=gold, progress=progress)
+        db = open_db()
+        try:
+            report = import_into(db, acting_user(), project, source, gold=gold, progress=progress)
+        finally:
+            db.dispose()
     console.print(
         f"Imported {report.added} item(s) into {report.project}"
         + (" as gold" if gold else "")

@@ -17,6 +17,7 @@ from annotator.core.auth import Actor, require
 from annotator.core.media_upload import PARALLEL, Uploader, fetch_urls
 from annotator.core.projects import get_project
 from annotator.core.queue_epoch import queue_moved
+from annotator.db import Database
 from annotator.db.models import GoldAnswer, Item
 from annotator.errors import AnnotatorError, BadInput
 from annotator.formats import ItemRecord, refuse_nul_characters
@@ -101,17 +102,43 @@ def import_items(
     gold: bool = False,
     progress: Progress | None = None,
 ) -> ImportReport:
+    """Import in the caller's transaction: the media checked and uploaded, then the rows."""
     require(actor, "lead", "import items")
+    with tempfile.TemporaryDirectory(prefix="annotator-fetch-") as fetched:
+        prepared = _prepare(session, project_name, Path(source).expanduser(), Path(fetched), gold, progress)
+        return _write(session, actor, prepared)
+
+
+def import_into(db: Database, actor: Actor, project_name: str | int, source: str | Path, *, gold: bool = False,
+                progress: Progress | None = None) -> ImportReport:
+    """The same, with the media checked and uploaded before the write transaction begins: on
+    SQLite that transaction locks the file for every other desktop, and an upload takes minutes."""
+    require(actor, "lead", "import items")
+    with tempfile.TemporaryDirectory(prefix="annotator-fetch-") as fetched:
+        with db.read() as session:
+            prepared = _prepare(session, project_name, Path(source).expanduser(), Path(fetched), gold, progress)
+        with db.write() as session:
+            return _write(session, actor, prepared)
+
+
+@dataclass
+class _Prepared:
+    project_id: int
+    project_name: str
+    source: Path
+    read: int
+    rows: list[dict]
+    golds: list
+    skipped: int
+    gold: bool
+
+
+def _prepare(session, project_name, source: Path, fetched: Path, gold: bool, progress) -> _Prepared:
+    """Every record read and checked, every media file hashed and, for a store, uploaded: the
+    rows to insert. Writes nothing to the database."""
     project = get_project(session, project_name)
     kind = registry.get(project.kind)
-    source = Path(source).expanduser()
     records = read_source(source, project.kind, project.config)
-    with tempfile.TemporaryDirectory(prefix="annotator-fetch-") as fetched:
-        return _import_records(session, actor, project, kind, source, records, Path(fetched), gold, progress)
-
-
-def _import_records(session, actor, project, kind, source, records, fetched: Path, gold, progress) -> ImportReport:
-    total = len(records)
     if not project.media_store:
         remote = next((r for r in records if any(isinstance(m, str) for m in r.media.values())), None)
         if remote is not None:
@@ -123,7 +150,7 @@ def _import_records(session, actor, project, kind, source, records, fetched: Pat
     if uploader is not None:
         fetch_urls(records, fetched, progress=progress)
 
-    existing_ids = set(session.scalars(select(Item.external_id).where(Item.project_id == project.id)))
+    existing_ids = _existing_ids(session, project.id)
     existing_sha = set(
         session.scalars(select(Item.media_sha256).where(Item.project_id == project.id, Item.media_sha256.is_not(None)))
     )
@@ -140,17 +167,34 @@ def _import_records(session, actor, project, kind, source, records, fetched: Pat
         # Every object is in before any row: an import that cannot upload writes nothing, and
         # run again it uploads only what the store is missing.
         uploader.report(sorted({r["media_sha256"] for r in rows if r["media_sha256"]}), progress)
+    return _Prepared(project.id, project.name, source, len(records), rows, golds, skipped, gold)
+
+
+def _existing_ids(session, project_id: int) -> set[str]:
+    return set(session.scalars(select(Item.external_id).where(Item.project_id == project_id)))
+
+
+def _write(session, actor: Actor, p: _Prepared) -> ImportReport:
+    rows, golds = p.rows, p.golds
+    # Items another import added since this one read the project are already present.
+    added_since = _existing_ids(session, p.project_id).intersection(r["external_id"] for r in rows)
+    if added_since:
+        kept = [n for n, r in enumerate(rows) if r["external_id"] not in added_since]
+        rows = [rows[n] for n in kept]
+        if p.gold:
+            golds = [golds[n] for n in kept]
     if rows:
-        if not gold:  # new items may come before the ones claimed already
-            queue_moved(session, [project.id])
+        if not p.gold:  # new items may come before the ones claimed already
+            queue_moved(session, [p.project_id])
         ids = session.scalars(insert(Item).returning(Item.id, sort_by_parameter_order=True), rows).all()
-        if gold:
+        if p.gold:
             session.execute(insert(GoldAnswer), [{"item_id": i, "answer": a} for i, a in zip(ids, golds)])
+    skipped = p.skipped + len(added_since)
     audit.record(
-        session, actor, "items.import", "project", project.id,
-        source=str(source), added=len(rows), already_present=skipped, gold=gold,
+        session, actor, "items.import", "project", p.project_id,
+        source=str(p.source), added=len(rows), already_present=skipped, gold=p.gold,
     )
-    return ImportReport(project.name, str(source), total, len(rows), skipped, len(golds))
+    return ImportReport(p.project_name, str(p.source), p.read, len(rows), skipped, len(golds))
 
 
 def _rows(project, kind, records, existing_ids, existing_sha, checked, gold, progress):

@@ -199,10 +199,10 @@ class TransferDialog(QDialog):
 
         actor, name, gold, fmt = self.actor, self.project_name, self.gold.isChecked(), self.format.currentText()
         if self.mode == "import":
-            from annotator.core.importing import import_items
+            from annotator.core.importing import import_into
 
-            def job(s):
-                r = import_items(s, actor, name, Path(path), gold=gold, progress=report)
+            def job(db):  # the media are uploaded before the write transaction begins
+                r = import_into(db, actor, name, Path(path), gold=gold, progress=report)
                 return f"Imported {r.added} item(s); {r.already_present} already present."
         else:
             from annotator.core.exporting import export_results
@@ -210,7 +210,10 @@ class TransferDialog(QDialog):
             def job(s):
                 return f"Exported {export_results(s, actor, name, Path(path), fmt, progress=report)} item(s) to {path}."
 
-        self.worker.call(job, self._done, self._failed)
+        if self.mode == "import":
+            self.worker.call_db(job, self._done, self._failed)
+        else:
+            self.worker.call(job, self._done, self._failed)
 
     def _step(self, done: int, total: int, what: str) -> None:
         self.bar.setMaximum(max(total, 1))

@@ -193,6 +193,37 @@ def test_a_shared_folder_mapped_per_desktop_and_a_file_changed_there_is_caught(d
     assert "does not match its hash" in again.media_error
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # PostgreSQL locks rows, not the database
+def test_other_desktops_write_while_an_import_uploads(db, operator, tmp_path, desktop):
+    """The objects go up before the import's write transaction begins: on SQLite that
+    transaction locks the whole file, and an upload of a big folder takes minutes."""
+    import sqlite3
+
+    from annotator.core.importing import import_into
+
+    share = tmp_path / "share"
+    share.mkdir()
+    boxes_project(db, str(share))
+    desktop("lead")
+    while_uploading = []
+
+    def progress(done, total, what):
+        if not while_uploading:  # another desktop's answer, saved during the upload
+            other = sqlite3.connect(db.engine.url.database, timeout=0.5)
+            try:
+                other.execute("BEGIN IMMEDIATE")
+                other.execute("ROLLBACK")
+                while_uploading.append("written")
+            except sqlite3.OperationalError as exc:
+                while_uploading.append(str(exc))
+            finally:
+                other.close()
+
+    report = import_into(db, operator, "p", photo_folder(tmp_path), progress=progress)
+    assert while_uploading == ["written"] and report.added == 3
+    assert len(list(share.rglob("*.jpg"))) == 0 and sum(1 for p in share.rglob("*") if p.is_file()) == 3
+
+
 def test_media_by_url_need_a_store(db, operator, tmp_path):
     make_project(db, "p", kind="image_boxes")
     csv_file = tmp_path / "batch.csv"
