@@ -201,6 +201,7 @@ class Dashboard:
     burn_down: list[tuple[str, int, int, int, int]]
     agreement_per_label: dict[str, float | None]
     annotators: list[AnnotatorStats]
+    media_faults: list[FaultRow] = field(default_factory=list)
 
 
 def dashboard(session: Session, actor: Actor, project_ref: str | int, *, now: datetime | None = None) -> Dashboard:
@@ -230,7 +231,8 @@ def dashboard_concurrently(db, actor: Actor, project_ref: str | int) -> Dashboar
         per_label = pool.submit(agreement)
         with db.read() as session:
             partial = _dashboard_counts(session, project, {})
-        return Dashboard(partial.project, partial.per_day, partial.burn_down, per_label.result(), partial.annotators)
+        return Dashboard(partial.project, partial.per_day, partial.burn_down, per_label.result(), partial.annotators,
+                         partial.media_faults)
 
 
 def _label_agreement(session: Session, actor: Actor, project) -> dict[str, float | None]:
@@ -263,7 +265,7 @@ def _dashboard_counts(session: Session, project, per_label: dict[str, float | No
         people.append(AnnotatorStats(name, count, round(hours, 3), round(count / hours, 1) if hours > 0 else None, gold,
                                      None, approval, None, None, None, state or "active"))
     return Dashboard(project.name, sorted(submitted.items()), burn_down(session, project.id, needed, submitted), per_label,
-                     people)
+                     people, open_faults(session, project.id))
 
 
 def _per_day(session: Session, column, *where) -> dict[str, int]:

@@ -29,6 +29,11 @@ class DashboardWindow(QMainWindow):
         bar.addWidget(self.project, 1)
         bar.addWidget(refresh)
         self.status = QLabel()
+        self.media_faults = QLabel()  # items whose store object is missing or changed: the lead's to fix
+        self.media_faults.setObjectName("warning")
+        self.media_faults.setWordWrap(True)
+        self.media_faults.setStyleSheet("background: #fdecea; color: #8a1c10; padding: 6px;")
+        self.media_faults.hide()
         self.plots = {
             "throughput": pg.PlotWidget(title="Answers per day"),
             "burn": pg.PlotWidget(title="Queue burn-down (answer slots)"),
@@ -43,6 +48,7 @@ class DashboardWindow(QMainWindow):
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.addLayout(bar)
+        layout.addWidget(self.media_faults)
         layout.addLayout(grid, 1)
         layout.addWidget(self.status)
         self.setCentralWidget(body)
@@ -94,4 +100,18 @@ class DashboardWindow(QMainWindow):
                                                          width=0.4, brush="#ff7f0e"))
         self.status.setText(f"{d.project}: {sum(n for _, n in d.per_day)} answers over {len(days)} day(s); "
                             "items per active hour are drawn in hundreds.")
+        self._show_media_faults(d)
         self.refreshed.emit(d)
+
+    def _show_media_faults(self, d: stats.Dashboard) -> None:
+        faults = d.media_faults
+        self.media_faults.setVisible(bool(faults))
+        if not faults:
+            return
+        shown = "; ".join(f"{f.external_id} ({'missing' if f.kind == 'missing' else 'changed since import'})"
+                          for f in faults[:5])
+        more = f", and {len(faults) - 5} more" if len(faults) > 5 else ""
+        self.media_faults.setText(
+            f"{len(faults)} item(s) cannot be shown because their media object is missing or changed: {shown}{more}. "
+            f"Re-import their files, then run `annotator media verify {d.project}`; "
+            f"`annotator queue status {d.project}` lists them all.")

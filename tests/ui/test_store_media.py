@@ -145,3 +145,39 @@ def test_the_log_in_windows_media_folders_map_a_share_mounted_elsewhere(qtbot, d
     folders.table.selectRow(0)
     qtbot.mouseClick(folders.remove_button, Qt.MouseButton.LeftButton)
     assert folder_maps() == {} and folders.table.rowCount() == 0
+
+
+def test_the_leads_dashboard_names_the_items_whose_media_an_annotator_could_not_have(qtbot, db, db_url, tmp_path,
+                                                                                      desktop):
+    """An object gone from the shared folder: the annotator's desktop says where and reports it,
+    and the lead's dashboard names the item, on both backends (on PostgreSQL through the server's
+    function, as the annotator's own login)."""
+    from annotator.core import queue_direct
+    from annotator.core.media_access import localize
+    from annotator.media.store import object_key
+    from annotator.ui.dashboard import DashboardWindow
+    from tests.helpers import connected_as
+    from tests.media.test_media_store import sha
+    from tests.ui.workers import worker_as
+
+    share = tmp_path / "share"
+    share.mkdir()
+    desktop("lead")
+    photo = shared("images", "hopper.jpg")
+    ann = image_project(db, tmp_path, [photo], media_store=str(share))
+    lead = make_user(db, "lead", role="lead")
+    (share / object_key(sha(photo))).unlink()
+    desktop("annotator")
+    me = connected_as(db, ann)
+    claimed = localize(me, ann, queue_direct.claim(me, ann, "photos"))
+    assert f"missing from {share / object_key(sha(photo))}" in claimed.media_error
+
+    worker = worker_as(qtbot, db_url, lead)
+    board = DashboardWindow(lead, worker)
+    qtbot.addWidget(board)
+    qtbot.waitUntil(lambda: board.project.count() == 1, timeout=10_000)
+    with qtbot.waitSignal(board.refreshed, timeout=10_000):
+        board.refresh()
+    assert not board.media_faults.isHidden()
+    assert "1 item(s) cannot be shown" in board.media_faults.text() and "hopper.jpg (missing)" in board.media_faults.text()
+    worker.stop()
