@@ -115,7 +115,8 @@ def main() -> None:
     count = 100 if a.quick else a.photos
     tmp = Path(tempfile.mkdtemp(prefix="annot-media-"))
     server = ThrowawaySeaweed()
-    os.environ.update(ANNOTATOR_S3_ENDPOINT=server.endpoint, AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench",
+    os.environ.update(ANNOTATOR_S3_ENDPOINT=server.endpoint, AWS_ACCESS_KEY_ID=server.ACCESS_KEY,
+                      AWS_SECRET_ACCESS_KEY=server.ACCESS_KEY,
                       AWS_DEFAULT_REGION="us-east-1", ANNOTATOR_DATA_DIR=str(tmp / "desktop"))
     try:
         photos = tmp / "photos"

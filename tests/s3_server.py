@@ -36,9 +36,8 @@ def _weed() -> str:
 
 
 class ThrowawaySeaweed:
-    """`weed server` with its S3 gateway. Any access key is accepted at first; started again after
-    `halt`, it knows the key it was used with and accepts that one only, so every client here uses
-    ACCESS_KEY."""
+    """`weed server` with its S3 gateway, which accepts ACCESS_KEY (as key and secret) and refuses
+    any other."""
 
     ACCESS_KEY = "annotator-test"
 
@@ -50,11 +49,21 @@ class ThrowawaySeaweed:
         args = [_weed(), "server", f"-dir={self.dir}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
                 f"-master.port={master}", f"-master.port.grpc={grpc[0]}", f"-volume.port={volume}",
                 f"-volume.port.grpc={grpc[1]}", f"-filer.port={filer}", f"-filer.port.grpc={grpc[2]}",
-                "-s3", f"-s3.port={s3}", f"-s3.port.grpc={grpc[3]}",
+                "-s3", f"-s3.port={s3}", f"-s3.port.grpc={grpc[3]}", f"-s3.config={self._identities()}",
                 # Off: their fixed default ports would clash with a second server, and nothing here uses them.
                 "-s3.port.iceberg=0", "-s3.port.lance=0", "-volume.max=0", "-master.volumeSizeLimitMB=64"]
         self.args = args
         self.start()
+
+    def _identities(self) -> Path:
+        """One S3 identity: the server checks every request's key and signature, as a real store does."""
+        import json
+
+        path = self.dir / "s3.json"
+        path.write_text(json.dumps({"identities": [{
+            "name": "annotator", "credentials": [{"accessKey": self.ACCESS_KEY, "secretKey": self.ACCESS_KEY}],
+            "actions": ["Admin", "Read", "List", "Tagging", "Write"]}]}))
+        return path
 
     def start(self) -> None:
         """(Again, after `halt`: the same ports and data.)"""
@@ -101,7 +110,7 @@ class ThrowawaySeaweed:
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
             try:
-                self.proc.wait(timeout=10)
+                self.proc.wait(timeout=3)  # it seldom exits on SIGTERM; a crash is as real an outage
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()

@@ -131,7 +131,9 @@ class S3Store:
             if code == "NoSuchBucket":
                 return StoreError(f"The bucket {self.bucket!r} of {self.url} does not exist.")
             if code in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "403"):
-                return StoreError(f"{self.url} refused this desktop's credentials ({code}).")
+                # A HEAD's refusal has no body, so no code but the status: say what it means.
+                said = "403 Forbidden: a wrong key or secret, or no right to the bucket" if code == "403" else code
+                return StoreError(f"{self.url} refused this desktop's credentials ({said}).")
             return StoreError(f"{self.url}: {code or exc}.")
         return StoreUnreachable(f"{self.url} cannot be reached: {exc}.")
 

@@ -295,6 +295,19 @@ def test_work_goes_on_from_the_cache_when_the_store_goes_down(db, operator, tmp_
     assert "cannot be reached" in following.media_error and "s3://going-down" in following.media_error
 
 
+def test_wrong_credentials_at_import_are_one_line_naming_the_store_and_the_import_writes_nothing(
+        db, operator, tmp_path, s3_bucket, desktop, monkeypatch):
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret")
+    boxes_project(db, f"s3://{s3_bucket}/team")
+    desktop("lead")
+    with pytest.raises(StoreError) as refused, db.write() as s:
+        import_items(s, operator, "p", photo_folder(tmp_path))
+    assert str(refused.value) == (f"s3://{s3_bucket}/team refused this desktop's credentials "
+                                  "(403 Forbidden: a wrong key or secret, or no right to the bucket).")
+    with db.read() as s:
+        assert s.scalar(select(Item.id)) is None
+
+
 def test_the_cache_stays_under_its_cap_dropping_the_least_recently_used(tmp_path):
     from annotator.media.cache import MediaCache
     from annotator.media.store import FolderStore
