@@ -53,7 +53,8 @@ def map_folder(store_url: str, local_path: str | None) -> None:
 
 _stores: dict[tuple, MediaStore] = {}
 # What a store object is made from besides its URL and mapping: a change of any makes a new one.
-_CONFIGURATION = ("ANNOTATOR_S3_ENDPOINT", "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_PROFILE")
+_CONFIGURATION = ("ANNOTATOR_S3_ENDPOINT", "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                  "AWS_PROFILE")
 
 
 def store_for(store_url: str) -> MediaStore:

@@ -109,7 +109,9 @@ class S3Store:
             # Retries with backoff for a store that is briefly away; boto3's client is thread-safe.
             config = Config(retries={"max_attempts": 4, "mode": "standard"}, connect_timeout=5, read_timeout=30,
                             max_pool_connections=16)
-            self._client = boto3.client("s3", endpoint_url=endpoint, config=config)
+            # A session of its own: boto3's default one keeps the credentials it first found for the
+            # whole process, and a store made after the configuration changed must see the change.
+            self._client = boto3.session.Session().client("s3", endpoint_url=endpoint, config=config)
         return self._client
 
     def key(self, sha: str) -> str:
