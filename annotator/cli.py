@@ -14,7 +14,6 @@ from typing import Iterator, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from annotator import __version__, config
@@ -244,44 +243,6 @@ def kinds() -> None:
 
 
 # ---- import / export --------------------------------------------------------------------
-
-
-@app.command("import")
-def import_cmd(
-    project: str,
-    source: Path = typer.Argument(..., help="A folder of images or audio, a Pascal VOC folder, a .csv or a .jsonl file."),
-    gold: bool = typer.Option(False, "--gold", help="The answers in the source are gold answers."),
-) -> None:
-    """Import items into a project: all of them or, on any error, none."""
-    from annotator.core.importing import import_into
-
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=err, transient=True) as bar:
-        task = bar.add_task("checking", total=None)
-
-        def progress(done: int, total: int, what: str) -> None:
-            bar.update(task, completed=done, total=total, description=what[-48:])
-
-        db = open_db()
-        try:
-            report = import_into(db, acting_user(), project, source, gold=gold, progress=progress)
-        finally:
-            db.dispose()
-    console.print(
-        f"Imported {report.added} item(s) into {report.project}"
-        + (" as gold" if gold else "")
-        + f"; {report.already_present} already present."
-    )
-
-
-@app.command("export")
-def export_cmd(project: str, out: Path, fmt: str = typer.Option("jsonl", "--format", help="jsonl or csv")) -> None:
-    """Export results: each item with its answers, review states and consensus."""
-    from annotator.core.exporting import export_results
-
-    with writing() as s:
-        count = export_results(s, acting_user(), project, out, fmt)
-    console.print(f"Exported {count} item(s) to {out}.")
 
 
 # ---- review, quality ---------------------------------------------------------------------
@@ -527,6 +488,7 @@ from annotator import cli_offline  # noqa: E402,F401  (registers `offline`, `con
 from annotator import cli_gold  # noqa: E402,F401  (registers `gold`)
 from annotator import cli_users  # noqa: E402,F401  (registers `user`)
 from annotator import cli_media  # noqa: E402,F401  (registers `media`)
+from annotator import cli_data  # noqa: E402,F401  (registers `import` and `export`)
 
 
 def main() -> None:

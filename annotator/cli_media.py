@@ -3,25 +3,16 @@ annotator.cli."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from annotator.cli import acting_user, app, console, err, reading, writing
+from annotator.cli import acting_user, app, console, reading, writing
+from annotator.cli_data import progress_bar
 
 media_app = typer.Typer(help="Media stores: where a project's images and audio live.", no_args_is_help=True)
 app.add_typer(media_app, name="media")
-
-
-@contextmanager
-def _bar():
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=err, transient=True) as bar:
-        task = bar.add_task("starting", total=None)
-        yield lambda done, total, what: bar.update(task, completed=done, total=total, description=what[-48:])
 
 
 @media_app.command("verify")
@@ -30,7 +21,7 @@ def media_verify(project: str) -> None:
     missing or changed. Exits 1 if anything is."""
     from annotator.core.media_admin import record_verified, verify
 
-    with _bar() as progress, reading() as s:
+    with progress_bar("starting") as progress, reading() as s:
         verified = verify(s, acting_user(), project, progress=progress)
     with writing() as s:  # after the reads, so no write lock is held while the objects are fetched
         closed = record_verified(s, acting_user(), verified)
@@ -54,7 +45,7 @@ def media_migrate(project: str, to: str = typer.Option(..., "--to", help="s3://b
     every object is in."""
     from annotator.core.media_admin import migrate
 
-    with _bar() as progress, writing() as s:
+    with progress_bar("starting") as progress, writing() as s:
         uploaded = migrate(s, acting_user(), project, to, progress=progress)
     console.print(f"{project}'s media are in {to} now ({uploaded} object(s) uploaded).")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field as dataclass_field
 from pathlib import Path
 from typing import Callable
 
@@ -21,9 +21,8 @@ from annotator.db import Database
 from annotator.db.models import GoldAnswer, Item
 from annotator.errors import AnnotatorError, BadInput
 from annotator.formats import ItemRecord, refuse_nul_characters
-from annotator.formats.folder import read_media_folder
-from annotator.formats.tabular import read_csv, read_jsonl
-from annotator.formats.voc import is_voc_folder, read_voc
+from annotator.formats.base import ImportNotes
+from annotator.formats.sources import BOX_FORMATS, read_source
 from annotator.media import MediaError, file_sha256, to_payload_path
 from annotator.media.audio import inspect_audio
 from annotator.media.desktop import store_for
@@ -34,7 +33,6 @@ from annotator.tasks import registry
 Progress = Callable[[int, int, str], None]
 
 CHECKERS = 4  # media files checked and hashed at once: two cores, and reads that wait on the disk
-PRIMARY_FIELD = {"image_boxes": "image", "text_categories": "text", "transcription": "audio"}
 
 
 @dataclass(frozen=True)
@@ -45,25 +43,8 @@ class ImportReport:
     added: int
     already_present: int
     gold: int
-
-
-def read_source(source: Path, kind_name: str, config: dict) -> list[ItemRecord]:
-    kind = registry.get(kind_name)
-    primary = PRIMARY_FIELD.get(kind_name) or (kind.media_fields[0] if kind.media_fields else "text")
-    if source.is_dir():
-        if kind_name == "image_boxes" and is_voc_folder(source):
-            return read_voc(source, config.get("labels", []))
-        if not kind.media_fields:
-            raise BadInput(str(source), f"a folder can only be imported into a media project, not {kind_name}")
-        return read_media_folder(source, kind.media_fields[0])
-    if not source.exists():
-        raise BadInput(str(source), "file or folder not found")
-    suffix = source.suffix.lower()
-    if suffix == ".csv":
-        return read_csv(source, primary=primary, media_fields=kind.media_fields, multi=bool(config.get("multi")))
-    if suffix in (".jsonl", ".ndjson"):
-        return read_jsonl(source, primary=primary, media_fields=kind.media_fields)
-    raise BadInput(str(source), f"unsupported source type '{suffix}'; import a folder, a .csv or a .jsonl file")
+    format: str = ""
+    notes: list[str] = dataclass_field(default_factory=list)  # what came in only in part: "12 polygons (their boxes kept)"
 
 
 def _check_media(record: ItemRecord, media_root: str | None, pixel_limit: int, uploader: Uploader | None
@@ -101,24 +82,37 @@ def import_items(
     *,
     gold: bool = False,
     progress: Progress | None = None,
+    fmt: str | None = None,
+    images: Path | None = None,
 ) -> ImportReport:
-    """Import in the caller's transaction: the media checked and uploaded, then the rows."""
+    """Import in the caller's transaction: the media checked and uploaded, then the rows. `fmt`
+    names the source's format when it cannot be told from the source (sources.IMPORT_FORMATS);
+    `images` is where a COCO file's images are, when not beside it."""
     require(actor, "lead", "import items")
     with tempfile.TemporaryDirectory(prefix="annotator-fetch-") as fetched:
-        prepared = _prepare(session, project_name, Path(source).expanduser(), Path(fetched), gold, progress)
+        prepared = _prepare(session, project_name, _Source(Path(source).expanduser(), fmt, images), Path(fetched),
+                            gold, progress)
         return _write(session, actor, prepared)
 
 
 def import_into(db: Database, actor: Actor, project_name: str | int, source: str | Path, *, gold: bool = False,
-                progress: Progress | None = None) -> ImportReport:
+                progress: Progress | None = None, fmt: str | None = None, images: Path | None = None) -> ImportReport:
     """The same, with the media checked and uploaded before the write transaction begins: on
     SQLite that transaction locks the file for every other desktop, and an upload takes minutes."""
     require(actor, "lead", "import items")
     with tempfile.TemporaryDirectory(prefix="annotator-fetch-") as fetched:
         with db.read() as session:
-            prepared = _prepare(session, project_name, Path(source).expanduser(), Path(fetched), gold, progress)
+            prepared = _prepare(session, project_name, _Source(Path(source).expanduser(), fmt, images), Path(fetched),
+                                gold, progress)
         with db.write() as session:
             return _write(session, actor, prepared)
+
+
+@dataclass(frozen=True)
+class _Source:
+    path: Path
+    fmt: str | None
+    images: Path | None
 
 
 @dataclass
@@ -131,14 +125,22 @@ class _Prepared:
     golds: list
     skipped: int
     gold: bool
+    format: str
+    notes: list[str]
 
 
-def _prepare(session, project_name, source: Path, fetched: Path, gold: bool, progress) -> _Prepared:
+def _prepare(session, project_name, given: _Source, fetched: Path, gold: bool, progress) -> _Prepared:
     """Every record read and checked, every media file hashed and, for a store, uploaded: the
     rows to insert. Writes nothing to the database."""
     project = get_project(session, project_name)
     kind = registry.get(project.kind)
-    records = read_source(source, project.kind, project.config)
+    notes = ImportNotes()
+    fmt, records = read_source(given.path, project.kind, project.config, fmt=given.fmt, images=given.images,
+                               notes=notes)
+    source = given.path
+    if fmt in BOX_FORMATS and not gold:  # the file's boxes, for annotators to check and correct
+        for record in records:
+            record.prediction, record.gold = record.gold, None
     if not project.media_store:
         remote = next((r for r in records if any(isinstance(m, str) for m in r.media.values())), None)
         if remote is not None:
@@ -167,7 +169,7 @@ def _prepare(session, project_name, source: Path, fetched: Path, gold: bool, pro
         # Every object is in before any row: an import that cannot upload writes nothing, and
         # run again it uploads only what the store is missing.
         uploader.report(sorted({r["media_sha256"] for r in rows if r["media_sha256"]}), progress)
-    return _Prepared(project.id, project.name, source, len(records), rows, golds, skipped, gold)
+    return _Prepared(project.id, project.name, source, len(records), rows, golds, skipped, gold, fmt, notes.lines())
 
 
 def _existing_ids(session, project_id: int) -> set[str]:
@@ -194,7 +196,7 @@ def _write(session, actor: Actor, p: _Prepared) -> ImportReport:
         session, actor, "items.import", "project", p.project_id,
         source=str(p.source), added=len(rows), already_present=skipped, gold=p.gold,
     )
-    return ImportReport(p.project_name, str(p.source), p.read, len(rows), skipped, len(golds))
+    return ImportReport(p.project_name, str(p.source), p.read, len(rows), skipped, len(golds), p.format, p.notes)
 
 
 def _rows(project, kind, records, existing_ids, existing_sha, checked, gold, progress):

@@ -145,9 +145,15 @@ class TransferDialog(QDialog):
         row = QHBoxLayout()
         row.addWidget(self.path, 1)
         row.addWidget(browse)
-        self.gold = QCheckBox("The answers in it are gold answers")
-        self.format = QComboBox()
-        self.format.addItems(["jsonl", "csv"])
+        self.gold = QCheckBox("The answers (or boxes) in it are gold answers")
+        self.format = QComboBox()  # the core's names; the import's first entry is "detect it"
+        self.format.addItems(["detect", "folder", "voc", "yolo", "coco", "csv", "jsonl"] if mode == "import"
+                             else ["jsonl", "csv", "coco", "yolo"])
+        self.holds = QComboBox()  # what a COCO or YOLO export holds for each image
+        self.holds.addItems(["best", "approved", "consensus", "all", "gold"])
+        self.holds.setToolTip("best: the approved answer, or else the consensus")
+        self.images = QLineEdit()
+        self.images.setPlaceholderText("COCO: the images' folder, if not beside the file")
         self.bar = QProgressBar()
         self.message = QLabel()
         self.message.setWordWrap(True)
@@ -161,9 +167,17 @@ class TransferDialog(QDialog):
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.start_button)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("Folder, VOC folder, CSV or JSONL" if mode == "import" else "Export to"))
+        layout.addWidget(QLabel("A folder (media, Pascal VOC or YOLO), a COCO .json, a CSV or a JSONL file"
+                                if mode == "import" else "Export to"))
         layout.addLayout(row)
-        layout.addWidget(self.gold if mode == "import" else self.format)
+        options = QFormLayout()
+        options.addRow("Format", self.format)
+        if mode == "import":
+            options.addRow("", self.gold)
+            options.addRow("Images", self.images)
+        else:
+            options.addRow("Each image holds", self.holds)
+        layout.addLayout(options)
         layout.addWidget(self.bar)
         layout.addWidget(self.message)
         layout.addLayout(buttons)
@@ -176,9 +190,11 @@ class TransferDialog(QDialog):
     def _browse(self) -> None:
         if self.mode == "import":
             path = QFileDialog.getExistingDirectory(self, "Folder to import") or QFileDialog.getOpenFileName(
-                self, "File to import", "", "Items (*.csv *.jsonl)")[0]
+                self, "File to import", "", "Items (*.csv *.jsonl *.json)")[0]
         else:
-            path = QFileDialog.getSaveFileName(self, "Export to", f"{self.project_name}.{self.format.currentText()}")[0]
+            fmt = self.format.currentText()
+            suggested = f"{self.project_name}-yolo" if fmt == "yolo" else f"{self.project_name}.{'json' if fmt == 'coco' else fmt}"
+            path = QFileDialog.getSaveFileName(self, "Export to", suggested)[0]
         if path:
             self.path.setText(path)
 
@@ -198,22 +214,29 @@ class TransferDialog(QDialog):
             emit(done, total, what)
 
         actor, name, gold, fmt = self.actor, self.project_name, self.gold.isChecked(), self.format.currentText()
+        holds, images = self.holds.currentText(), self.images.text().strip() or None
         if self.mode == "import":
             from annotator.core.importing import import_into
 
             def job(db):  # the media are uploaded before the write transaction begins
-                r = import_into(db, actor, name, Path(path), gold=gold, progress=report)
-                return f"Imported {r.added} item(s); {r.already_present} already present."
+                r = import_into(db, actor, name, Path(path), gold=gold, progress=report,
+                                fmt=None if fmt == "detect" else fmt, images=Path(images) if images else None)
+                notes = "".join(f" Note: {note}." for note in r.notes)
+                return f"Imported {r.added} item(s); {r.already_present} already present.{notes}"
+            self.worker.call_db(job, self._done, self._failed)
+        elif fmt in ("coco", "yolo"):
+            from annotator.core.export_formats import export_boxes
+
+            def boxes(db):
+                count = export_boxes(db, actor, name, Path(path), fmt, holds=holds, progress=report)
+                return f"Exported {count} item(s) to {path}."
+            self.worker.call_db(boxes, self._done, self._failed)
         else:
             from annotator.core.exporting import export_results
 
-            def job(s):
+            def rows(s):
                 return f"Exported {export_results(s, actor, name, Path(path), fmt, progress=report)} item(s) to {path}."
-
-        if self.mode == "import":
-            self.worker.call_db(job, self._done, self._failed)
-        else:
-            self.worker.call(job, self._done, self._failed)
+            self.worker.call(rows, self._done, self._failed)
 
     def _step(self, done: int, total: int, what: str) -> None:
         self.bar.setMaximum(max(total, 1))

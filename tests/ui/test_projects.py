@@ -92,3 +92,31 @@ def test_export_in_the_background(qtbot, db, window, tmp_path):
     with qtbot.waitSignal(dialog.finished_with, timeout=10_000) as done:
         dialog.start()
     assert "Exported 2 item(s)" in done.args[0] and out.read_text(encoding="utf-8").startswith("id,text,answers")
+
+
+def test_a_yolo_folder_in_and_coco_out_from_the_window(qtbot, db, window, tmp_path):
+    """The lead imports a real YOLO folder as gold and exports it as COCO, both in the background."""
+    import json
+
+    make_project(db, "doors", kind="image_boxes", config={"labels": ["closed_door", "opened_door", "bus", "number"]})
+    window.refresh()
+    qtbot.waitUntil(lambda: window.list.count() == 1, timeout=10_000)
+    window.list.setCurrentRow(0)
+    dialog = window.transfer("import")
+    dialog.path.setText(str(shared("yolo", "lsconv_unif_dims")))
+    dialog.format.setCurrentText("yolo")
+    dialog.gold.setChecked(True)
+    with qtbot.waitSignal(dialog.finished_with, timeout=20_000) as done:
+        dialog.start()
+    assert done.args[0].startswith("Imported 5 item(s)")
+    out = tmp_path / "doors.json"
+    export = window.transfer("export")
+    export.path.setText(str(out))
+    export.format.setCurrentText("coco")
+    export.holds.setCurrentText("gold")
+    with qtbot.waitSignal(export.finished_with, timeout=20_000) as exported:
+        export.start()
+    assert "Exported 5 item(s)" in exported.args[0]
+    coco = json.loads(out.read_text(encoding="utf-8"))
+    assert [c["name"] for c in coco["categories"]] == ["closed_door", "opened_door", "bus", "number"]
+    assert len(coco["images"]) == 5 and len(coco["annotations"]) > 5

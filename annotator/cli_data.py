@@ -1,0 +1,82 @@
+"""`annotator import` and `annotator export`: data in and out, in the formats of sources.py and
+export_formats.py. Registered on the main app by annotator.cli."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from annotator.cli import acting_user, app, console, err, open_db, writing
+
+
+@contextmanager
+def progress_bar(start: str):
+    """A rich progress bar on stderr, and the progress(done, total, what) callback that moves it."""
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=err, transient=True) as bar:
+        task = bar.add_task(start, total=None)
+        yield lambda done, total, what: bar.update(task, completed=done, total=total or None, description=what[-48:])
+
+
+@contextmanager
+def _database():
+    db = open_db()
+    try:
+        yield db
+    finally:
+        db.dispose()
+
+
+@app.command("import")
+def import_cmd(
+    project: str,
+    source: Path = typer.Argument(..., help="A folder of images or audio, a Pascal VOC or YOLO folder, a COCO .json, "
+                                            "a .csv or a .jsonl file."),
+    gold: bool = typer.Option(False, "--gold", help="The answers (or boxes) in the source are gold answers."),
+    fmt: Optional[str] = typer.Option(None, "--format", help="folder, voc, yolo, coco, csv or jsonl; "
+                                                             "detected when unambiguous"),
+    images: Optional[Path] = typer.Option(None, "--images", help="Where a COCO file's images are, if not beside it."),
+) -> None:
+    """Import items into a project: all of them or, on any error, none. The boxes of a COCO, YOLO
+    or VOC source come in as boxes for the annotators to check, or as gold with --gold."""
+    from annotator.core.importing import import_into
+
+    with progress_bar("checking") as progress, _database() as db:
+        report = import_into(db, acting_user(), project, source, gold=gold, progress=progress, fmt=fmt, images=images)
+    console.print(
+        f"Imported {report.added} item(s) into {report.project}"
+        + (" as gold" if gold else "")
+        + f"; {report.already_present} already present."
+    )
+    for note in report.notes:
+        console.print(f"Note: {note}.")
+
+
+@app.command("export")
+def export_cmd(
+    project: str,
+    out: Path,
+    fmt: str = typer.Option("jsonl", "--format", help="jsonl, csv, coco (a .json file) or yolo (a folder)"),
+    holds: str = typer.Option("best", "--holds", help="coco and yolo: best (the approved answer, or else the "
+                                                      "consensus), approved, consensus, all, or gold"),
+    val_fraction: float = typer.Option(0.2, "--val-fraction", help="yolo: the share of images in the val split"),
+    seed: int = typer.Option(0, "--seed", help="yolo: the split's seed; the same seed, the same split"),
+) -> None:
+    """Export results: jsonl or csv with every answer, review state and consensus; coco or yolo
+    with the boxes a detector trains on."""
+    from annotator.core.export_formats import BOX_FORMATS, export_boxes
+
+    if fmt in BOX_FORMATS:
+        with progress_bar("exporting") as progress, _database() as db:
+            count = export_boxes(db, acting_user(), project, out, fmt, holds=holds, val_fraction=val_fraction,
+                                 seed=seed, progress=progress)
+    else:
+        from annotator.core.exporting import export_results
+
+        with writing() as s:
+            count = export_results(s, acting_user(), project, out, fmt)
+    console.print(f"Exported {count} item(s) to {out}.")

@@ -1,0 +1,156 @@
+"""Exports in the formats detectors train on (COCO, YOLO): a project's items streamed in batches
+from one consistent snapshot, each with the answers the lead chose to export, to a writer that
+writes under a temporary name and renames at the end, so a failed export leaves no half file."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from annotator.core import audit
+from annotator.core.auth import Actor, require
+from annotator.core.projects import get_project
+from annotator.core.review import fixed_answers
+from annotator.db import Database
+from annotator.db.models import Assignment, Consensus, GoldAnswer, Item, Project, User
+from annotator.errors import AnnotatorError
+from annotator.formats.base import Answer, ExportItem
+from annotator.media import MediaError, resolve
+from annotator.media.images import inspect_size_upright
+
+# What an export holds for each item. "best": the approved answer, or else the consensus.
+HOLDS = ("best", "approved", "consensus", "all", "gold")
+BOX_FORMATS = ("coco", "yolo")
+BATCH = 500  # items read at a time: memory stays flat on any project size
+CONSENSUS_ORDER = ("dawid-skene", "majority", "model")
+
+
+def export_boxes(db: Database, actor: Actor, project_ref: str | int, out: Path, fmt: str, *,
+                 holds: str = "best", val_fraction: float = 0.2, seed: int = 0, progress=None) -> int:
+    """Writes the project's items as COCO (a .json file) or YOLO (a folder); returns how many.
+    The reads are one snapshot in a read transaction, which takes no write lock; the audit
+    event follows in a write of its own."""
+    require(actor, "lead", "export projects")
+    if fmt not in BOX_FORMATS or holds not in HOLDS:
+        raise AnnotatorError(f"Unknown export {fmt!r} holding {holds!r}; formats: {', '.join(BOX_FORMATS)}; "
+                             f"what each item holds: {', '.join(HOLDS)}.")
+    with db.read() as session:
+        if session.get_bind().dialect.name == "postgresql":  # one snapshot for every batch's reads
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        project_id, name, count = _export(session, project_ref, out, fmt, holds, val_fraction, seed, progress)
+    with db.write() as session:
+        audit.record(session, actor, "project.export", "project", project_id, project=name, format=fmt,
+                     holds=holds, path=str(out), items=count)
+    return count
+
+
+def _export(session: Session, project_ref, out: Path, fmt: str, holds: str, val_fraction: float, seed: int,
+            progress) -> tuple[int, str, int]:
+    project = get_project(session, project_ref)
+    if project.kind != "image_boxes":
+        raise AnnotatorError(f"{fmt.upper()} holds boxes on images; {project.name} is a {project.kind} project. "
+                             "Export it as jsonl or csv.")
+    labels = list(project.config.get("labels", []))
+    items = export_items(session, project, holds)
+    tmp = out.with_name(out.name + ".part")
+    _remove(tmp)
+    try:
+        if fmt == "coco":
+            from annotator.formats.coco import write_coco
+
+            with tmp.open("w", encoding="utf-8") as fh:
+                count = write_coco(fh, labels, items, progress)
+        else:
+            from annotator.formats.yolo import write_yolo
+
+            count = write_yolo(tmp, labels, items, val_fraction=val_fraction, seed=seed, progress=progress)
+    except BaseException:
+        _remove(tmp)
+        raise
+    _remove(out)
+    tmp.replace(out)
+    return project.id, project.name, count
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def item_total(session: Session, project_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(Item).where(Item.project_id == project_id,
+                                                                     Item.is_gold.is_(False)))
+
+
+def export_items(session: Session, project: Project, holds: str) -> Iterator[ExportItem]:
+    """Every item (every gold item for "gold", no gold item otherwise), BATCH at a time by id."""
+    fixes = fixed_answers(session, project.id)
+    after = 0
+    while True:
+        rows = session.execute(
+            select(Item.id, Item.external_id, Item.payload, Item.media_sha256)
+            .where(Item.project_id == project.id, Item.is_gold.is_(holds == "gold"), Item.id > after)
+            .order_by(Item.id).limit(BATCH)).all()
+        if not rows:
+            return
+        after = rows[-1][0]
+        answers = _answers(session, [r[0] for r in rows], holds, fixes)
+        for item_id, external_id, payload, sha in rows:
+            yield _export_item(project, external_id, payload, sha, answers.get(item_id, []))
+
+
+def _answers(session: Session, ids: list[int], holds: str, fixes: dict[int, dict]) -> dict[int, list[Answer]]:
+    out: dict[int, list[Answer]] = {}
+    if holds == "gold":
+        for item_id, answer in session.execute(select(GoldAnswer.item_id, GoldAnswer.answer)
+                                               .where(GoldAnswer.item_id.in_(ids))):
+            out[item_id] = [Answer(answer)]
+        return out
+    if holds in ("best", "approved", "all"):
+        statuses = ("submitted", "approved") if holds == "all" else ("approved",)
+        for aid, item_id, user, answer in session.execute(
+                select(Assignment.id, Assignment.item_id, User.name, Assignment.answer)
+                .join(User, User.id == Assignment.user_id)
+                .where(Assignment.item_id.in_(ids), Assignment.status.in_(statuses)).order_by(Assignment.id)):
+            out.setdefault(item_id, []).append(Answer(fixes.get(aid) or answer, user))
+    if holds in ("best", "consensus"):
+        consensus: dict[int, dict[str, dict]] = {}
+        for item_id, method, answer in session.execute(
+                select(Consensus.item_id, Consensus.method, Consensus.answer).where(Consensus.item_id.in_(ids))):
+            consensus.setdefault(item_id, {})[method] = answer
+        for item_id, by_method in consensus.items():
+            best = next((by_method[m] for m in CONSENSUS_ORDER if m in by_method), None)
+            # "best": one approved answer stands; several, or none, give way to the consensus
+            if best is not None and (holds == "consensus" or len(out.get(item_id, [])) != 1):
+                out[item_id] = [Answer(best)]
+    if holds == "best":
+        out = {item_id: answers[:1] for item_id, answers in out.items()}
+    return out
+
+
+def _export_item(project: Project, external_id: str, payload: dict, sha: str | None, answers: list[Answer]
+                 ) -> ExportItem:
+    name = str(payload.get("original_name") or payload.get("image") or external_id)
+    media = _local_media(project, payload, sha)
+    try:
+        size = inspect_size_upright(media, project.pixel_limit) if media is not None else (0, 0)
+    except MediaError as exc:
+        raise AnnotatorError(f"Cannot export {external_id}: {exc}") from None
+    display = name.rsplit("/", 1)[-1] if "://" in name else Path(name).name
+    return ExportItem(external_id, display, payload, media, size, answers)
+
+
+def _local_media(project: Project, payload: dict, sha: str | None) -> Path | None:
+    if "image" not in payload:
+        return None
+    if project.media_store and sha:
+        from annotator.media.desktop import local_copy
+
+        return local_copy(project.media_store, sha)  # through this desktop's cache, checked against its hash
+    return resolve(project.media_root, str(payload["image"]))

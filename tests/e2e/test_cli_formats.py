@@ -1,0 +1,35 @@
+"""`annotator import --format` and `annotator export --format coco|yolo` as a lead runs them: real
+processes, a real database file, the real COCO and YOLO files of ../shared/data."""
+
+from tests.e2e.test_cli import run
+from tests.helpers import shared
+
+
+def test_a_coco_file_in_with_its_polygons_noted_and_yolo_out_split_by_seed(tmp_path):
+    db = tmp_path / "team.sqlite3"
+    run("db", "upgrade", db=db)
+    run("project", "create", "terrain", "--kind", "image_boxes", "--labels", "human,car,big_vehicle", db=db)
+    out = run("import", "terrain", str(shared("coco", "sahi_terrain", "combined_coco.json")), "--gold", db=db).stdout
+    assert "Imported 2 item(s) into terrain as gold" in out and "Note: 12 polygons (their boxes kept)." in out
+    done = run("export", "terrain", str(tmp_path / "yolo"), "--format", "yolo", "--holds", "gold",
+               "--val-fraction", "0.5", "--seed", "3", db=db).stdout
+    assert "Exported 2 item(s)" in done
+    labels = sorted(p.relative_to(tmp_path / "yolo").as_posix() for p in (tmp_path / "yolo" / "labels").rglob("*.txt"))
+    again = run("export", "terrain", str(tmp_path / "yolo"), "--format", "yolo", "--holds", "gold",
+                "--val-fraction", "0.5", "--seed", "3", db=db)
+    assert again.returncode == 0  # the same seed: the same split, over the last export
+    assert sorted(p.relative_to(tmp_path / "yolo").as_posix()
+                  for p in (tmp_path / "yolo" / "labels").rglob("*.txt")) == labels
+    human = (tmp_path / "yolo" / "labels").rglob("terrain1.txt").__next__().read_text().splitlines()
+    assert len(human) == 7 and all(line.startswith("0 ") for line in human)
+
+
+def test_an_unknown_format_and_a_coco_export_of_a_text_project_say_what_to_do(tmp_path):
+    db = tmp_path / "team.sqlite3"
+    run("db", "upgrade", db=db)
+    run("project", "create", "intents", "--kind", "text_categories", "--labels", "a,b", db=db)
+    refused = run("import", "intents", str(shared("text", "banking77_test.csv")), "--format", "xml", db=db, ok=False)
+    assert refused.returncode != 0 and "unknown import format 'xml'" in refused.stdout + refused.stderr
+    wrong = run("export", "intents", str(tmp_path / "x.json"), "--format", "coco", db=db, ok=False)
+    assert wrong.returncode != 0 and "Export it as jsonl or csv" in wrong.stdout + wrong.stderr
+    assert not (tmp_path / "x.json").exists() and not (tmp_path / "x.json.part").exists()
