@@ -37,13 +37,24 @@ def import_cmd(
     source: Path = typer.Argument(..., help="A folder of images or audio, a Pascal VOC or YOLO folder, a COCO .json, "
                                             "a .csv or a .jsonl file."),
     gold: bool = typer.Option(False, "--gold", help="The answers (or boxes) in the source are gold answers."),
-    fmt: Optional[str] = typer.Option(None, "--format", help="folder, voc, yolo, coco, csv or jsonl; "
+    fmt: Optional[str] = typer.Option(None, "--format", help="folder, voc, yolo, coco, csv, jsonl or mturk-results; "
                                                              "detected when unambiguous"),
     images: Optional[Path] = typer.Option(None, "--images", help="Where a COCO file's images are, if not beside it."),
 ) -> None:
     """Import items into a project: all of them or, on any error, none. The boxes of a COCO, YOLO
-    or VOC source come in as boxes for the annotators to check, or as gold with --gold."""
+    or VOC source come in as boxes for the annotators to check, or as gold with --gold. An MTurk
+    batch results CSV with Approve or Reject filled in comes in as review decisions."""
     from annotator.core.importing import import_into
+    from annotator.formats.mturk import looks_like_results
+
+    if fmt == "mturk-results" or (fmt is None and looks_like_results(source)):
+        from annotator.core.mturk_results import apply_mturk_decisions
+
+        with writing() as s:
+            done = apply_mturk_decisions(s, acting_user(), project, source)
+        console.print(f"Approved {done.approved} and rejected {done.rejected} assignment(s) of {project}; "
+                      f"{done.unchanged} already so.")
+        return
 
     with progress_bar("checking") as progress, _database() as db:
         report = import_into(db, acting_user(), project, source, gold=gold, progress=progress, fmt=fmt, images=images)
@@ -60,7 +71,8 @@ def import_cmd(
 def export_cmd(
     project: str,
     out: Path,
-    fmt: str = typer.Option("jsonl", "--format", help="jsonl, csv, coco (a .json file) or yolo (a folder)"),
+    fmt: str = typer.Option("jsonl", "--format", help="jsonl, csv, mturk (a batch results CSV), coco (a .json file) "
+                                                      "or yolo (a folder)"),
     holds: str = typer.Option("best", "--holds", help="coco and yolo: best (the approved answer, or else the "
                                                       "consensus), approved, consensus, all, or gold"),
     val_fraction: float = typer.Option(0.2, "--val-fraction", help="yolo: the share of images in the val split"),
@@ -74,6 +86,11 @@ def export_cmd(
         with progress_bar("exporting") as progress, _database() as db:
             count = export_boxes(db, acting_user(), project, out, fmt, holds=holds, val_fraction=val_fraction,
                                  seed=seed, progress=progress)
+    elif fmt == "mturk":
+        from annotator.core.mturk_results import export_mturk_results
+
+        with progress_bar("exporting") as progress, _database() as db:
+            count = export_mturk_results(db, acting_user(), project, out, progress=progress)
     else:
         from annotator.core.exporting import export_results
 

@@ -67,9 +67,12 @@ def read_csv(path: Path, *, primary: str, media_fields: tuple[str, ...], multi: 
         for row in reader:
             if None in row:
                 raise BadInput(str(path), f"{len(columns) + len(row[None])} fields, but the header has {len(columns)}", line=line)
-            value = (row.get(primary) or "").strip()
-            if not value:
+            given = row.get(primary) or ""
+            if not given.strip():
                 raise BadInput(str(path), f"the '{primary}' field is empty", line=line, field=primary)
+            # Text exactly as given: span offsets, and a join back on the text, depend on it. A
+            # media path loses the spaces around it.
+            value = given if primary not in media_fields else given.strip()
             payload = {primary: value}
             extra = {k: v for k, v in row.items() if k not in {primary, id_key, label_key, "priority"} and v not in (None, "")}
             if extra:

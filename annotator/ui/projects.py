@@ -147,8 +147,8 @@ class TransferDialog(QDialog):
         row.addWidget(browse)
         self.gold = QCheckBox("The answers (or boxes) in it are gold answers")
         self.format = QComboBox()  # the core's names; the import's first entry is "detect it"
-        self.format.addItems(["detect", "folder", "voc", "yolo", "coco", "csv", "jsonl"] if mode == "import"
-                             else ["jsonl", "csv", "coco", "yolo"])
+        self.format.addItems(["detect", "folder", "voc", "yolo", "coco", "csv", "jsonl", "mturk-results"]
+                             if mode == "import" else ["jsonl", "csv", "mturk", "coco", "yolo"])
         self.holds = QComboBox()  # what a COCO or YOLO export holds for each image
         self.holds.addItems(["best", "approved", "consensus", "all", "gold"])
         self.holds.setToolTip("best: the approved answer, or else the consensus")
@@ -193,7 +193,8 @@ class TransferDialog(QDialog):
                 self, "File to import", "", "Items (*.csv *.jsonl *.json)")[0]
         else:
             fmt = self.format.currentText()
-            suggested = f"{self.project_name}-yolo" if fmt == "yolo" else f"{self.project_name}.{'json' if fmt == 'coco' else fmt}"
+            suffix = {"coco": "json", "mturk": "csv"}.get(fmt, fmt)
+            suggested = f"{self.project_name}-yolo" if fmt == "yolo" else f"{self.project_name}.{suffix}"
             path = QFileDialog.getSaveFileName(self, "Export to", suggested)[0]
         if path:
             self.path.setText(path)
@@ -217,13 +218,27 @@ class TransferDialog(QDialog):
         holds, images = self.holds.currentText(), self.images.text().strip() or None
         if self.mode == "import":
             from annotator.core.importing import import_into
+            from annotator.core.mturk_results import apply_mturk_decisions
+            from annotator.formats.mturk import looks_like_results
 
             def job(db):  # the media are uploaded before the write transaction begins
-                r = import_into(db, actor, name, Path(path), gold=gold, progress=report,
+                source = Path(path)
+                if fmt == "mturk-results" or (fmt == "detect" and looks_like_results(source)):
+                    with db.write() as s:  # one transaction: every mark of the file, or none
+                        done = apply_mturk_decisions(s, actor, name, source)
+                    return (f"Approved {done.approved} and rejected {done.rejected} assignment(s); "
+                            f"{done.unchanged} already so.")
+                r = import_into(db, actor, name, source, gold=gold, progress=report,
                                 fmt=None if fmt == "detect" else fmt, images=Path(images) if images else None)
                 notes = "".join(f" Note: {note}." for note in r.notes)
                 return f"Imported {r.added} item(s); {r.already_present} already present.{notes}"
             self.worker.call_db(job, self._done, self._failed)
+        elif fmt == "mturk":
+            from annotator.core.mturk_results import export_mturk_results
+
+            def results(db):
+                return f"Exported {export_mturk_results(db, actor, name, Path(path), progress=report)} assignment(s) to {path}."
+            self.worker.call_db(results, self._done, self._failed)
         elif fmt in ("coco", "yolo"):
             from annotator.core.export_formats import export_boxes
 

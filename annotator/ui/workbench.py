@@ -298,8 +298,12 @@ class Workbench(QMainWindow):
             then(None)
             return
         actor = self.actor
-        self.worker.call_db(lambda db: localize(db, actor, item), then,
-                            lambda exc: then(dataclasses.replace(item, media_error=str(exc))))
+
+        def fetch() -> None:
+            self.worker.call_db(lambda db: localize(db, actor, item), then,
+                                lambda exc: then(dataclasses.replace(item, media_error=str(exc))))
+
+        QTimer.singleShot(0, self, fetch)  # after the events already queued: the paint on screen is one
 
     def _ahead_arrived(self, item: queue.ClaimedItem | None) -> None:
         """The item claimed ahead (None: none came) is shown at once if the annotator is

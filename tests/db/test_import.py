@@ -56,6 +56,8 @@ def test_banking77_csv_with_quoted_commas_and_non_ascii(db, operator):
     texts = [i.payload["text"] for i in items(db)]
     assert any("£" in t or "€" in t for t in texts)
     assert any("," in t for t in texts)
+    # Kept exactly as given, the three that open with a line break included.
+    assert "\n\nWhat businesses accept this card?" in texts and "\nWhich ATMs accept this card?" in texts
 
 
 def test_a_folder_of_images_records_each_files_sha256(db, operator, tmp_path):

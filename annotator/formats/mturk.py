@@ -1,0 +1,113 @@
+"""Mechanical Turk's batch results CSV: one row per assignment, in MTurk's own columns, so a
+requester's scripts and spreadsheets read it as they read MTurk's; and the same file back, with
+Approve (`x`) or Reject (a reason) filled in, as review decisions."""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Iterable, TextIO
+
+from annotator.errors import BadInput
+from annotator.formats.text_io import read_utf8
+
+FIXED = ["HITId", "AssignmentId", "WorkerId", "AssignmentStatus", "AcceptTime", "SubmitTime", "AutoApprovalTime",
+         "WorkTimeInSeconds", "LifetimeApprovalRate"]
+STATUS = {"submitted": "Submitted", "approved": "Approved", "rejected": "Rejected"}
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    item: str
+    assignment: str  # the assignment's uid
+    worker: str
+    status: str  # ours: submitted, approved, rejected
+    accepted: datetime | None
+    submitted: datetime | None
+    auto_approved: datetime | None
+    seconds: float
+    approved: int  # the worker's lifetime approvals and reviewed total, for LifetimeApprovalRate
+    reviewed: int
+    payload: dict[str, Any]
+    answer: dict[str, Any] | None
+
+
+def mturk_time(when: datetime | None) -> str:
+    """As MTurk writes it (`Mon Nov 04 21:32:54 PST 2019`), in UTC."""
+    return when.strftime("%a %b %d %H:%M:%S UTC %Y") if when else ""
+
+
+def approval_rate(approved: int, reviewed: int) -> str:
+    return f"{round(100 * approved / reviewed) if reviewed else 100}% ({approved}/{reviewed})"
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def write_results(out: TextIO, inputs: list[str], answers: list[str], rows: Iterable[ResultRow], progress=None) -> int:
+    """`inputs` and `answers`: the payload and answer fields, for the Input.* and Answer.* columns."""
+    writer = csv.writer(out, lineterminator="\r\n")  # as MTurk's own downloads
+    writer.writerow([*FIXED, *(f"Input.{k}" for k in inputs), *(f"Answer.{k}" for k in answers), "Approve", "Reject"])
+    count = 0
+    for count, r in enumerate(rows, 1):
+        answer = r.answer or {}
+        writer.writerow([r.item, r.assignment, r.worker, STATUS.get(r.status, r.status), mturk_time(r.accepted),
+                         mturk_time(r.submitted), mturk_time(r.auto_approved), round(r.seconds),
+                         approval_rate(r.approved, r.reviewed), *(_cell(r.payload.get(k)) for k in inputs),
+                         *(_cell(answer.get(k)) for k in answers), "", ""])
+        if progress:
+            progress(count, 0, r.item)
+    return count
+
+
+def looks_like_results(path: Path) -> bool:
+    """An MTurk batch results CSV: its header names AssignmentId, and Approve or Reject."""
+    if path.suffix.lower() != ".csv" or not path.is_file():
+        return False
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
+        header = next(csv.reader([fh.readline()]), [])
+    return "AssignmentId" in header and ("Approve" in header or "Reject" in header)
+
+
+@dataclass(frozen=True)
+class Decision:
+    assignment: str
+    approve: bool
+    reason: str
+    line: int
+
+
+def read_decisions(path: Path) -> list[Decision]:
+    """The rows whose Approve or Reject a lead filled in; a row with both, or with neither an
+    AssignmentId, is refused by line."""
+    reader = csv.DictReader(read_utf8(path).splitlines(keepends=True), strict=True)
+    header = reader.fieldnames or []
+    for needed in ("AssignmentId", "Approve", "Reject"):
+        if needed not in header:
+            raise BadInput(str(path), f"an MTurk results file needs an {needed!r} column", line=1)
+    decisions = []
+    try:
+        for row in reader:
+            line = reader.line_num
+            approve = (row.get("Approve") or "").strip()
+            reject = (row.get("Reject") or "").strip()
+            if not approve and not reject:
+                continue
+            if approve and reject:
+                raise BadInput(str(path), "both Approve and Reject are filled in; keep one", line=line)
+            if approve and approve.lower() != "x":
+                raise BadInput(str(path), f"Approve holds {approve!r}; mark an approval with x", line=line,
+                               field="Approve")
+            assignment = (row.get("AssignmentId") or "").strip()
+            if not assignment:
+                raise BadInput(str(path), "no AssignmentId", line=line, field="AssignmentId")
+            decisions.append(Decision(assignment, bool(approve), reject, line))
+    except csv.Error as exc:
+        raise BadInput(str(path), f"malformed CSV ({exc})", line=reader.line_num) from None
+    return decisions
