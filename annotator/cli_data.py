@@ -40,6 +40,10 @@ def import_cmd(
     fmt: Optional[str] = typer.Option(None, "--format", help="folder, voc, yolo, coco, csv, jsonl or mturk-results; "
                                                              "detected when unambiguous"),
     images: Optional[Path] = typer.Option(None, "--images", help="Where a COCO file's images are, if not beside it."),
+    mapping: list[str] = typer.Option([], "--map", help="An MTurk batch input CSV: a payload field and the column "
+                                                        "it comes from, as image=image_url (repeat it)"),
+    template: Optional[Path] = typer.Option(None, "--template", help="An MTurk HIT layout (.html): the project's "
+                                                                     "instructions, its ${var} filled per item"),
 ) -> None:
     """Import items into a project: all of them or, on any error, none. The boxes of a COCO, YOLO
     or VOC source come in as boxes for the annotators to check, or as gold with --gold. An MTurk
@@ -56,8 +60,18 @@ def import_cmd(
                       f"{done.unchanged} already so.")
         return
 
+    from annotator.formats.mturk import parse_mapping
+
+    fields = parse_mapping(mapping, str(source))
+    layout = _read_template(template) if template else None  # read before anything is written
     with progress_bar("checking") as progress, _database() as db:
-        report = import_into(db, acting_user(), project, source, gold=gold, progress=progress, fmt=fmt, images=images)
+        report = import_into(db, acting_user(), project, source, gold=gold, progress=progress, fmt=fmt, images=images,
+                             mapping=fields or None)
+        if layout is not None:
+            from annotator.core.projects import update_project
+
+            with db.write() as s:
+                update_project(s, acting_user(), project, instructions=layout)
     console.print(
         f"Imported {report.added} item(s) into {report.project}"
         + (" as gold" if gold else "")
@@ -65,6 +79,18 @@ def import_cmd(
     )
     for note in report.notes:
         console.print(f"Note: {note}.")
+    if template:
+        console.print(f"The HIT layout {template.name} is {report.project}'s instructions; each item fills its ${{…}}.")
+
+
+def _read_template(path: Path) -> str:
+    from annotator.errors import BadInput
+    from annotator.formats.text_io import read_utf8
+
+    text = read_utf8(path)
+    if not text.strip():
+        raise BadInput(str(path), "the HIT layout is empty")
+    return text
 
 
 @app.command("export")

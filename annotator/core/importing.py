@@ -84,26 +84,29 @@ def import_items(
     progress: Progress | None = None,
     fmt: str | None = None,
     images: Path | None = None,
+    mapping: dict[str, str] | None = None,
 ) -> ImportReport:
     """Import in the caller's transaction: the media checked and uploaded, then the rows. `fmt`
     names the source's format when it cannot be told from the source (sources.IMPORT_FORMATS);
-    `images` is where a COCO file's images are, when not beside it."""
+    `images` is where a COCO file's images are, when not beside it; `mapping`, an MTurk batch
+    input's payload fields and the columns they come from."""
     require(actor, "lead", "import items")
     with tempfile.TemporaryDirectory(prefix="annotator-fetch-") as fetched:
-        prepared = _prepare(session, project_name, _Source(Path(source).expanduser(), fmt, images), Path(fetched),
-                            gold, progress)
+        prepared = _prepare(session, project_name, _Source(Path(source).expanduser(), fmt, images, mapping),
+                            Path(fetched), gold, progress)
         return _write(session, actor, prepared)
 
 
 def import_into(db: Database, actor: Actor, project_name: str | int, source: str | Path, *, gold: bool = False,
-                progress: Progress | None = None, fmt: str | None = None, images: Path | None = None) -> ImportReport:
+                progress: Progress | None = None, fmt: str | None = None, images: Path | None = None,
+                mapping: dict[str, str] | None = None) -> ImportReport:
     """The same, with the media checked and uploaded before the write transaction begins: on
     SQLite that transaction locks the file for every other desktop, and an upload takes minutes."""
     require(actor, "lead", "import items")
     with tempfile.TemporaryDirectory(prefix="annotator-fetch-") as fetched:
         with db.read() as session:
-            prepared = _prepare(session, project_name, _Source(Path(source).expanduser(), fmt, images), Path(fetched),
-                                gold, progress)
+            prepared = _prepare(session, project_name, _Source(Path(source).expanduser(), fmt, images, mapping),
+                                Path(fetched), gold, progress)
         with db.write() as session:
             return _write(session, actor, prepared)
 
@@ -113,6 +116,7 @@ class _Source:
     path: Path
     fmt: str | None
     images: Path | None
+    mapping: dict[str, str] | None = None
 
 
 @dataclass
@@ -136,7 +140,7 @@ def _prepare(session, project_name, given: _Source, fetched: Path, gold: bool, p
     kind = registry.get(project.kind)
     notes = ImportNotes()
     fmt, records = read_source(given.path, project.kind, project.config, fmt=given.fmt, images=given.images,
-                               notes=notes)
+                               notes=notes, mapping=given.mapping)
     source = given.path
     if fmt in BOX_FORMATS and not gold:  # the file's boxes, for annotators to check and correct
         for record in records:

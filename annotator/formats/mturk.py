@@ -1,18 +1,26 @@
-"""Mechanical Turk's batch results CSV: one row per assignment, in MTurk's own columns, so a
-requester's scripts and spreadsheets read it as they read MTurk's; and the same file back, with
-Approve (`x`) or Reject (a reason) filled in, as review decisions."""
+"""Mechanical Turk's files. A batch input CSV: each row an item, its `${var}` columns mapped to
+payload fields (`--map image=image_url`), the HIT layout template the project's instructions,
+filled per item where shown. The batch results CSV: one row per assignment, in MTurk's own
+columns, so a requester's scripts and spreadsheets read it as they read MTurk's; and the same
+file back, with Approve (`x`) or Reject (a reason) filled in, as review decisions."""
 
 from __future__ import annotations
 
 import csv
+import hashlib
+import html
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable, TextIO
 
 from annotator.errors import BadInput
+from annotator.formats import ItemRecord
 from annotator.formats.text_io import read_utf8
+
+VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")  # MTurk's ${var}; a bare $var is the page's own
 
 FIXED = ["HITId", "AssignmentId", "WorkerId", "AssignmentStatus", "AcceptTime", "SubmitTime", "AutoApprovalTime",
          "WorkTimeInSeconds", "LifetimeApprovalRate"]
@@ -111,3 +119,61 @@ def read_decisions(path: Path) -> list[Decision]:
     except csv.Error as exc:
         raise BadInput(str(path), f"malformed CSV ({exc})", line=reader.line_num) from None
     return decisions
+
+
+def parse_mapping(pairs: list[str], where: str) -> dict[str, str]:
+    """`image=image_url` pairs: payload field = input column."""
+    mapping = {}
+    for pair in pairs:
+        field, sep, column = pair.partition("=")
+        if not sep or not field.strip() or not column.strip():
+            raise BadInput(where, f"--map takes field=column, as in image=image_url, not {pair!r}")
+        mapping[field.strip()] = column.strip()
+    return mapping
+
+
+def read_batch_input(path: Path, mapping: dict[str, str], media_fields: tuple[str, ...], primary: str
+                     ) -> list[ItemRecord]:
+    """Each row an item: the mapped columns its payload fields, every column kept (as `meta`) for
+    the template's ${var}. A row names no item, so its id is a hash of the row: the same file
+    twice adds nothing."""
+    reader = csv.DictReader(read_utf8(path).splitlines(keepends=True), strict=True)
+    header = [c for c in (reader.fieldnames or []) if c]
+    if primary not in mapping:
+        raise BadInput(str(path), f"map the item's {primary!r} to one of the columns: --map {primary}=COLUMN "
+                       f"(the columns: {', '.join(header)})", line=1)
+    missing = [column for column in mapping.values() if column not in header]
+    if missing:
+        raise BadInput(str(path), f"no column {', '.join(map(repr, missing))} (the columns: {', '.join(header)})",
+                       line=1)
+    records = []
+    try:
+        for row in reader:
+            line = reader.line_num
+            values = {k: v for k, v in row.items() if k}
+            payload: dict = {field: values.get(column) or "" for field, column in mapping.items()}
+            for field, column in mapping.items():
+                if not payload[field].strip():
+                    raise BadInput(str(path), f"the {column!r} column is empty", line=line, field=column)
+            payload["meta"] = values
+            media = {}
+            for field in media_fields:
+                if field in payload:
+                    payload[field] = payload[field].strip()
+                    given = payload[field]
+                    media[field] = given if given.startswith(("http://", "https://")) else (path.parent / given)
+            digest = hashlib.sha256(json.dumps(values, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:20]
+            records.append(ItemRecord(external_id=f"row:{digest}", payload=payload, file=str(path), line=line,
+                                      media=media))
+    except csv.Error as exc:
+        raise BadInput(str(path), f"malformed CSV ({exc})", line=reader.line_num) from None
+    if not records:
+        raise BadInput(str(path), "no rows under the header")
+    return records
+
+
+def fill_template(template: str, payload: dict) -> str:
+    """The HIT layout with each ${var} the item's value, escaped for HTML; an unknown one kept."""
+    values = {**{k: v for k, v in payload.items() if isinstance(v, str)}, **(payload.get("meta") or {})}
+    return VARIABLE.sub(lambda m: html.escape(str(values[m.group(1)])) if m.group(1) in values else m.group(0),
+                        template)

@@ -14,7 +14,7 @@ from annotator.formats.tabular import read_csv, read_jsonl
 from annotator.formats.voc import is_voc_folder, read_voc
 from annotator.tasks import registry
 
-IMPORT_FORMATS = ("folder", "voc", "yolo", "coco", "csv", "jsonl")
+IMPORT_FORMATS = ("folder", "voc", "yolo", "coco", "csv", "jsonl", "mturk-input")
 BOX_FORMATS = ("voc", "yolo", "coco")
 PRIMARY_FIELD = {"image_boxes": "image", "text_categories": "text", "transcription": "audio"}
 
@@ -43,10 +43,10 @@ def detect(source: Path, kind_name: str) -> str:
 
 
 def read_source(source: Path, kind_name: str, config: dict, *, fmt: str | None = None, images: Path | None = None,
-                notes: ImportNotes | None = None) -> tuple[str, list[ItemRecord]]:
-    """(the format read, the records)."""
+                notes: ImportNotes | None = None, mapping: dict[str, str] | None = None) -> tuple[str, list[ItemRecord]]:
+    """(the format read, the records). `mapping`: an MTurk batch input's payload fields and columns."""
     notes = notes if notes is not None else ImportNotes()
-    fmt = fmt or detect(source, kind_name)
+    fmt = fmt or ("mturk-input" if mapping else detect(source, kind_name))
     if fmt not in IMPORT_FORMATS:
         raise BadInput(str(source), f"unknown import format {fmt!r}; the formats: {', '.join(IMPORT_FORMATS)}")
     if not source.exists():
@@ -71,6 +71,10 @@ def read_source(source: Path, kind_name: str, config: dict, *, fmt: str | None =
             raise BadInput(str(source), f"a folder can only be imported into a media project, not {kind_name}")
         return fmt, read_media_folder(source, kind.media_fields[0])
     primary = PRIMARY_FIELD.get(kind_name) or (kind.media_fields[0] if kind.media_fields else "text")
+    if fmt == "mturk-input":
+        from annotator.formats.mturk import read_batch_input
+
+        return fmt, read_batch_input(source, mapping or {}, kind.media_fields, primary)
     if fmt == "csv":
         return fmt, read_csv(source, primary=primary, media_fields=kind.media_fields, multi=bool(config.get("multi")))
     return fmt, read_jsonl(source, primary=primary, media_fields=kind.media_fields)

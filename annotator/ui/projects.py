@@ -147,13 +147,15 @@ class TransferDialog(QDialog):
         row.addWidget(browse)
         self.gold = QCheckBox("The answers (or boxes) in it are gold answers")
         self.format = QComboBox()  # the core's names; the import's first entry is "detect it"
-        self.format.addItems(["detect", "folder", "voc", "yolo", "coco", "csv", "jsonl", "mturk-results"]
+        self.format.addItems(["detect", "folder", "voc", "yolo", "coco", "csv", "jsonl", "mturk-input", "mturk-results"]
                              if mode == "import" else ["jsonl", "csv", "mturk", "coco", "yolo"])
         self.holds = QComboBox()  # what a COCO or YOLO export holds for each image
         self.holds.addItems(["best", "approved", "consensus", "all", "gold"])
         self.holds.setToolTip("best: the approved answer, or else the consensus")
         self.images = QLineEdit()
         self.images.setPlaceholderText("COCO: the images' folder, if not beside the file")
+        self.mapping = QLineEdit()
+        self.mapping.setPlaceholderText("MTurk batch input: field=column, as image=image_url")
         self.bar = QProgressBar()
         self.message = QLabel()
         self.message.setWordWrap(True)
@@ -175,6 +177,7 @@ class TransferDialog(QDialog):
         if mode == "import":
             options.addRow("", self.gold)
             options.addRow("Images", self.images)
+            options.addRow("Columns", self.mapping)
         else:
             options.addRow("Each image holds", self.holds)
         layout.addLayout(options)
@@ -216,6 +219,7 @@ class TransferDialog(QDialog):
 
         actor, name, gold, fmt = self.actor, self.project_name, self.gold.isChecked(), self.format.currentText()
         holds, images = self.holds.currentText(), self.images.text().strip() or None
+        pairs = [p.strip() for p in self.mapping.text().split(",") if p.strip()]
         if self.mode == "import":
             from annotator.core.importing import import_into
             from annotator.core.mturk_results import apply_mturk_decisions
@@ -228,8 +232,11 @@ class TransferDialog(QDialog):
                         done = apply_mturk_decisions(s, actor, name, source)
                     return (f"Approved {done.approved} and rejected {done.rejected} assignment(s); "
                             f"{done.unchanged} already so.")
+                from annotator.formats.mturk import parse_mapping
+
                 r = import_into(db, actor, name, source, gold=gold, progress=report,
-                                fmt=None if fmt == "detect" else fmt, images=Path(images) if images else None)
+                                fmt=None if fmt == "detect" else fmt, images=Path(images) if images else None,
+                                mapping=parse_mapping(pairs, path) or None)
                 notes = "".join(f" Note: {note}." for note in r.notes)
                 return f"Imported {r.added} item(s); {r.already_present} already present.{notes}"
             self.worker.call_db(job, self._done, self._failed)

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from annotator.core import queue, queue_direct
 from annotator.core.journal import Entry, Journal
 from annotator.core.media_access import localize
+from annotator.formats.mturk import fill_template
 from annotator.core.workspace import ProjectCard, today_count
 from annotator.errors import AnnotatorError, NothingLeft, QueueError
 from annotator.tasks import registry
@@ -264,6 +265,8 @@ class Workbench(QMainWindow):
 
     def _show(self, item: queue.ClaimedItem) -> None:
         self.current = item
+        if "${" in (self.card.instructions or ""):  # an MTurk HIT layout: this item's ${var} filled in
+            self.instructions.setText(fill_template(self.card.instructions, item.payload))
         self.active_seconds = item.active_seconds
         self._waiting_feedback = False
         self.submit_button.setText("Submit  (Ctrl+Enter)")

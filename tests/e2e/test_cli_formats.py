@@ -33,3 +33,22 @@ def test_an_unknown_format_and_a_coco_export_of_a_text_project_say_what_to_do(tm
     wrong = run("export", "intents", str(tmp_path / "x.json"), "--format", "coco", db=db, ok=False)
     assert wrong.returncode != 0 and "Export it as jsonl or csv" in wrong.stdout + wrong.stderr
     assert not (tmp_path / "x.json").exists() and not (tmp_path / "x.json.part").exists()
+
+
+def test_an_mturk_batch_input_with_its_hit_layout_through_the_cli(tmp_path):
+    import sqlite3
+
+    db = tmp_path / "team.sqlite3"
+    run("db", "upgrade", db=db)
+    run("project", "create", "tweets", "--kind", "text_categories", "--labels", "complaint,praise", db=db)
+    batch = tmp_path / "Batch_input.csv"
+    batch.write_text("tweet_text,tweet_author\nrefund please,@ann\nlove it,@bob\n", encoding="utf-8")
+    layout = tmp_path / "hit.html"
+    layout.write_text("<p>By ${tweet_author}: ${tweet_text}</p>", encoding="utf-8")
+    bad = run("import", "tweets", str(batch), "--map", "text", db=db, ok=False)
+    assert bad.returncode != 0 and "--map takes field=column" in bad.stdout + bad.stderr
+    out = run("import", "tweets", str(batch), "--map", "text=tweet_text", "--template", str(layout), db=db).stdout
+    assert "Imported 2 item(s)" in out and "hit.html is tweets's instructions" in out
+    with sqlite3.connect(db) as conn:
+        (instructions,) = conn.execute("SELECT instructions FROM projects WHERE name = 'tweets'").fetchone()
+    assert instructions == "<p>By ${tweet_author}: ${tweet_text}</p>"

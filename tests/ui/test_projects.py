@@ -120,3 +120,21 @@ def test_a_yolo_folder_in_and_coco_out_from_the_window(qtbot, db, window, tmp_pa
     coco = json.loads(out.read_text(encoding="utf-8"))
     assert [c["name"] for c in coco["categories"]] == ["closed_door", "opened_door", "bus", "number"]
     assert len(coco["images"]) == 5 and len(coco["annotations"]) > 5
+
+
+def test_an_mturk_batch_input_with_its_columns_named_in_the_window(qtbot, db, window, tmp_path):
+    make_project(db, "tweets", config={"labels": ["complaint", "praise"]})
+    batch = tmp_path / "Batch_input.csv"
+    batch.write_text("tweet_text,tweet_author\nrefund please,@ann\n", encoding="utf-8")
+    window.refresh()
+    qtbot.waitUntil(lambda: window.list.count() == 1, timeout=10_000)
+    window.list.setCurrentRow(0)
+    dialog = window.transfer("import")
+    dialog.path.setText(str(batch))
+    dialog.mapping.setText("text=tweet_text")
+    with qtbot.waitSignal(dialog.finished_with, timeout=20_000) as done:
+        dialog.start()
+    assert done.args[0].startswith("Imported 1 item(s)")
+    with db.read() as s:
+        (item,) = s.scalars(select(Item)).all()
+    assert item.payload["text"] == "refund please" and item.payload["meta"]["tweet_author"] == "@ann"
