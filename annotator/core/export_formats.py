@@ -1,6 +1,7 @@
-"""Exports in the formats detectors train on (COCO, YOLO): a project's items streamed in batches
-from one consistent snapshot, each with the answers the lead chose to export, to a writer that
-writes under a temporary name and renames at the end, so a failed export leaves no half file."""
+"""Exports in the formats other tools read: COCO and YOLO for boxes, SRT and WebVTT for
+transcripts. A project's items streamed in batches from one consistent snapshot, each with the
+answers the lead chose to export, to a writer that writes under a temporary name and renames
+at the end, so a failed export leaves no half file."""
 
 from __future__ import annotations
 
@@ -24,19 +25,21 @@ from annotator.media.images import inspect_size_upright
 
 # What an export holds for each item. "best": the approved answer, or else the consensus.
 HOLDS = ("best", "approved", "consensus", "all", "gold")
-BOX_FORMATS = ("coco", "yolo")
+FORMATS_BY_KIND = {"image_boxes": ("coco", "yolo"), "transcription": ("srt", "vtt")}
+FORMATS = tuple(f for formats in FORMATS_BY_KIND.values() for f in formats)
 BATCH = 500  # items read at a time: memory stays flat on any project size
 CONSENSUS_ORDER = ("dawid-skene", "majority", "model")
 
 
-def export_boxes(db: Database, actor: Actor, project_ref: str | int, out: Path, fmt: str, *,
-                 holds: str = "best", val_fraction: float = 0.2, seed: int = 0, progress=None) -> int:
-    """Writes the project's items as COCO (a .json file) or YOLO (a folder); returns how many.
+def export_as(db: Database, actor: Actor, project_ref: str | int, out: Path, fmt: str, *,
+              holds: str = "best", val_fraction: float = 0.2, seed: int = 0, progress=None) -> int:
+    """Writes the project's items as COCO (a .json file), YOLO (a folder), or SRT or WebVTT (a
+    folder, a file per clip); returns how many.
     The reads are one snapshot in a read transaction, which takes no write lock; the audit
     event follows in a write of its own."""
     require(actor, "lead", "export projects")
-    if fmt not in BOX_FORMATS or holds not in HOLDS:
-        raise AnnotatorError(f"Unknown export {fmt!r} holding {holds!r}; formats: {', '.join(BOX_FORMATS)}; "
+    if fmt not in FORMATS or holds not in HOLDS:
+        raise AnnotatorError(f"Unknown export {fmt!r} holding {holds!r}; formats: {', '.join(FORMATS)}; "
                              f"what each item holds: {', '.join(HOLDS)}.")
     with db.read() as session:
         if session.get_bind().dialect.name == "postgresql":  # one snapshot for every batch's reads
@@ -51,8 +54,9 @@ def export_boxes(db: Database, actor: Actor, project_ref: str | int, out: Path, 
 def _export(session: Session, project_ref, out: Path, fmt: str, holds: str, val_fraction: float, seed: int,
             progress) -> tuple[int, str, int]:
     project = get_project(session, project_ref)
-    if project.kind != "image_boxes":
-        raise AnnotatorError(f"{fmt.upper()} holds boxes on images; {project.name} is a {project.kind} project. "
+    if fmt not in FORMATS_BY_KIND.get(project.kind, ()):
+        what = "boxes on images" if fmt in FORMATS_BY_KIND["image_boxes"] else "transcripts of audio"
+        raise AnnotatorError(f"{fmt.upper()} holds {what}; {project.name} is a {project.kind} project. "
                              "Export it as jsonl or csv.")
     labels = list(project.config.get("labels", []))
     items = export_items(session, project, holds)
@@ -64,16 +68,44 @@ def _export(session: Session, project_ref, out: Path, fmt: str, holds: str, val_
 
             with tmp.open("w", encoding="utf-8") as fh:
                 count = write_coco(fh, labels, items, progress)
-        else:
+        elif fmt == "yolo":
             from annotator.formats.yolo import write_yolo
 
             count = write_yolo(tmp, labels, items, val_fraction=val_fraction, seed=seed, progress=progress)
+        else:
+            count = _write_subtitles(tmp, items, vtt=fmt == "vtt", progress=progress)
     except BaseException:
         _remove(tmp)
         raise
     _remove(out)
     tmp.replace(out)
     return project.id, project.name, count
+
+
+def _write_subtitles(out: Path, items, *, vtt: bool, progress) -> int:
+    """A file per clip, named as the clip, from its accepted transcript's segments; a transcript
+    without any keeps the draft's when the text is the draft's, else is one cue over the clip."""
+    import soundfile
+
+    from annotator.formats.subtitles import write_subtitles
+
+    out.mkdir(parents=True)
+    count = 0
+    for count, item in enumerate(items, 1):
+        answer = dict(item.answers[0].value) if item.answers else {"text": ""}
+        draft = item.prediction or {}
+        if not answer.get("segments") and draft.get("segments") and draft.get("text") == answer.get("text"):
+            answer["segments"] = draft["segments"]
+        duration = soundfile.info(str(item.media)).duration if item.media is not None else 0.0
+        target = out / f"{Path(item.name).stem}.{'vtt' if vtt else 'srt'}"
+        n = 1
+        while target.exists():  # two clips of one name in different folders
+            n += 1
+            target = out / f"{Path(item.name).stem}_{n}.{'vtt' if vtt else 'srt'}"
+        target.write_text(write_subtitles(answer, duration, vtt), encoding="utf-8")
+        if progress:
+            progress(count, 0, item.name)
+    return count
 
 
 def _remove(path: Path) -> None:
@@ -94,15 +126,15 @@ def export_items(session: Session, project: Project, holds: str) -> Iterator[Exp
     after = 0
     while True:
         rows = session.execute(
-            select(Item.id, Item.external_id, Item.payload, Item.media_sha256)
+            select(Item.id, Item.external_id, Item.payload, Item.media_sha256, Item.prediction)
             .where(Item.project_id == project.id, Item.is_gold.is_(holds == "gold"), Item.id > after)
             .order_by(Item.id).limit(BATCH)).all()
         if not rows:
             return
         after = rows[-1][0]
         answers = _answers(session, [r[0] for r in rows], holds, fixes)
-        for item_id, external_id, payload, sha in rows:
-            yield _export_item(project, external_id, payload, sha, answers.get(item_id, []))
+        for item_id, external_id, payload, sha, prediction in rows:
+            yield _export_item(project, external_id, payload, sha, answers.get(item_id, []), prediction)
 
 
 def _answers(session: Session, ids: list[int], holds: str, fixes: dict[int, dict]) -> dict[int, list[Answer]]:
@@ -134,23 +166,24 @@ def _answers(session: Session, ids: list[int], holds: str, fixes: dict[int, dict
     return out
 
 
-def _export_item(project: Project, external_id: str, payload: dict, sha: str | None, answers: list[Answer]
-                 ) -> ExportItem:
-    name = str(payload.get("original_name") or payload.get("image") or external_id)
-    media = _local_media(project, payload, sha)
+def _export_item(project: Project, external_id: str, payload: dict, sha: str | None, answers: list[Answer],
+                 prediction: dict | None) -> ExportItem:
+    field = "image" if "image" in payload else "audio" if "audio" in payload else None
+    name = str(payload.get("original_name") or (payload.get(field) if field else None) or external_id)
+    media = _local_media(project, payload, field, sha)
     try:
-        size = inspect_size_upright(media, project.pixel_limit) if media is not None else (0, 0)
+        size = inspect_size_upright(media, project.pixel_limit) if media is not None and field == "image" else (0, 0)
     except MediaError as exc:
         raise AnnotatorError(f"Cannot export {external_id}: {exc}") from None
     display = name.rsplit("/", 1)[-1] if "://" in name else Path(name).name
-    return ExportItem(external_id, display, payload, media, size, answers)
+    return ExportItem(external_id, display, payload, media, size, answers, prediction)
 
 
-def _local_media(project: Project, payload: dict, sha: str | None) -> Path | None:
-    if "image" not in payload:
+def _local_media(project: Project, payload: dict, field: str | None, sha: str | None) -> Path | None:
+    if field is None:
         return None
     if project.media_store and sha:
         from annotator.media.desktop import local_copy
 
         return local_copy(project.media_store, sha)  # through this desktop's cache, checked against its hash
-    return resolve(project.media_root, str(payload["image"]))
+    return resolve(project.media_root, str(payload[field]))

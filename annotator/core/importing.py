@@ -22,7 +22,7 @@ from annotator.db.models import GoldAnswer, Item
 from annotator.errors import AnnotatorError, BadInput
 from annotator.formats import ItemRecord, refuse_nul_characters
 from annotator.formats.base import ImportNotes
-from annotator.formats.sources import BOX_FORMATS, read_source
+from annotator.formats.sources import ANSWER_FORMATS, read_source
 from annotator.media import MediaError, file_sha256, to_payload_path
 from annotator.media.audio import inspect_audio
 from annotator.media.desktop import store_for
@@ -142,7 +142,7 @@ def _prepare(session, project_name, given: _Source, fetched: Path, gold: bool, p
     fmt, records = read_source(given.path, project.kind, project.config, fmt=given.fmt, images=given.images,
                                notes=notes, mapping=given.mapping)
     source = given.path
-    if fmt in BOX_FORMATS and not gold:  # the file's boxes, for annotators to check and correct
+    if fmt in ANSWER_FORMATS and not gold:  # the file's boxes or transcript, for annotators to check
         for record in records:
             record.prediction, record.gold = record.gold, None
     if not project.media_store:

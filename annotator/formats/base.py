@@ -24,6 +24,7 @@ class ExportItem:
     media: Path | None  # this desktop's copy of the media, when the format needs sizes or bytes
     size: tuple[int, int]  # the upright image's width and height; (0, 0) for no image
     answers: list[Answer] = field(default_factory=list)
+    prediction: dict[str, Any] | None = None  # what the item came in with: a model's, or a subtitle file's
 
 
 class ImportNotes:

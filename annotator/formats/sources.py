@@ -14,8 +14,11 @@ from annotator.formats.tabular import read_csv, read_jsonl
 from annotator.formats.voc import is_voc_folder, read_voc
 from annotator.tasks import registry
 
-IMPORT_FORMATS = ("folder", "voc", "yolo", "coco", "csv", "jsonl", "mturk-input")
+IMPORT_FORMATS = ("folder", "voc", "yolo", "coco", "subtitles", "csv", "jsonl", "mturk-input")
 BOX_FORMATS = ("voc", "yolo", "coco")
+# Sources whose records may carry answers: boxes, or subtitles' transcripts (a clip's .srt or .vtt
+# beside it in a folder). Gold with --gold, else the draft annotators start from.
+ANSWER_FORMATS = (*BOX_FORMATS, "subtitles", "folder")
 PRIMARY_FIELD = {"image_boxes": "image", "text_categories": "text", "transcription": "audio"}
 
 
@@ -38,6 +41,8 @@ def detect(source: Path, kind_name: str) -> str:
         return "jsonl"
     if suffix == ".json" and looks_like_coco(source):
         return "coco"
+    if suffix in (".srt", ".vtt"):
+        return "subtitles"
     raise BadInput(str(source), f"unsupported source type '{suffix}'; import a folder (of media, Pascal VOC or YOLO), "
                    "a COCO .json, a .csv or a .jsonl file, or name the format with --format")
 
@@ -66,10 +71,13 @@ def read_source(source: Path, kind_name: str, config: dict, *, fmt: str | None =
         from annotator.formats.coco import read_coco
 
         return fmt, read_coco(source, labels, images, notes)
-    if fmt == "folder":
+    if fmt in ("folder", "subtitles"):
         if not kind.media_fields:
             raise BadInput(str(source), f"a folder can only be imported into a media project, not {kind_name}")
-        return fmt, read_media_folder(source, kind.media_fields[0])
+        records = read_media_folder(source, kind.media_fields[0]) if fmt == "folder" else [_clip_of(source)]
+        if kind_name == "transcription":
+            _attach_subtitles(records, notes)
+        return fmt, records
     primary = PRIMARY_FIELD.get(kind_name) or (kind.media_fields[0] if kind.media_fields else "text")
     if fmt == "mturk-input":
         from annotator.formats.mturk import read_batch_input
@@ -78,3 +86,24 @@ def read_source(source: Path, kind_name: str, config: dict, *, fmt: str | None =
     if fmt == "csv":
         return fmt, read_csv(source, primary=primary, media_fields=kind.media_fields, multi=bool(config.get("multi")))
     return fmt, read_jsonl(source, primary=primary, media_fields=kind.media_fields)
+
+
+def _clip_of(subtitles: Path) -> ItemRecord:
+    """A subtitle file imported alone: the clip beside it, of the same name."""
+    from annotator.media.audio import AUDIO_EXTENSIONS
+
+    clip = next((subtitles.with_suffix(e) for e in sorted(AUDIO_EXTENSIONS) if subtitles.with_suffix(e).is_file()), None)
+    if clip is None:
+        raise BadInput(str(subtitles), f"no audio file beside it named {subtitles.stem}.* "
+                       f"({', '.join(sorted(AUDIO_EXTENSIONS))})")
+    return ItemRecord(external_id=clip.name, payload={}, file=str(subtitles), media={"audio": clip})
+
+
+def _attach_subtitles(records: list[ItemRecord], notes: ImportNotes) -> None:
+    """Each clip's .srt or .vtt, beside it: its cues become the record's transcript and segments."""
+    from annotator.formats.subtitles import as_draft, read_cues, sidecar
+
+    for record in records:
+        found = sidecar(Path(record.media["audio"]))
+        if found is not None:
+            record.gold = as_draft(read_cues(found, notes))

@@ -147,8 +147,9 @@ class TransferDialog(QDialog):
         row.addWidget(browse)
         self.gold = QCheckBox("The answers (or boxes) in it are gold answers")
         self.format = QComboBox()  # the core's names; the import's first entry is "detect it"
-        self.format.addItems(["detect", "folder", "voc", "yolo", "coco", "csv", "jsonl", "mturk-input", "mturk-results"]
-                             if mode == "import" else ["jsonl", "csv", "mturk", "coco", "yolo"])
+        self.format.addItems(["detect", "folder", "voc", "yolo", "coco", "subtitles", "csv", "jsonl", "mturk-input",
+                              "mturk-results"]
+                             if mode == "import" else ["jsonl", "csv", "mturk", "coco", "yolo", "srt", "vtt"])
         self.holds = QComboBox()  # what a COCO or YOLO export holds for each image
         self.holds.addItems(["best", "approved", "consensus", "all", "gold"])
         self.holds.setToolTip("best: the approved answer, or else the consensus")
@@ -197,7 +198,8 @@ class TransferDialog(QDialog):
         else:
             fmt = self.format.currentText()
             suffix = {"coco": "json", "mturk": "csv"}.get(fmt, fmt)
-            suggested = f"{self.project_name}-yolo" if fmt == "yolo" else f"{self.project_name}.{suffix}"
+            folder = fmt in ("yolo", "srt", "vtt")
+            suggested = f"{self.project_name}-{fmt}" if folder else f"{self.project_name}.{suffix}"
             path = QFileDialog.getSaveFileName(self, "Export to", suggested)[0]
         if path:
             self.path.setText(path)
@@ -246,11 +248,11 @@ class TransferDialog(QDialog):
             def results(db):
                 return f"Exported {export_mturk_results(db, actor, name, Path(path), progress=report)} assignment(s) to {path}."
             self.worker.call_db(results, self._done, self._failed)
-        elif fmt in ("coco", "yolo"):
-            from annotator.core.export_formats import export_boxes
+        elif fmt in ("coco", "yolo", "srt", "vtt"):
+            from annotator.core.export_formats import export_as
 
             def boxes(db):
-                count = export_boxes(db, actor, name, Path(path), fmt, holds=holds, progress=report)
+                count = export_as(db, actor, name, Path(path), fmt, holds=holds, progress=report)
                 return f"Exported {count} item(s) to {path}."
             self.worker.call_db(boxes, self._done, self._failed)
         else:

@@ -52,3 +52,19 @@ def test_an_mturk_batch_input_with_its_hit_layout_through_the_cli(tmp_path):
     with sqlite3.connect(db) as conn:
         (instructions,) = conn.execute("SELECT instructions FROM projects WHERE name = 'tweets'").fetchone()
     assert instructions == "<p>By ${tweet_author}: ${tweet_text}</p>"
+
+
+def test_a_clip_with_its_subtitles_in_and_webvtt_out(tmp_path):
+    import shutil
+
+    db = tmp_path / "team.sqlite3"
+    run("db", "upgrade", db=db)
+    run("project", "create", "speech", "--kind", "transcription", db=db)
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    shutil.copy(shared("audio", "sb_spk1_snt1.wav"), clips)
+    shutil.copy(shared("subtitles", "webvtt_sample.srt"), clips / "sb_spk1_snt1.srt")
+    assert "Imported 1 item(s) into speech as gold" in run("import", "speech", str(clips), "--gold", db=db).stdout
+    run("export", "speech", str(tmp_path / "vtt"), "--format", "vtt", "--holds", "gold", db=db)
+    written = (tmp_path / "vtt" / "sb_spk1_snt1.vtt").read_text(encoding="utf-8")
+    assert written.startswith("WEBVTT\n\n00:00:00.500 --> 00:00:07.000\nCaption text #1\n")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from annotator.core.export_formats import export_boxes
+from annotator.core.export_formats import export_as
 from annotator.core.importing import import_items
 from annotator.db.models import Item
 from annotator.errors import BadInput
@@ -79,7 +79,7 @@ def test_coco_and_yolo_exports_hold_the_approved_boxes_and_coco_loads_in_pycocot
                   else []}
         queue_direct.submit(me, ann, item.assignment_id, answer, 5.0)  # approved: the project reviews none
         drawn[item.external_id] = answer
-    assert export_boxes(db, operator, "terrain", tmp_path / "out.json", "coco") == 2
+    assert export_as(db, operator, "terrain", tmp_path / "out.json", "coco") == 2
     reference = Reference(str(tmp_path / "out.json"))
     names = {img["id"]: img["file_name"] for img in reference.dataset["images"]}
     assert set(names.values()) == {"terrain1.jpg", "terrain2.png"}
@@ -88,7 +88,7 @@ def test_coco_and_yolo_exports_hold_the_approved_boxes_and_coco_loads_in_pycocot
     assert only["area"] == 5000.0 and reference.loadCats(only["category_id"])[0]["name"] == "car"
     assert {img["width"] for img in reference.dataset["images"]} == {2048, 1024}
 
-    assert export_boxes(db, operator, "terrain", tmp_path / "yolo", "yolo", val_fraction=0.0) == 2
+    assert export_as(db, operator, "terrain", tmp_path / "yolo", "yolo", val_fraction=0.0) == 2
     label = (tmp_path / "yolo" / "labels" / "train" / "terrain1.txt").read_text()
     assert label == f"1 {(10.5 + 50) / 2048:.6f} {(20.25 + 25) / 1365:.6f} {100 / 2048:.6f} {50 / 1365:.6f}\n"
     assert (tmp_path / "yolo" / "labels" / "train" / "terrain2.txt").read_text() == ""
@@ -101,7 +101,7 @@ def test_a_yolo_export_reads_back_the_same_boxes(db, operator, tmp_path):
     make_project(db, "doors", kind="image_boxes", config={"labels": ["closed_door", "opened_door", "bus", "number"]})
     with db.write() as s:
         import_items(s, operator, "doors", YOLO, gold=True)
-    export_boxes(db, operator, "doors", tmp_path / "again", "yolo", holds="gold", val_fraction=0.4, seed=7)
+    export_as(db, operator, "doors", tmp_path / "again", "yolo", holds="gold", val_fraction=0.4, seed=7)
     make_project(db, "copy", kind="image_boxes", config={"labels": ["closed_door", "opened_door", "bus", "number"]})
     with db.write() as s:
         assert import_items(s, operator, "copy", tmp_path / "again").added == 5

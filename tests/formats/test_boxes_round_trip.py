@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from annotator.core.auth import Actor
-from annotator.core.export_formats import export_boxes
+from annotator.core.export_formats import export_as
 from annotator.core.importing import import_items
 from annotator.db.models import GoldAnswer, Item, Project
 from tests.helpers import make_project, shared
@@ -77,7 +77,7 @@ def test_an_export_imports_back_the_same(db, tmp_path, drawn, fmt):
         import_items(s, OPERATOR, original, run / "gold.jsonl", gold=True)
 
     out = run / ("out.json" if fmt == "coco" else "out")
-    assert export_boxes(db, OPERATOR, original, out, fmt, holds="gold") == len(drawn)
+    assert export_as(db, OPERATOR, original, out, fmt, holds="gold") == len(drawn)
     make_project(db, copy, kind="image_boxes", config={"labels": LABELS})
     with db.write() as s:
         back = import_items(s, OPERATOR, copy, out, gold=True, images=run / "photos" if fmt == "coco" else None)

@@ -8,7 +8,6 @@ import csv
 import functools
 import http.server
 import threading
-from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
