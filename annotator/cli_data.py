@@ -37,8 +37,9 @@ def import_cmd(
     source: Path = typer.Argument(..., help="A folder of images or audio, a Pascal VOC or YOLO folder, a COCO .json, "
                                             "a .csv or a .jsonl file."),
     gold: bool = typer.Option(False, "--gold", help="The answers (or boxes) in the source are gold answers."),
-    fmt: Optional[str] = typer.Option(None, "--format", help="folder, voc, yolo, coco, subtitles, csv, jsonl, "
-                                                             "mturk-input or mturk-results; detected when unambiguous"),
+    fmt: Optional[str] = typer.Option(None, "--format", help="folder, voc, yolo, coco, labelstudio, subtitles, "
+                                                             "csv, jsonl, mturk-input or mturk-results; detected when "
+                                                             "unambiguous"),
     images: Optional[Path] = typer.Option(None, "--images", help="Where a COCO file's images are, if not beside it."),
     mapping: list[str] = typer.Option([], "--map", help="An MTurk batch input CSV: a payload field and the column "
                                                         "it comes from, as image=image_url (repeat it)"),
@@ -97,8 +98,9 @@ def _read_template(path: Path) -> str:
 def export_cmd(
     project: str,
     out: Path,
-    fmt: str = typer.Option("jsonl", "--format", help="jsonl, csv, mturk (a batch results CSV), coco (a .json file), "
-                                                      "yolo (a folder), or srt or vtt (a folder, a file per clip)"),
+    fmt: str = typer.Option("jsonl", "--format", help="jsonl, csv, mturk (a batch results CSV), coco or "
+                                                      "labelstudio (a .json file), yolo (a folder), or srt or vtt (a "
+                                                      "folder, a file per clip)"),
     holds: str = typer.Option("best", "--holds", help="coco, yolo, srt, vtt: best (the approved answer, or else "
                                                       "the consensus), approved, consensus, all, or gold"),
     val_fraction: float = typer.Option(0.2, "--val-fraction", help="yolo: the share of images in the val split"),

@@ -25,8 +25,9 @@ from annotator.media.images import inspect_size_upright
 
 # What an export holds for each item. "best": the approved answer, or else the consensus.
 HOLDS = ("best", "approved", "consensus", "all", "gold")
-FORMATS_BY_KIND = {"image_boxes": ("coco", "yolo"), "transcription": ("srt", "vtt")}
-FORMATS = tuple(f for formats in FORMATS_BY_KIND.values() for f in formats)
+FORMATS_BY_KIND = {"image_boxes": ("coco", "yolo", "labelstudio"), "transcription": ("srt", "vtt", "labelstudio"),
+                   "text_categories": ("labelstudio",)}
+FORMATS = tuple(dict.fromkeys(f for formats in FORMATS_BY_KIND.values() for f in formats))
 BATCH = 500  # items read at a time: memory stays flat on any project size
 CONSENSUS_ORDER = ("dawid-skene", "majority", "model")
 
@@ -55,7 +56,7 @@ def _export(session: Session, project_ref, out: Path, fmt: str, holds: str, val_
             progress) -> tuple[int, str, int]:
     project = get_project(session, project_ref)
     if fmt not in FORMATS_BY_KIND.get(project.kind, ()):
-        what = "boxes on images" if fmt in FORMATS_BY_KIND["image_boxes"] else "transcripts of audio"
+        what = "boxes on images" if fmt in ("coco", "yolo") else "transcripts of audio"
         raise AnnotatorError(f"{fmt.upper()} holds {what}; {project.name} is a {project.kind} project. "
                              "Export it as jsonl or csv.")
     labels = list(project.config.get("labels", []))
@@ -68,6 +69,13 @@ def _export(session: Session, project_ref, out: Path, fmt: str, holds: str, val_
 
             with tmp.open("w", encoding="utf-8") as fh:
                 count = write_coco(fh, labels, items, progress)
+        elif fmt == "labelstudio":
+            from annotator.formats.labelstudio import label_config, write_labelstudio
+
+            with tmp.open("w", encoding="utf-8") as fh:
+                count = write_labelstudio(fh, project.kind, items, progress)
+            beside = out.with_name(f"{out.stem}.label_config.xml")
+            beside.write_text(label_config(project.kind, labels, bool(project.config.get("multi"))), encoding="utf-8")
         elif fmt == "yolo":
             from annotator.formats.yolo import write_yolo
 

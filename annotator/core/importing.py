@@ -142,9 +142,9 @@ def _prepare(session, project_name, given: _Source, fetched: Path, gold: bool, p
     fmt, records = read_source(given.path, project.kind, project.config, fmt=given.fmt, images=given.images,
                                notes=notes, mapping=given.mapping)
     source = given.path
-    if fmt in ANSWER_FORMATS and not gold:  # the file's boxes or transcript, for annotators to check
+    if fmt in ANSWER_FORMATS and not gold:  # the file's answers, for annotators to check, unless a model's are there
         for record in records:
-            record.prediction, record.gold = record.gold, None
+            record.prediction, record.gold = record.prediction or record.gold, None
     if not project.media_store:
         remote = next((r for r in records if any(isinstance(m, str) for m in r.media.values())), None)
         if remote is not None:

@@ -18,8 +18,9 @@ def looks_like_coco(path: Path) -> bool:
     if path.suffix.lower() != ".json" or not path.is_file():
         return False
     with path.open("rb") as fh:
-        head = fh.read(4096)
-    return b'"images"' in head or b'"annotations"' in head or b'"categories"' in head
+        head = fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+    # An object of images, annotations and categories; Label Studio's export is a list of tasks.
+    return head.startswith(b"{") and (b'"images"' in head or b'"annotations"' in head or b'"categories"' in head)
 
 
 def read_coco(path: Path, labels: list[str], images: Path | None, notes: ImportNotes) -> list[ItemRecord]:

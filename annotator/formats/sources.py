@@ -14,11 +14,11 @@ from annotator.formats.tabular import read_csv, read_jsonl
 from annotator.formats.voc import is_voc_folder, read_voc
 from annotator.tasks import registry
 
-IMPORT_FORMATS = ("folder", "voc", "yolo", "coco", "subtitles", "csv", "jsonl", "mturk-input")
+IMPORT_FORMATS = ("folder", "voc", "yolo", "coco", "labelstudio", "subtitles", "csv", "jsonl", "mturk-input")
 BOX_FORMATS = ("voc", "yolo", "coco")
 # Sources whose records may carry answers: boxes, or subtitles' transcripts (a clip's .srt or .vtt
 # beside it in a folder). Gold with --gold, else the draft annotators start from.
-ANSWER_FORMATS = (*BOX_FORMATS, "subtitles", "folder")
+ANSWER_FORMATS = (*BOX_FORMATS, "labelstudio", "subtitles", "folder")
 PRIMARY_FIELD = {"image_boxes": "image", "text_categories": "text", "transcription": "audio"}
 
 
@@ -41,10 +41,15 @@ def detect(source: Path, kind_name: str) -> str:
         return "jsonl"
     if suffix == ".json" and looks_like_coco(source):
         return "coco"
+    from annotator.formats.labelstudio import looks_like_labelstudio
+
+    if looks_like_labelstudio(source):
+        return "labelstudio"
     if suffix in (".srt", ".vtt"):
         return "subtitles"
     raise BadInput(str(source), f"unsupported source type '{suffix}'; import a folder (of media, Pascal VOC or YOLO), "
-                   "a COCO .json, a .csv or a .jsonl file, or name the format with --format")
+                   "a COCO or Label Studio .json, an .srt or .vtt, a .csv or a .jsonl file, or name the format "
+                   "with --format")
 
 
 def read_source(source: Path, kind_name: str, config: dict, *, fmt: str | None = None, images: Path | None = None,
@@ -71,6 +76,10 @@ def read_source(source: Path, kind_name: str, config: dict, *, fmt: str | None =
         from annotator.formats.coco import read_coco
 
         return fmt, read_coco(source, labels, images, notes)
+    if fmt == "labelstudio":
+        from annotator.formats.labelstudio import read_labelstudio
+
+        return fmt, read_labelstudio(source, kind_name, labels, notes)
     if fmt in ("folder", "subtitles"):
         if not kind.media_fields:
             raise BadInput(str(source), f"a folder can only be imported into a media project, not {kind_name}")
