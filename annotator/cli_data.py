@@ -99,7 +99,7 @@ def export_cmd(
     project: str,
     out: Path,
     fmt: str = typer.Option("jsonl", "--format", help="jsonl, csv, mturk (a batch results CSV), coco or "
-                                                      "labelstudio (a .json file), yolo (a folder), or srt or vtt (a "
+                                                      "labelstudio (a .json file), yolo or voc (a folder), or srt or vtt (a "
                                                       "folder, a file per clip)"),
     holds: str = typer.Option("best", "--holds", help="coco, yolo, srt, vtt: best (the approved answer, or else "
                                                       "the consensus), approved, consensus, all, or gold"),

@@ -25,7 +25,7 @@ from annotator.media.images import inspect_size_upright
 
 # What an export holds for each item. "best": the approved answer, or else the consensus.
 HOLDS = ("best", "approved", "consensus", "all", "gold")
-FORMATS_BY_KIND = {"image_boxes": ("coco", "yolo", "labelstudio"), "transcription": ("srt", "vtt", "labelstudio"),
+FORMATS_BY_KIND = {"image_boxes": ("coco", "yolo", "voc", "labelstudio"), "transcription": ("srt", "vtt", "labelstudio"),
                    "text_categories": ("labelstudio",)}
 FORMATS = tuple(dict.fromkeys(f for formats in FORMATS_BY_KIND.values() for f in formats))
 BATCH = 500  # items read at a time: memory stays flat on any project size
@@ -56,7 +56,7 @@ def _export(session: Session, project_ref, out: Path, fmt: str, holds: str, val_
             progress) -> tuple[int, str, int]:
     project = get_project(session, project_ref)
     if fmt not in FORMATS_BY_KIND.get(project.kind, ()):
-        what = "boxes on images" if fmt in ("coco", "yolo") else "transcripts of audio"
+        what = "boxes on images" if fmt in ("coco", "yolo", "voc") else "transcripts of audio"
         raise AnnotatorError(f"{fmt.upper()} holds {what}; {project.name} is a {project.kind} project. "
                              "Export it as jsonl or csv.")
     labels = list(project.config.get("labels", []))
@@ -76,6 +76,10 @@ def _export(session: Session, project_ref, out: Path, fmt: str, holds: str, val_
                 count = write_labelstudio(fh, project.kind, items, progress)
             beside = out.with_name(f"{out.stem}.label_config.xml")
             beside.write_text(label_config(project.kind, labels, bool(project.config.get("multi"))), encoding="utf-8")
+        elif fmt == "voc":
+            from annotator.formats.voc import write_voc
+
+            count = write_voc(tmp, items, progress)
         elif fmt == "yolo":
             from annotator.formats.yolo import write_yolo
 

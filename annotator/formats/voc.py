@@ -74,3 +74,38 @@ def read_voc(folder: Path, labels: list[str]) -> list[ItemRecord]:
             )
         )
     return records
+
+
+def write_voc(out: Path, items, progress=None) -> int:
+    """One Pascal VOC XML per image into the folder `out`, named as the image, with the upright
+    image's size: the boxes are stored upright."""
+    out.mkdir(parents=True)
+    count = 0
+    for count, item in enumerate(items, 1):
+        root = ET.Element("annotation")
+        ET.SubElement(root, "folder").text = "JPEGImages"
+        ET.SubElement(root, "filename").text = item.name
+        size = ET.SubElement(root, "size")
+        for tag, value in zip(("width", "height", "depth"), (*item.size, 3)):
+            ET.SubElement(size, tag).text = str(value)
+        ET.SubElement(root, "segmented").text = "0"
+        for answer in item.answers[:1]:  # one set of boxes per image: VOC names no annotators
+            for b in answer.value.get("boxes", []):
+                obj = ET.SubElement(root, "object")
+                ET.SubElement(obj, "name").text = b["label"]
+                for tag, value in (("pose", "Unspecified"), ("truncated", "0"), ("difficult", "0")):
+                    ET.SubElement(obj, tag).text = value
+                box = ET.SubElement(obj, "bndbox")
+                x, y, w, h = float(b["x"]), float(b["y"]), float(b["w"]), float(b["h"])
+                for tag, value in (("xmin", x), ("ymin", y), ("xmax", x + w), ("ymax", y + h)):
+                    ET.SubElement(box, tag).text = f"{value:g}"
+        ET.indent(root)
+        target = out / f"{Path(item.name).stem}.xml"
+        n = 1
+        while target.exists():
+            n += 1
+            target = out / f"{Path(item.name).stem}_{n}.xml"
+        ET.ElementTree(root).write(target, encoding="utf-8", xml_declaration=True)
+        if progress:
+            progress(count, 0, item.name)
+    return count

@@ -149,7 +149,8 @@ class TransferDialog(QDialog):
         self.format = QComboBox()  # the core's names; the import's first entry is "detect it"
         self.format.addItems(["detect", "folder", "voc", "yolo", "coco", "labelstudio", "subtitles", "csv", "jsonl",
                               "mturk-input", "mturk-results"]
-                             if mode == "import" else ["jsonl", "csv", "mturk", "coco", "yolo", "labelstudio", "srt", "vtt"])
+                             if mode == "import" else ["jsonl", "csv", "mturk", "coco", "yolo", "voc", "labelstudio", "srt",
+                                                      "vtt"])
         self.holds = QComboBox()  # what a COCO or YOLO export holds for each image
         self.holds.addItems(["best", "approved", "consensus", "all", "gold"])
         self.holds.setToolTip("best: the approved answer, or else the consensus")
@@ -198,7 +199,7 @@ class TransferDialog(QDialog):
         else:
             fmt = self.format.currentText()
             suffix = {"coco": "json", "labelstudio": "json", "mturk": "csv"}.get(fmt, fmt)
-            folder = fmt in ("yolo", "srt", "vtt")
+            folder = fmt in ("yolo", "voc", "srt", "vtt")
             suggested = f"{self.project_name}-{fmt}" if folder else f"{self.project_name}.{suffix}"
             path = QFileDialog.getSaveFileName(self, "Export to", suggested)[0]
         if path:
@@ -248,7 +249,7 @@ class TransferDialog(QDialog):
             def results(db):
                 return f"Exported {export_mturk_results(db, actor, name, Path(path), progress=report)} assignment(s) to {path}."
             self.worker.call_db(results, self._done, self._failed)
-        elif fmt in ("coco", "yolo", "labelstudio", "srt", "vtt"):
+        elif fmt in ("coco", "yolo", "voc", "labelstudio", "srt", "vtt"):
             from annotator.core.export_formats import export_as
 
             def boxes(db):

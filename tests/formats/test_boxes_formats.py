@@ -4,6 +4,9 @@ pixel). pycocotools, the reference reader, loads every COCO file we write."""
 
 from __future__ import annotations
 
+import json
+import shutil
+
 from pathlib import Path
 
 import pytest
@@ -120,3 +123,38 @@ def test_a_yolo_export_reads_back_the_same_boxes(db, operator, tmp_path):
         assert [b["label"] for b in back] == [b["label"] for b in boxes]
         for b, c in zip(boxes, back):
             assert all(abs(b[k] - c[k]) <= 0.5 for k in "xywh")
+
+
+def test_a_voc_export_of_rotated_photos_has_upright_sizes_and_reads_back(db, operator, tmp_path):
+    """orientation_rectangle.jpg is stored 2×1 with EXIF orientation 8: upright it is 1×2, so a
+    size read from the stored pixels would show."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    shutil.copy(shared("images", "orientation_rectangle.jpg"), folder)
+    shutil.copy(shared("voc-sample", "2011_000003.jpg"), folder)
+    jsonl = tmp_path / "gold.jsonl"
+    jsonl.write_text(
+        json.dumps({"id": "r", "image": str(folder / "orientation_rectangle.jpg"),
+                    "answer": {"boxes": [{"label": "dog", "x": 0.0, "y": 0.0, "w": 1.0, "h": 1.0}]}}) + "\n"
+        + json.dumps({"id": "v", "image": str(folder / "2011_000003.jpg"),
+                      "answer": {"boxes": [{"label": "person", "x": 190.5, "y": 110.0, "w": 120.0, "h": 220.0}]}}) + "\n")
+    labels = ["person", "dog"]
+    make_project(db, "voc", kind="image_boxes", config={"labels": labels})
+    with db.write() as s:
+        import_items(s, operator, "voc", jsonl, gold=True)
+    assert export_as(db, operator, "voc", tmp_path / "xml", "voc", holds="gold") == 2
+    import xml.etree.ElementTree as ET
+
+    rectangle = ET.parse(tmp_path / "xml" / "orientation_rectangle.xml").getroot()
+    assert (rectangle.findtext("size/width"), rectangle.findtext("size/height")) == ("1", "2")  # upright: 2×1 turned
+    for photo in ("orientation_rectangle.jpg", "2011_000003.jpg"):
+        shutil.copy(folder / photo, tmp_path / "xml" / photo)
+    make_project(db, "again", kind="image_boxes", config={"labels": labels})
+    with db.write() as s:
+        assert import_items(s, operator, "again", tmp_path / "xml", gold=True).added == 2
+    from annotator.db.models import GoldAnswer
+
+    with db.read() as s:
+        back = {e: a for e, a in s.execute(select(Item.external_id, GoldAnswer.answer)
+                                             .join(GoldAnswer, GoldAnswer.item_id == Item.id))}
+    assert back["2011_000003.jpg"]["boxes"] == [{"label": "person", "x": 190.5, "y": 110.0, "w": 120.0, "h": 220.0}]
