@@ -163,8 +163,11 @@ def _prepare(session, project_name, given: _Source, fetched: Path, gold: bool, p
     # Media files are checked and hashed several at a time (hashing and reading release the GIL),
     # their results taken in file order, so the first bad file in the file is the one reported.
     pool = ThreadPoolExecutor(PARALLEL if uploader else CHECKERS)  # uploads wait on the network, not the CPU
-    checked = pool.map(lambda r: _check_media(r, project.media_root, project.pixel_limit, uploader),
-                       [r for r in records if r.external_id not in existing_ids])
+    fresh = [r for r in records if r.external_id not in existing_ids]
+    if any(r.media for r in fresh):
+        checked = pool.map(lambda r: _check_media(r, project.media_root, project.pixel_limit, uploader), fresh)
+    else:  # text: nothing to check or hash, and a thread hop per record would cost more than the rest
+        checked = iter([None] * len(fresh))
     try:
         rows, golds, skipped = _rows(project, kind, records, existing_ids, existing_sha, checked, gold, progress)
     finally:
@@ -192,9 +195,11 @@ def _write(session, actor: Actor, p: _Prepared) -> ImportReport:
     if rows:
         if not p.gold:  # new items may come before the ones claimed already
             queue_moved(session, [p.project_id])
-        ids = session.scalars(insert(Item).returning(Item.id, sort_by_parameter_order=True), rows).all()
-        if p.gold:
+        if p.gold:  # the ids, in order, for the gold answers
+            ids = session.scalars(insert(Item).returning(Item.id, sort_by_parameter_order=True), rows).all()
             session.execute(insert(GoldAnswer), [{"item_id": i, "answer": a} for i, a in zip(ids, golds)])
+        else:  # one executemany of the table's insert, which RETURNING in order, or the ORM, would slow
+            session.execute(insert(Item.__table__), rows)
     skipped = p.skipped + len(added_since)
     audit.record(
         session, actor, "items.import", "project", p.project_id,

@@ -43,9 +43,16 @@ class ResultRow:
     answer: dict[str, Any] | None
 
 
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")  # English whatever the locale, as MTurk's
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 def mturk_time(when: datetime | None) -> str:
     """As MTurk writes it (`Mon Nov 04 21:32:54 PST 2019`), in UTC."""
-    return when.strftime("%a %b %d %H:%M:%S UTC %Y") if when else ""
+    if when is None:
+        return ""
+    return (f"{_DAYS[when.weekday()]} {_MONTHS[when.month - 1]} {when.day:02d} {when.hour:02d}:{when.minute:02d}:"
+            f"{when.second:02d} UTC {when.year}")
 
 
 def approval_rate(approved: int, reviewed: int) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Mapping, Sequence
 
 import jiwer
@@ -9,14 +10,15 @@ import jiwer
 from annotator.errors import ConfigError, InvalidAnswer
 from annotator.tasks.base import mean_pairwise
 
-# Case, punctuation and spacing do not count against a transcript.
-_NORMALISE = jiwer.Compose(
-    [jiwer.ToLowerCase(), jiwer.RemovePunctuation(), jiwer.RemoveMultipleSpaces(), jiwer.Strip()]
-)
+@functools.cache
+def _normaliser():
+    """Case, punctuation and spacing do not count against a transcript. Made at first use: jiwer
+    builds its punctuation table from every Unicode character, a second's work at import."""
+    return jiwer.Compose([jiwer.ToLowerCase(), jiwer.RemovePunctuation(), jiwer.RemoveMultipleSpaces(), jiwer.Strip()])
 
 
 def normalise(text: str) -> str:
-    return _NORMALISE(text)
+    return _normaliser()(text)
 
 
 def word_error_rate(reference: str, hypothesis: str) -> float:
