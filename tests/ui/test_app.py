@@ -279,12 +279,17 @@ def test_transcribe_a_real_clip_and_submit(qtbot, db, db_url, tmp_path):
     else:  # no PortAudio here: the waveform works and Play says why there is no sound
         w.toggle_play()
         assert w.status.text().startswith("Playback unavailable: ")
+    submit_and_check_stored(qtbot, db, bench, {"text": "the child almost hurt the small dog"})
+    close(bench, worker)
+
+
+def submit_and_check_stored(qtbot, db, bench, answer) -> None:
+    """Ctrl+Enter on the item on screen, and its answer is in the database as shown."""
     item = bench.current
     qtbot.keyClick(bench, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: bench.today == 1, timeout=10_000)
     with db.read() as s:
-        assert s.get(Assignment, item.assignment_id).answer == {"text": "the child almost hurt the small dog"}
-    close(bench, worker)
+        assert s.get(Assignment, item.assignment_id).answer == answer
 
 
 def test_training_mode_shows_the_correct_answer_after_a_gold_item(qtbot, db, db_url, tmp_path):

@@ -12,7 +12,7 @@ from annotator.core.auth import Actor
 from annotator.core.importing import import_items
 from annotator.db.models import Assignment
 from tests.helpers import make_project, make_user, shared
-from tests.ui.test_app import close, open_workbench
+from tests.ui.test_app import close, open_workbench, submit_and_check_stored
 from tests.ui.test_image_boxes import image_project, ready
 
 
@@ -34,11 +34,7 @@ def test_a_store_backed_clip_plays_on_a_second_desktop_and_its_transcript_is_sto
     qtbot.waitUntil(lambda: w.envelope is not None and w.envelope.complete, timeout=10_000)
     assert w.envelope.duration == pytest.approx(2.87, abs=0.05) and bench.current.media_error == ""
     qtbot.keyClicks(w.text, "the child almost hurt the small dog")
-    item = bench.current
-    qtbot.keyClick(bench, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
-    qtbot.waitUntil(lambda: bench.today == 1, timeout=10_000)
-    with db.read() as s:
-        assert s.get(Assignment, item.assignment_id).answer == {"text": "the child almost hurt the small dog"}
+    submit_and_check_stored(qtbot, db, bench, {"text": "the child almost hurt the small dog"})
     close(bench, worker)
 
 
