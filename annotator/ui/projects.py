@@ -151,7 +151,7 @@ class TransferDialog(QDialog):
                               "mturk-input", "mturk-results"]
                              if mode == "import" else ["jsonl", "csv", "mturk", "coco", "yolo", "voc", "labelstudio", "srt",
                                                       "vtt"])
-        self.holds = QComboBox()  # what a COCO or YOLO export holds for each image
+        self.holds = QComboBox()  # what a COCO, YOLO, VOC, Label Studio or subtitle export holds for each item
         self.holds.addItems(["best", "approved", "consensus", "all", "gold"])
         self.holds.setToolTip("best: the approved answer, or else the consensus")
         self.images = QLineEdit()
@@ -171,8 +171,8 @@ class TransferDialog(QDialog):
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.start_button)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("A folder (media, Pascal VOC or YOLO), a COCO .json, a CSV or a JSONL file"
-                                if mode == "import" else "Export to"))
+        layout.addWidget(QLabel("A folder (media, Pascal VOC or YOLO), a COCO or Label Studio .json, an .srt or "
+                                ".vtt, or a CSV (MTurk's too) or JSONL file" if mode == "import" else "Export to"))
         layout.addLayout(row)
         options = QFormLayout()
         options.addRow("Format", self.format)
@@ -181,7 +181,7 @@ class TransferDialog(QDialog):
             options.addRow("Images", self.images)
             options.addRow("Columns", self.mapping)
         else:
-            options.addRow("Each image holds", self.holds)
+            options.addRow("Each item holds", self.holds)
         layout.addLayout(options)
         layout.addWidget(self.bar)
         layout.addWidget(self.message)
