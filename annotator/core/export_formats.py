@@ -60,7 +60,7 @@ def _export(session: Session, project_ref, out: Path, fmt: str, holds: str, val_
         raise AnnotatorError(f"{fmt.upper()} holds {what}; {project.name} is a {project.kind} project. "
                              "Export it as jsonl or csv.")
     labels = list(project.config.get("labels", []))
-    items = export_items(session, project, holds)
+    items = export_items(session, project, holds, with_media=fmt in ("yolo", "srt", "vtt"))
     tmp = out.with_name(out.name + ".part")
     _remove(tmp)
     try:
@@ -132,21 +132,24 @@ def item_total(session: Session, project_id: int) -> int:
                                                                      Item.is_gold.is_(False)))
 
 
-def export_items(session: Session, project: Project, holds: str) -> Iterator[ExportItem]:
-    """Every item (every gold item for "gold", no gold item otherwise), BATCH at a time by id."""
+def export_items(session: Session, project: Project, holds: str, *, with_media: bool = True) -> Iterator[ExportItem]:
+    """Every item (every gold item for "gold", no gold item otherwise), BATCH at a time by id.
+    `with_media`: the writer needs the media themselves (YOLO copies images, subtitles read a
+    clip's length), not only the sizes the import recorded."""
     fixes = fixed_answers(session, project.id)
     after = 0
     while True:
         rows = session.execute(
-            select(Item.id, Item.external_id, Item.payload, Item.media_sha256, Item.prediction)
+            select(Item.id, Item.external_id, Item.payload, Item.media_sha256, Item.prediction, Item.width, Item.height)
             .where(Item.project_id == project.id, Item.is_gold.is_(holds == "gold"), Item.id > after)
             .order_by(Item.id).limit(BATCH)).all()
         if not rows:
             return
         after = rows[-1][0]
         answers = _answers(session, [r[0] for r in rows], holds, fixes)
-        for item_id, external_id, payload, sha, prediction in rows:
-            yield _export_item(project, external_id, payload, sha, answers.get(item_id, []), prediction)
+        for item_id, external_id, payload, sha, prediction, width, height in rows:
+            yield _export_item(project, external_id, payload, sha, answers.get(item_id, []), prediction,
+                               (width, height) if width and height else None, with_media)
 
 
 def _answers(session: Session, ids: list[int], holds: str, fixes: dict[int, dict]) -> dict[int, list[Answer]]:
@@ -179,12 +182,14 @@ def _answers(session: Session, ids: list[int], holds: str, fixes: dict[int, dict
 
 
 def _export_item(project: Project, external_id: str, payload: dict, sha: str | None, answers: list[Answer],
-                 prediction: dict | None) -> ExportItem:
+                 prediction: dict | None, stored: tuple[int, int] | None, with_media: bool) -> ExportItem:
     field = "image" if "image" in payload else "audio" if "audio" in payload else None
     name = str(payload.get("original_name") or (payload.get(field) if field else None) or external_id)
-    media = _local_media(project, payload, field, sha)
+    # An item imported before sizes were recorded has its image read for one.
+    media = _local_media(project, payload, field, sha) if with_media or (field == "image" and stored is None) else None
     try:
-        size = inspect_size_upright(media, project.pixel_limit) if media is not None and field == "image" else (0, 0)
+        size = stored or (inspect_size_upright(media, project.pixel_limit) if media is not None and field == "image"
+                          else (0, 0))
     except MediaError as exc:
         raise AnnotatorError(f"Cannot export {external_id}: {exc}") from None
     display = name.rsplit("/", 1)[-1] if "://" in name else Path(name).name

@@ -57,7 +57,8 @@ def _check_media(record: ItemRecord, media_root: str | None, pixel_limit: int, u
             if field == "audio":
                 inspect_audio(path)
             else:
-                inspect_image(path, pixel_limit)
+                info = inspect_image(path, pixel_limit)
+                record.size = (info.width, info.height)
             digest = file_sha256(path)
         except MediaError as exc:
             if record.line is None:  # a folder or VOC import: the media file is the source
@@ -245,6 +246,8 @@ def _rows(project, kind, records, existing_ids, existing_sha, checked, gold, pro
                 "external_id": record.external_id,
                 "payload": record.payload,
                 "media_sha256": sha,
+                "width": record.size[0] if record.size else None,
+                "height": record.size[1] if record.size else None,
                 "priority": record.priority,
                 # Gold items are claimed by their own path (every user sees each once), so they
                 # hold no ordinary slots.

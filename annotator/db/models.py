@@ -126,6 +126,9 @@ class Item(Base):
     external_id: Mapped[str] = mapped_column(String(500))
     payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
     media_sha256: Mapped[Optional[str]] = mapped_column(String(64))
+    # The upright image's size, read at import: an export needs no image to write it (migration 0011).
+    width: Mapped[Optional[int]] = mapped_column(Integer)
+    height: Mapped[Optional[int]] = mapped_column(Integer)
     priority: Mapped[int] = mapped_column(Integer, default=0)
     prediction: Mapped[Optional[dict[str, Any]]] = mapped_column(JSONType)
     # The model's confidence in its prediction, 0..1. Items with no prediction sort as the least

@@ -21,6 +21,7 @@ class ItemRecord:
     # Payload fields holding media: local paths (absolute, as found), checked and hashed on import,
     # or http(s) URLs, fetched first.
     media: dict[str, Path | str] = field(default_factory=dict)
+    size: tuple[int, int] | None = None  # the upright image's, once the import has checked it
 
 
 def _nul_field(value: Any, name: str) -> str | None:

@@ -158,3 +158,20 @@ def test_a_voc_export_of_rotated_photos_has_upright_sizes_and_reads_back(db, ope
         back = {e: a for e, a in s.execute(select(Item.external_id, GoldAnswer.answer)
                                              .join(GoldAnswer, GoldAnswer.item_id == Item.id))}
     assert back["2011_000003.jpg"]["boxes"] == [{"label": "person", "x": 190.5, "y": 110.0, "w": 120.0, "h": 220.0}]
+
+
+def test_a_coco_export_of_a_store_backed_project_fetches_no_image(db, operator, tmp_path, desktop):
+    """The sizes were recorded at import: the export writes them with the store gone."""
+    share = tmp_path / "share"
+    share.mkdir()
+    make_project(db, "terrain", kind="image_boxes", config={"labels": ["human", "car", "big_vehicle"]},
+                 media_store=str(share))
+    desktop("lead")
+    with db.write() as s:
+        import_items(s, operator, "terrain", COCO / "combined_coco.json", gold=True)
+    shutil.rmtree(share)
+    assert export_as(db, operator, "terrain", tmp_path / "out.json", "coco", holds="gold") == 2
+    coco = json.loads((tmp_path / "out.json").read_text())
+    assert {(i["file_name"], i["width"], i["height"]) for i in coco["images"]} == {
+        ("terrain1.jpg", 2048, 1365), ("terrain2.png", 1024, 682)}
+    assert len(coco["annotations"]) == 12
