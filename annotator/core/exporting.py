@@ -21,52 +21,63 @@ FINISHED = ("submitted", "approved", "rejected")
 FORMATS = ("jsonl", "csv")
 
 
+BATCH = 500  # items read at a time, with their answers and consensus: memory stays flat
+
+
 def export_rows(session: Session, actor: Actor, project_name: str | int) -> Iterator[dict[str, Any]]:
     """One row per item: its payload, every finished answer (who, when, review state, a lead's
-    fix), and the consensus of each method computed so far."""
+    fix), and the consensus of each method computed so far; BATCH items at a time, by id."""
     require(actor, "lead", "export projects")
     project = get_project(session, project_name)
     fixes = fixed_answers(session, project.id)
+    after = 0
+    while True:
+        items = session.execute(
+            select(Item.id, Item.external_id, Item.payload, Item.prediction, Item.confidence, Item.done_by_model)
+            .where(Item.project_id == project.id, Item.is_gold.is_(False), Item.id > after)
+            .order_by(Item.id).limit(BATCH)).all()
+        if not items:
+            return
+        after = items[-1][0]
+        ids = [row[0] for row in items]
+        answers, consensus = _answers_of(session, ids, fixes), _consensus_of(session, ids)
+        for item_id, external_id, payload, prediction, confidence, by_model in items:
+            yield {
+                "id": external_id,
+                **payload,
+                "prediction": prediction,
+                "confidence": None if confidence < 0 else confidence,
+                "done_by_model": by_model,
+                "answers": answers.get(item_id, []),
+                "consensus": consensus.get(item_id, {}),
+            }
+
+
+def _answers_of(session: Session, ids: list[int], fixes: dict[int, Any]) -> dict[int, list[dict[str, Any]]]:
     comments = dict(session.execute(
-        select(Review.assignment_id, Review.comment)
-        .join(Assignment, Assignment.id == Review.assignment_id)
-        .where(Assignment.project_id == project.id).order_by(Review.id)
-    ).all())
+        select(Review.assignment_id, Review.comment).join(Assignment, Assignment.id == Review.assignment_id)
+        .where(Assignment.item_id.in_(ids)).order_by(Review.id)).all())
     answers: dict[int, list[dict[str, Any]]] = {}
-    query = (
-        select(Assignment.id, Assignment.item_id, User.name, Assignment.status, Assignment.answer,
-               Assignment.submitted_at, Assignment.active_seconds)
-        .join(User, User.id == Assignment.user_id)
-        .where(Assignment.project_id == project.id, Assignment.status.in_(FINISHED))
-        .order_by(Assignment.id)
-    )
-    for aid, item_id, user, status, answer, submitted_at, seconds in session.execute(query):
+    for aid, item_id, user, status, answer, submitted_at, seconds in session.execute(
+            select(Assignment.id, Assignment.item_id, User.name, Assignment.status, Assignment.answer,
+                   Assignment.submitted_at, Assignment.active_seconds)
+            .join(User, User.id == Assignment.user_id)
+            .where(Assignment.item_id.in_(ids), Assignment.status.in_(FINISHED)).order_by(Assignment.id)):
         answers.setdefault(item_id, []).append({
             "user": user, "review": status, "answer": answer, "fixed_answer": fixes.get(aid),
             "review_comment": comments.get(aid) or None,
             "submitted_at": submitted_at.isoformat() if submitted_at else None, "active_seconds": seconds,
         })
+    return answers
+
+
+def _consensus_of(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
     consensus: dict[int, dict[str, Any]] = {}
     for item_id, method, answer, confidence in session.execute(
-        select(Consensus.item_id, Consensus.method, Consensus.answer, Consensus.confidence)
-        .join(Item, Item.id == Consensus.item_id).where(Item.project_id == project.id)
-    ):
+            select(Consensus.item_id, Consensus.method, Consensus.answer, Consensus.confidence)
+            .where(Consensus.item_id.in_(ids))):
         consensus.setdefault(item_id, {})[method] = {"answer": answer, "confidence": round(confidence, 4)}
-    items = session.execute(
-        select(Item.id, Item.external_id, Item.payload, Item.prediction, Item.confidence, Item.done_by_model)
-        .where(Item.project_id == project.id, Item.is_gold.is_(False))
-        .order_by(Item.id)
-    )
-    for item_id, external_id, payload, prediction, confidence, by_model in items:
-        yield {
-            "id": external_id,
-            **payload,
-            "prediction": prediction,
-            "confidence": None if confidence < 0 else confidence,
-            "done_by_model": by_model,
-            "answers": answers.get(item_id, []),
-            "consensus": consensus.get(item_id, {}),
-        }
+    return consensus
 
 
 def _csv_row(row: dict[str, Any], payload_keys: list[str]) -> dict[str, Any]:
@@ -94,6 +105,8 @@ def export_results(session: Session, actor: Actor, project_name: str | int, out:
         from annotator.errors import AnnotatorError
 
         raise AnnotatorError(f"Unknown export format {fmt!r}; available: {', '.join(FORMATS)}.")
+    if session.get_bind().dialect.name == "postgresql":
+        _one_snapshot(session)
     rows = export_rows(session, actor, project_name)
     total = _item_total(session, project_name) if progress else 0
     tmp = out.with_name(out.name + ".part")
@@ -108,6 +121,17 @@ def export_results(session: Session, actor: Actor, project_name: str | int, out:
     audit.record(session, actor, "project.export", "project", project.id, project=project.name, format=fmt,
                  path=str(out), items=count)
     return count
+
+
+def _one_snapshot(session: Session) -> None:
+    """Every batch's reads from the same snapshot, when the caller has not begun reading already."""
+    import warnings
+
+    from sqlalchemy.exc import SAWarning
+
+    with warnings.catch_warnings():  # a connection of the caller's transaction is in use: its rules stand
+        warnings.filterwarnings("ignore", "Connection is already established", SAWarning)
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
 
 
 def _item_total(session: Session, project_name: str | int) -> int:
