@@ -1,5 +1,5 @@
-"""Exports in the formats other tools read: COCO and YOLO for boxes, SRT and WebVTT for
-transcripts. A project's items streamed in batches from one consistent snapshot, each with the
+"""Exports in the formats other tools read: COCO, YOLO and Pascal VOC for boxes, SRT and
+WebVTT for transcripts, Label Studio's tasks for any kind. A project's items streamed in batches from one consistent snapshot, each with the
 answers the lead chose to export, to a writer that writes under a temporary name and renames
 at the end, so a failed export leaves no half file."""
 
@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from annotator.core import audit
@@ -34,8 +34,8 @@ CONSENSUS_ORDER = ("dawid-skene", "majority", "model")
 
 def export_as(db: Database, actor: Actor, project_ref: str | int, out: Path, fmt: str, *,
               holds: str = "best", val_fraction: float = 0.2, seed: int = 0, progress=None) -> int:
-    """Writes the project's items as COCO (a .json file), YOLO (a folder), or SRT or WebVTT (a
-    folder, a file per clip); returns how many.
+    """Writes the project's items as COCO or Label Studio (a .json file), YOLO or VOC (a folder),
+    or SRT or WebVTT (a folder, a file per clip); returns how many.
     The reads are one snapshot in a read transaction, which takes no write lock; the audit
     event follows in a write of its own."""
     require(actor, "lead", "export projects")
@@ -125,11 +125,6 @@ def _remove(path: Path) -> None:
         shutil.rmtree(path)
     else:
         path.unlink(missing_ok=True)
-
-
-def item_total(session: Session, project_id: int) -> int:
-    return session.scalar(select(func.count()).select_from(Item).where(Item.project_id == project_id,
-                                                                     Item.is_gold.is_(False)))
 
 
 def export_items(session: Session, project: Project, holds: str, *, with_media: bool = True) -> Iterator[ExportItem]:
