@@ -47,20 +47,24 @@ def _class_names(folder: Path, notes: ImportNotes) -> tuple[list[str], list[Path
         names = [str(names[k]) for k in sorted(names, key=int)]
     if not isinstance(names, list) or not names:
         raise BadInput(str(spec), "needs the class names: names: [a, b] or names: {0: a, 1: b}", field="names")
+    foreign = f"absolute paths from another machine in {spec.name}, looked for beside it"
     root = Path(str(data.get("path") or "."))
+    elsewhere = None  # the dataset's folder on the machine that wrote the yaml
     if not root.is_absolute():
         root = spec.parent / root
     elif not root.is_dir():
-        notes.count(f"absolute paths from another machine in {spec.name}, looked for beside it")
-        root = spec.parent
+        notes.count(foreign)
+        root, elsewhere = spec.parent, root
     dirs = []
     for split in SPLITS:
         for entry in ([data[split]] if isinstance(data.get(split), str) else data.get(split) or []):
             where = Path(entry)
-            where = where if where.is_absolute() else root / where
-            if not where.exists() and (spec.parent / where.name).exists():
-                notes.count(f"absolute paths from another machine in {spec.name}, looked for beside it")
-                where = spec.parent / where.name
+            if not where.is_absolute():
+                where = root / where
+            elif not where.exists():  # re-rooted here, under the yaml's own folder
+                notes.count(foreign)
+                where = spec.parent / (where.relative_to(elsewhere) if elsewhere and where.is_relative_to(elsewhere)
+                                       else where.name)
             dirs.append(where)
     return [str(n) for n in names], dirs
 

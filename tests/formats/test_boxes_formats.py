@@ -175,3 +175,31 @@ def test_a_coco_export_of_a_store_backed_project_fetches_no_image(db, operator, 
     assert {(i["file_name"], i["width"], i["height"]) for i in coco["images"]} == {
         ("terrain1.jpg", 2048, 1365), ("terrain2.png", 1024, 682)}
     assert len(coco["annotations"]) == 12
+
+
+def test_a_yolo_data_yaml_from_another_machine_and_cocos_crowd_as_a_string(db, operator, tmp_path):
+    """The yaml names absolute paths of the machine that made it: read against its own folder, and
+    the import says so. A COCO iscrowd of "1" is a crowd region, kept as a box and counted."""
+    dataset = tmp_path / "doors"
+    shutil.copytree(YOLO / "images", dataset / "images" / "train")
+    shutil.copytree(YOLO / "labels", dataset / "labels" / "train")
+    names = (YOLO / "classes.txt").read_text().split()
+    # Not in the yaml's train split: only a layout guessed instead of the yaml's would take it.
+    (dataset / "images" / "unlisted.jpg").write_bytes((YOLO / "images" / "img_1.jpg").read_bytes() + b"\0")
+    (dataset / "data.yaml").write_text(
+        "path: /home/someone/datasets/doors\ntrain: /home/someone/datasets/doors/images/train\n"
+        "names:\n" + "".join(f"  {n}: {name}\n" for n, name in enumerate(names)), encoding="utf-8")
+    make_project(db, "doors", kind="image_boxes", config={"labels": names})
+    with db.write() as s:
+        report = import_items(s, operator, "doors", dataset)
+    assert report.added == 5 and report.format == "yolo" and "unlisted.jpg" not in boxes_of(db, "doors")
+    assert report.notes == ["2 absolute paths from another machine in data.yaml, looked for beside it"]
+
+    coco = json.loads((COCO / "terrain1_coco.json").read_text())
+    coco["annotations"][0]["iscrowd"] = "1"
+    (tmp_path / "crowd.json").write_text(json.dumps(coco))
+    shutil.copy(COCO / "terrain1.jpg", tmp_path)
+    make_project(db, "crowd", kind="image_boxes", config={"labels": ["human"]})
+    with db.write() as s:
+        report = import_items(s, operator, "crowd", tmp_path / "crowd.json")
+    assert "1 crowd regions (kept as boxes)" in report.notes and len(boxes_of(db, "crowd")["terrain1.jpg"]) == 7
