@@ -27,7 +27,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from annotator.core.export_formats import FORMATS as EXPORT_FORMATS
 from annotator.core.projects import ProjectSpec, create_project, list_projects, update_project
+from annotator.formats.sources import IMPORT_FORMATS
 from annotator.errors import AnnotatorError
 from annotator.tasks import registry
 
@@ -147,10 +149,8 @@ class TransferDialog(QDialog):
         row.addWidget(browse)
         self.gold = QCheckBox("The answers (or boxes) in it are gold answers")
         self.format = QComboBox()  # the core's names; the import's first entry is "detect it"
-        self.format.addItems(["detect", "folder", "voc", "yolo", "coco", "labelstudio", "subtitles", "csv", "jsonl",
-                              "mturk-input", "mturk-results"]
-                             if mode == "import" else ["jsonl", "csv", "mturk", "coco", "yolo", "voc", "labelstudio", "srt",
-                                                      "vtt"])
+        self.format.addItems(["detect", *IMPORT_FORMATS, "mturk-results"] if mode == "import"
+                             else ["jsonl", "csv", "mturk", *EXPORT_FORMATS])
         self.holds = QComboBox()  # what a COCO, YOLO, VOC, Label Studio or subtitle export holds for each item
         self.holds.addItems(["best", "approved", "consensus", "all", "gold"])
         self.holds.setToolTip("best: the approved answer, or else the consensus")
