@@ -50,10 +50,12 @@ class MediaCache:
     def get(self, store: MediaStore, sha: str) -> Path:
         """A local path to the object's verified bytes, fetched from the store if need be."""
         target = self.path(sha)
-        if target.is_file():
+        try:
             os.utime(target)  # most recently used, for the next start's index too
             self._used(sha, target.stat().st_size)
             return target
+        except FileNotFoundError:
+            pass  # not here yet
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".fetch-")
         try:
