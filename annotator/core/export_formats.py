@@ -16,10 +16,10 @@ from annotator.core import audit
 from annotator.core.auth import Actor, require
 from annotator.core.projects import get_project
 from annotator.core.review import fixed_answers
-from annotator.db import Database
+from annotator.db import Database, batches
 from annotator.db.models import Assignment, Consensus, GoldAnswer, Item, Project, User
 from annotator.errors import AnnotatorError
-from annotator.formats.base import Answer, ExportItem
+from annotator.formats.base import Answer, ExportItem, unused_stem
 from annotator.media import MediaError, resolve
 from annotator.media.images import inspect_size_upright
 
@@ -109,11 +109,8 @@ def _write_subtitles(out: Path, items, *, vtt: bool, progress) -> int:
         if not answer.get("segments") and draft.get("segments") and draft.get("text") == answer.get("text"):
             answer["segments"] = draft["segments"]
         duration = soundfile.info(str(item.media)).duration if item.media is not None else 0.0
-        target = out / f"{Path(item.name).stem}.{'vtt' if vtt else 'srt'}"
-        n = 1
-        while target.exists():  # two clips of one name in different folders
-            n += 1
-            target = out / f"{Path(item.name).stem}_{n}.{'vtt' if vtt else 'srt'}"
+        suffix = ".vtt" if vtt else ".srt"
+        target = out / f"{unused_stem(out, Path(item.name).stem, suffix)}{suffix}"
         target.write_text(write_subtitles(answer, duration, vtt), encoding="utf-8")
         if progress:
             progress(count, 0, item.name)
@@ -132,15 +129,9 @@ def export_items(session: Session, project: Project, holds: str, *, with_media: 
     `with_media`: the writer needs the media themselves (YOLO copies images, subtitles read a
     clip's length), not only the sizes the import recorded."""
     fixes = fixed_answers(session, project.id)
-    after = 0
-    while True:
-        rows = session.execute(
-            select(Item.id, Item.external_id, Item.payload, Item.media_sha256, Item.prediction, Item.width, Item.height)
-            .where(Item.project_id == project.id, Item.is_gold.is_(holds == "gold"), Item.id > after)
-            .order_by(Item.id).limit(BATCH)).all()
-        if not rows:
-            return
-        after = rows[-1][0]
+    query = (select(Item.id, Item.external_id, Item.payload, Item.media_sha256, Item.prediction, Item.width,
+                    Item.height).where(Item.project_id == project.id, Item.is_gold.is_(holds == "gold")))
+    for rows in batches.by_id(session, query, Item.id, BATCH):
         answers = _answers(session, [r[0] for r in rows], holds, fixes)
         for item_id, external_id, payload, sha, prediction, width, height in rows:
             yield _export_item(project, external_id, payload, sha, answers.get(item_id, []), prediction,

@@ -15,6 +15,7 @@ from annotator.core import audit
 from annotator.core.auth import Actor, require
 from annotator.core.projects import get_project
 from annotator.core.review import fixed_answers
+from annotator.db import batches
 from annotator.db.models import Assignment, Consensus, Item, Review, User
 
 FINISHED = ("submitted", "approved", "rejected")
@@ -30,15 +31,9 @@ def export_rows(session: Session, actor: Actor, project_name: str | int) -> Iter
     require(actor, "lead", "export projects")
     project = get_project(session, project_name)
     fixes = fixed_answers(session, project.id)
-    after = 0
-    while True:
-        items = session.execute(
-            select(Item.id, Item.external_id, Item.payload, Item.prediction, Item.confidence, Item.done_by_model)
-            .where(Item.project_id == project.id, Item.is_gold.is_(False), Item.id > after)
-            .order_by(Item.id).limit(BATCH)).all()
-        if not items:
-            return
-        after = items[-1][0]
+    query = (select(Item.id, Item.external_id, Item.payload, Item.prediction, Item.confidence, Item.done_by_model)
+             .where(Item.project_id == project.id, Item.is_gold.is_(False)))
+    for items in batches.by_id(session, query, Item.id, BATCH):
         ids = [row[0] for row in items]
         answers, consensus = _answers_of(session, ids, fixes), _consensus_of(session, ids)
         for item_id, external_id, payload, prediction, confidence, by_model in items:

@@ -14,7 +14,7 @@ from annotator.core import audit
 from annotator.core.auth import Actor, require
 from annotator.core.projects import get_project
 from annotator.core.review import approve, fixed_answers, reject
-from annotator.db import Database
+from annotator.db import Database, batches
 from annotator.db.models import Assignment, Item, User
 from annotator.errors import AnnotatorError, BadInput
 from annotator.formats.mturk import ResultRow, read_decisions, write_results
@@ -60,18 +60,12 @@ def _rows(session: Session, project_id: int):
     lifetime = dict((user, (approved, total)) for user, approved, total in session.execute(
         select(Assignment.user_id, func.sum(case((Assignment.status == "approved", 1), else_=0)), func.sum(reviewed))
         .group_by(Assignment.user_id)))
-    after = 0
-    while True:
-        batch = session.execute(
-            select(Assignment.id, Item.external_id, Assignment.uid, User.name, Assignment.status, Assignment.claimed_at,
-                   Assignment.submitted_at, Assignment.reviewed_at, Assignment.active_seconds, Item.payload,
-                   Assignment.answer, Assignment.user_id)
-            .join(Item, Item.id == Assignment.item_id).join(User, User.id == Assignment.user_id)
-            .where(Assignment.project_id == project_id, Assignment.status.in_(FINISHED), Assignment.id > after)
-            .order_by(Assignment.id).limit(BATCH)).all()
-        if not batch:
-            return
-        after = batch[-1][0]
+    query = (select(Assignment.id, Item.external_id, Assignment.uid, User.name, Assignment.status, Assignment.claimed_at,
+                    Assignment.submitted_at, Assignment.reviewed_at, Assignment.active_seconds, Item.payload,
+                    Assignment.answer, Assignment.user_id)
+             .join(Item, Item.id == Assignment.item_id).join(User, User.id == Assignment.user_id)
+             .where(Assignment.project_id == project_id, Assignment.status.in_(FINISHED)))
+    for batch in batches.by_id(session, query, Assignment.id, BATCH):
         for aid, item, uid, worker, status, claimed, submitted, reviewed_at, seconds, payload, answer, user_id in batch:
             approved, total = lifetime.get(user_id, (0, 0))
             yield ResultRow(item, uid, worker, status, claimed, submitted,

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from annotator.errors import BadInput
+
 
 @dataclass(frozen=True)
 class Answer:
@@ -38,3 +40,27 @@ class ImportNotes:
 
     def lines(self) -> list[str]:
         return [f"{n:,} {what}" for what, n in sorted(self.counts.items())]
+
+
+def unused_stem(folder: Path, stem: str, suffix: str) -> str:
+    """`stem`, or `stem_2`, `stem_3`…: the first with no `suffix` file in `folder` yet. Two items
+    of one file name (from different folders) get a file each in an export."""
+    candidate, n = stem, 1
+    while (folder / f"{candidate}{suffix}").exists():
+        n += 1
+        candidate = f"{stem}_{n}"
+    return candidate
+
+
+class ProjectLabels:
+    """A project's labels, for the readers that check each box or choice of a file against them."""
+
+    def __init__(self, labels: list[str]):
+        self.names = list(labels)
+        self._known = set(self.names)  # a file may hold a million boxes
+
+    def require(self, label: str, file: Path | str, field: str, said: str | None = None) -> None:
+        """A label the project lacks fails the import by field; `said` names it as the file does."""
+        if label not in self._known:
+            raise BadInput(str(file), f"{said or f'the label {label!r}'} is not one of the project's labels "
+                           f"({', '.join(self.names)}); add it to the project or fix the file", field=field)

@@ -11,7 +11,7 @@ from typing import Any, Iterable, TextIO
 
 from annotator.errors import BadInput
 from annotator.formats import ItemRecord
-from annotator.formats.base import ExportItem, ImportNotes
+from annotator.formats.base import ExportItem, ImportNotes, ProjectLabels
 
 
 def looks_like_coco(path: Path) -> bool:
@@ -38,7 +38,7 @@ def read_coco(path: Path, labels: list[str], images: Path | None, notes: ImportN
             categories[cat["id"]] = str(cat["name"])
         except (KeyError, TypeError):
             raise BadInput(str(path), "each category needs an id and a name", field=f"categories[{n}]") from None
-    known = set(labels)
+    known = ProjectLabels(labels)
     boxes: dict[Any, list[dict[str, Any]]] = {}
     for n, ann in enumerate(data.get("annotations") or []):
         where = f"annotations[{n}]"
@@ -48,9 +48,7 @@ def read_coco(path: Path, labels: list[str], images: Path | None, notes: ImportN
         if label is None:
             raise BadInput(str(path), f"category_id {ann.get('category_id')!r} is not among the file's categories",
                            field=f"{where}.category_id")
-        if label not in known:
-            raise BadInput(str(path), f"the category {label!r} is not one of the project's labels "
-                           f"({', '.join(labels)}); add it to the project or fix the file", field=f"{where}.category_id")
+        known.require(label, path, f"{where}.category_id", f"the category {label!r}")
         bbox = ann.get("bbox")
         if not (isinstance(bbox, list) and len(bbox) == 4 and all(isinstance(v, (int, float)) for v in bbox)):
             raise BadInput(str(path), "bbox must be [x, y, width, height] in pixels", field=f"{where}.bbox")

@@ -13,7 +13,7 @@ from xml.sax.saxutils import quoteattr
 
 from annotator.errors import BadInput
 from annotator.formats import ItemRecord
-from annotator.formats.base import ExportItem, ImportNotes
+from annotator.formats.base import ExportItem, ImportNotes, ProjectLabels
 
 SOURCE_FIELD = {"image_boxes": "image", "text_categories": "text", "transcription": "audio"}
 
@@ -26,7 +26,7 @@ def looks_like_labelstudio(path: Path) -> bool:
     return head.startswith(b"[") and b'"data"' in head
 
 
-def _answer(results: list[dict], kind: str, labels: list[str], notes: ImportNotes, where: str, path: Path) -> dict | None:
+def _answer(results: list[dict], kind: str, labels: ProjectLabels, notes: ImportNotes, where: str, path: Path) -> dict | None:
     boxes, choices, texts = [], [], []
     for n, r in enumerate(results):
         kind_of = r.get("type")
@@ -42,11 +42,11 @@ def _answer(results: list[dict], kind: str, labels: list[str], notes: ImportNote
                                "and rectanglelabels in its value", field=f"{where}.result[{n}]") from None
             if value.get("rotation"):
                 notes.count("rotated rectangles (their unrotated boxes kept)")
-            _known(label, labels, path, f"{where}.result[{n}]")
+            labels.require(label, path, f"{where}.result[{n}]")
             boxes.append({"label": label, "x": round(x, 3), "y": round(y, 3), "w": round(bw, 3), "h": round(bh, 3)})
         elif kind_of == "choices" and kind == "text_categories":
             for label in value.get("choices") or []:
-                _known(label, labels, path, f"{where}.result[{n}]")
+                labels.require(label, path, f"{where}.result[{n}]")
                 choices.append(label)
         elif kind_of == "textarea" and kind == "transcription":
             texts.extend(str(t) for t in value.get("text") or [])
@@ -59,12 +59,6 @@ def _answer(results: list[dict], kind: str, labels: list[str], notes: ImportNote
     return {"text": "\n".join(texts)} if texts else None
 
 
-def _known(label: str, labels: list[str], path: Path, where: str) -> None:
-    if label not in labels:
-        raise BadInput(str(path), f"the label {label!r} is not one of the project's labels ({', '.join(labels)}); "
-                       "add it to the project or fix the file", field=where)
-
-
 def read_labelstudio(path: Path, kind: str, labels: list[str], notes: ImportNotes) -> list[ItemRecord]:
     """One record per task: its predictions' first result set as its prediction, and its first
     annotation that was not cancelled as its answer (gold with --gold)."""
@@ -75,17 +69,18 @@ def read_labelstudio(path: Path, kind: str, labels: list[str], notes: ImportNote
     if not isinstance(tasks, list):
         raise BadInput(str(path), "a Label Studio export is a list of tasks")
     field = SOURCE_FIELD[kind]
+    known = ProjectLabels(labels)
     records = []
     for n, task in enumerate(tasks):
         data = task.get("data") if isinstance(task, dict) else None
         if not isinstance(data, dict) or not isinstance(data.get(field), str) or not data[field]:
             raise BadInput(str(path), f"each task needs data.{field}", field=f"[{n}].data.{field}")
         done = [a for a in (task.get("annotations") or task.get("completions") or []) if not a.get("was_cancelled")]
-        answer = _answer(done[0].get("result") or [], kind, labels, notes, f"[{n}].annotations[0]", path) if done else None
+        answer = _answer(done[0].get("result") or [], kind, known, notes, f"[{n}].annotations[0]", path) if done else None
         if len(done) > 1:
             notes.count("annotations beyond each task's first (left out)")
         predicted = task.get("predictions") or []
-        prediction = _answer(predicted[0].get("result") or [], kind, labels, notes, f"[{n}].predictions[0]", path) \
+        prediction = _answer(predicted[0].get("result") or [], kind, known, notes, f"[{n}].predictions[0]", path) \
             if predicted else None
         source, others = data[field], {k: v for k, v in data.items() if k != field}
         payload: dict[str, Any] = {"meta": others} if others else {}

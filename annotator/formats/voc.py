@@ -8,6 +8,7 @@ from pathlib import Path
 
 from annotator.errors import BadInput
 from annotator.formats import ItemRecord
+from annotator.formats.base import ProjectLabels, unused_stem
 
 
 def is_voc_folder(folder: Path) -> bool:
@@ -39,7 +40,7 @@ def read_voc(folder: Path, labels: list[str]) -> list[ItemRecord]:
     files = sorted(xml_dir.glob("*.xml"))
     if not files:
         raise BadInput(str(folder), "no Pascal VOC .xml files found")
-    known = set(labels)
+    known = ProjectLabels(labels)
     records = []
     for xml_path in files:
         try:
@@ -52,13 +53,7 @@ def read_voc(folder: Path, labels: list[str]) -> list[ItemRecord]:
         boxes = []
         for n, obj in enumerate(root.findall("object"), 1):
             label = (obj.findtext("name") or "").strip()
-            if label not in known:
-                raise BadInput(
-                    str(xml_path),
-                    f"object {n} has the label {label!r}, which is not one of the project's labels "
-                    f"({', '.join(labels)}); add it to the project or fix the file",
-                    field=f"object[{n}].name",
-                )
+            known.require(label, xml_path, f"object[{n}].name", f"object {n} has the label {label!r}, which")
             xmin, ymin = _number(obj, "xmin", xml_path, n), _number(obj, "ymin", xml_path, n)
             xmax, ymax = _number(obj, "xmax", xml_path, n), _number(obj, "ymax", xml_path, n)
             if xmax <= xmin or ymax <= ymin:
@@ -100,11 +95,7 @@ def write_voc(out: Path, items, progress=None) -> int:
                 for tag, value in (("xmin", x), ("ymin", y), ("xmax", x + w), ("ymax", y + h)):
                     ET.SubElement(box, tag).text = f"{value:g}"
         ET.indent(root)
-        target = out / f"{Path(item.name).stem}.xml"
-        n = 1
-        while target.exists():
-            n += 1
-            target = out / f"{Path(item.name).stem}_{n}.xml"
+        target = out / f"{unused_stem(out, Path(item.name).stem, '.xml')}.xml"
         ET.ElementTree(root).write(target, encoding="utf-8", xml_declaration=True)
         if progress:
             progress(count, 0, item.name)

@@ -14,7 +14,7 @@ from typing import Iterable
 
 from annotator.errors import BadInput
 from annotator.formats import ItemRecord
-from annotator.formats.base import ExportItem, ImportNotes
+from annotator.formats.base import ExportItem, ImportNotes, unused_stem
 from annotator.media.images import IMAGE_EXTENSIONS, inspect_size_upright
 
 SPLITS = ("train", "val", "test")
@@ -142,7 +142,7 @@ def write_yolo(out: Path, labels: list[str], items: Iterable[ExportItem], *, val
     count = 0
     for count, item in enumerate(items, 1):
         split = split_of(item.external_id, val_fraction, seed)
-        stem = _unique_stem(out / "labels" / split, Path(item.name).stem)
+        stem = unused_stem(out / "labels" / split, Path(item.name).stem, ".txt")
         if item.media is not None:
             _link_or_copy(item.media, out / "images" / split / (stem + Path(item.name).suffix.lower()))
         width, height = item.size
@@ -164,14 +164,6 @@ def _yaml_text(value: str) -> str:
     import json
 
     return json.dumps(value, ensure_ascii=False)  # a JSON string is a YAML string, quoted and escaped
-
-
-def _unique_stem(folder: Path, stem: str) -> str:
-    candidate, n = stem, 1
-    while (folder / f"{candidate}.txt").exists():
-        n += 1
-        candidate = f"{stem}_{n}"
-    return candidate
 
 
 def _link_or_copy(source: Path, target: Path) -> None:
