@@ -36,7 +36,14 @@ def import_cmd(
     project: str,
     source: Path = typer.Argument(..., help="A folder of images or audio, a Pascal VOC or YOLO folder, a COCO .json, "
                                             "a .csv or a .jsonl file."),
-    gold: bool = typer.Option(False, "--gold", help="The answers (or boxes) in the source are gold answers."),
+    gold: bool = typer.Option(False, "--gold", help="The answers (or boxes) in the source are gold answers "
+                                                    "(the same as --as gold)."),
+    take: Optional[str] = typer.Option(None, "--as", help="What the source's answers become: predictions (for "
+                                                          "annotators to check; the default), gold, or answers (a "
+                                                          "Label Studio export's annotations, as its annotators' "
+                                                          "submitted work)"),
+    annotators: list[str] = typer.Option([], "--annotator", help="--as answers: who a source's annotator is here, "
+                                                                 "as hakan@example.com=hakan (repeat it)"),
     fmt: Optional[str] = typer.Option(None, "--format", help="folder, voc, yolo, coco, labelstudio, subtitles, "
                                                              "csv, jsonl, mturk-input or mturk-results; detected when "
                                                              "unambiguous"),
@@ -63,11 +70,16 @@ def import_cmd(
 
     from annotator.formats.mturk import parse_mapping
 
-    fields = parse_mapping(mapping, str(source))
+    from annotator.core.imported_answers import parse_annotators
+
+    if take not in (None, "predictions", "gold", "answers"):
+        raise typer.BadParameter(f"--as takes predictions, gold or answers, not {take!r}")
+    gold = gold or take == "gold"
+    fields, who = parse_mapping(mapping, str(source)), parse_annotators(annotators, str(source))
     layout = _read_template(template) if template else None  # read before anything is written
     with progress_bar("checking") as progress, _database() as db:
         report = import_into(db, acting_user(), project, source, gold=gold, progress=progress, fmt=fmt, images=images,
-                             mapping=fields or None)
+                             mapping=fields or None, answers=take == "answers", annotators=who)
         if layout is not None:
             from annotator.core.projects import update_project
 
@@ -76,6 +88,7 @@ def import_cmd(
     console.print(
         f"Imported {report.added} item(s) into {report.project}"
         + (" as gold" if gold else "")
+        + (f", with {report.answers} answer(s) by their annotators for review" if report.answers else "")
         + f"; {report.already_present} already present."
     )
     for note in report.notes:
@@ -120,8 +133,8 @@ def export_cmd(
         with progress_bar("exporting") as progress, _database() as db:
             count = export_mturk_results(db, acting_user(), project, out, progress=progress)
     else:
-        from annotator.core.exporting import export_results
+        from annotator.core.exporting import export_from
 
-        with writing() as s:
-            count = export_results(s, acting_user(), project, out, fmt)
+        with _database() as db:
+            count = export_from(db, acting_user(), project, out, fmt)
     console.print(f"Exported {count} item(s) to {out}.")

@@ -43,8 +43,7 @@ def export_as(db: Database, actor: Actor, project_ref: str | int, out: Path, fmt
         raise AnnotatorError(f"Unknown export {fmt!r} holding {holds!r}; formats: {', '.join(FORMATS)}; "
                              f"what each item holds: {', '.join(HOLDS)}.")
     with db.read() as session:
-        if session.get_bind().dialect.name == "postgresql":  # one snapshot for every batch's reads
-            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        batches.one_snapshot(session)
         project_id, name, count = _export(session, project_ref, out, fmt, holds, val_fraction, seed, progress)
     with db.write() as session:
         audit.record(session, actor, "project.export", "project", project_id, project=name, format=fmt,

@@ -15,7 +15,7 @@ from annotator.core import audit
 from annotator.core.auth import Actor, require
 from annotator.core.projects import get_project
 from annotator.core.review import fixed_answers
-from annotator.db import batches
+from annotator.db import Database, batches
 from annotator.db.models import Assignment, Consensus, Item, Review, User
 
 FINISHED = ("submitted", "approved", "rejected")
@@ -95,13 +95,33 @@ def _csv_row(row: dict[str, Any], payload_keys: list[str]) -> dict[str, Any]:
 
 def export_results(session: Session, actor: Actor, project_name: str | int, out: Path, fmt: str = "jsonl",
                    progress=None) -> int:
-    """progress(done, total, what) is called per item; raising from it cancels and leaves no file."""
+    """In the caller's transaction. progress(done, total, what) is called per item; raising from
+    it cancels and leaves no file."""
+    project_id, name, count = _export(session, actor, project_name, out, fmt, progress)
+    audit.record(session, actor, "project.export", "project", project_id, project=name, format=fmt,
+                 path=str(out), items=count)
+    return count
+
+
+def export_from(db: Database, actor: Actor, project_name: str | int, out: Path, fmt: str = "jsonl",
+                progress=None) -> int:
+    """The same, read in a read transaction, which takes no write lock (SQLite's would stop every
+    other desktop for the length of the export); the audit event follows in a write of its own."""
+    with db.read() as session:
+        project_id, name, count = _export(session, actor, project_name, out, fmt, progress)
+    with db.write() as session:
+        audit.record(session, actor, "project.export", "project", project_id, project=name, format=fmt,
+                     path=str(out), items=count)
+    return count
+
+
+def _export(session: Session, actor: Actor, project_name: str | int, out: Path, fmt: str, progress
+            ) -> tuple[int, str, int]:
     if fmt not in FORMATS:
         from annotator.errors import AnnotatorError
 
         raise AnnotatorError(f"Unknown export format {fmt!r}; available: {', '.join(FORMATS)}.")
-    if session.get_bind().dialect.name == "postgresql":
-        _one_snapshot(session)
+    batches.one_snapshot(session)
     rows = export_rows(session, actor, project_name)
     total = _item_total(session, project_name) if progress else 0
     tmp = out.with_name(out.name + ".part")
@@ -113,20 +133,7 @@ def export_results(session: Session, actor: Actor, project_name: str | int, out:
     tmp.replace(out)  # never leave a half-written export under the real name
     # By id, as every other project event: the id is what files the event under its project.
     project = get_project(session, project_name)
-    audit.record(session, actor, "project.export", "project", project.id, project=project.name, format=fmt,
-                 path=str(out), items=count)
-    return count
-
-
-def _one_snapshot(session: Session) -> None:
-    """Every batch's reads from the same snapshot, when the caller has not begun reading already."""
-    import warnings
-
-    from sqlalchemy.exc import SAWarning
-
-    with warnings.catch_warnings():  # a connection of the caller's transaction is in use: its rules stand
-        warnings.filterwarnings("ignore", "Connection is already established", SAWarning)
-        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    return project.id, project.name, count
 
 
 def _item_total(session: Session, project_name: str | int) -> int:

@@ -12,13 +12,13 @@ from typing import Callable
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from annotator.core import audit
+from annotator.core import audit, imported_answers
 from annotator.core.auth import Actor, require
 from annotator.core.media_upload import PARALLEL, Uploader, fetch_urls
 from annotator.core.projects import get_project
 from annotator.core.queue_epoch import queue_moved
 from annotator.db import Database
-from annotator.db.models import GoldAnswer, Item
+from annotator.db.models import Assignment, GoldAnswer, Item
 from annotator.errors import AnnotatorError, BadInput
 from annotator.formats import ItemRecord, refuse_nul_characters
 from annotator.formats.base import ImportNotes
@@ -45,6 +45,7 @@ class ImportReport:
     gold: int
     format: str = ""
     notes: list[str] = dataclass_field(default_factory=list)  # what came in only in part: "12 polygons (their boxes kept)"
+    answers: int = 0  # annotators' answers handed in (--as answers)
 
 
 def _check_media(record: ItemRecord, media_root: str | None, pixel_limit: int, uploader: Uploader | None
@@ -86,30 +87,41 @@ def import_items(
     fmt: str | None = None,
     images: Path | None = None,
     mapping: dict[str, str] | None = None,
+    answers: bool = False,
+    annotators: dict[str, str] | None = None,
 ) -> ImportReport:
     """Import in the caller's transaction: the media checked and uploaded, then the rows. `fmt`
     names the source's format when it cannot be told from the source (sources.IMPORT_FORMATS);
     `images` is where a COCO file's images are, when not beside it; `mapping`, an MTurk batch
-    input's payload fields and the columns they come from."""
+    input's payload fields and the columns they come from. With `answers`, the source's
+    annotators' answers come in as their submitted work (imported_answers), `annotators` naming
+    the user each of them is where the names differ."""
     require(actor, "lead", "import items")
+    given = _Source(Path(source).expanduser(), fmt, images, mapping, _take(gold, answers), annotators or {})
     with tempfile.TemporaryDirectory(prefix="annotator-fetch-") as fetched:
-        prepared = _prepare(session, project_name, _Source(Path(source).expanduser(), fmt, images, mapping),
-                            Path(fetched), gold, progress)
-        return _write(session, actor, prepared)
+        return _write(session, actor, _prepare(session, project_name, given, Path(fetched), progress))
 
 
 def import_into(db: Database, actor: Actor, project_name: str | int, source: str | Path, *, gold: bool = False,
                 progress: Progress | None = None, fmt: str | None = None, images: Path | None = None,
-                mapping: dict[str, str] | None = None) -> ImportReport:
+                mapping: dict[str, str] | None = None, answers: bool = False,
+                annotators: dict[str, str] | None = None) -> ImportReport:
     """The same, with the media checked and uploaded before the write transaction begins: on
     SQLite that transaction locks the file for every other desktop, and an upload takes minutes."""
     require(actor, "lead", "import items")
+    given = _Source(Path(source).expanduser(), fmt, images, mapping, _take(gold, answers), annotators or {})
     with tempfile.TemporaryDirectory(prefix="annotator-fetch-") as fetched:
         with db.read() as session:
-            prepared = _prepare(session, project_name, _Source(Path(source).expanduser(), fmt, images, mapping),
-                                Path(fetched), gold, progress)
+            prepared = _prepare(session, project_name, given, Path(fetched), progress)
         with db.write() as session:
             return _write(session, actor, prepared)
+
+
+def _take(gold: bool, answers: bool) -> str:
+    """What a source's answers become: gold, annotators' submitted work, or predictions to check."""
+    if gold and answers:
+        raise AnnotatorError("a source's answers come in as gold or as its annotators' answers, not both")
+    return "gold" if gold else "answers" if answers else "predictions"
 
 
 @dataclass(frozen=True)
@@ -117,7 +129,9 @@ class _Source:
     path: Path
     fmt: str | None
     images: Path | None
-    mapping: dict[str, str] | None = None
+    mapping: dict[str, str] | None
+    take: str  # _take's
+    annotators: dict[str, str]
 
 
 @dataclass
@@ -132,9 +146,11 @@ class _Prepared:
     gold: bool
     format: str
     notes: list[str]
+    answers: list[list] | None = None  # with --as answers: each row's (user id, answer) pairs
+    to_join: list[str] = dataclass_field(default_factory=list)  # their annotators not yet members
 
 
-def _prepare(session, project_name, given: _Source, fetched: Path, gold: bool, progress) -> _Prepared:
+def _prepare(session, project_name, given: _Source, fetched: Path, progress) -> _Prepared:
     """Every record read and checked, every media file hashed and, for a store, uploaded: the
     rows to insert. Writes nothing to the database."""
     project = get_project(session, project_name)
@@ -142,8 +158,18 @@ def _prepare(session, project_name, given: _Source, fetched: Path, gold: bool, p
     notes = ImportNotes()
     fmt, records = read_source(given.path, project.kind, project.config, fmt=given.fmt, images=given.images,
                                notes=notes, mapping=given.mapping)
-    source = given.path
-    if fmt in ANSWER_FORMATS and not gold:  # the file's answers, for annotators to check, unless a model's are there
+    source, gold = given.path, given.take == "gold"
+    if given.take == "answers":
+        who = imported_answers.resolve(session, project.id, records, given.annotators)
+        for record in records:
+            imported_answers.check(kind, project.config, record)
+            record.gold = None
+    else:
+        who = None
+        several = sum(len(r.answers) > 1 for r in records)
+        if several:
+            notes.count("items with answers beyond their first (left out; --as answers takes them all)", several)
+    if fmt in ANSWER_FORMATS and given.take == "predictions":  # the file's answers, for annotators to check, unless a model's are there
         for record in records:
             record.prediction, record.gold = record.prediction or record.gold, None
     if not project.media_store:
@@ -170,14 +196,16 @@ def _prepare(session, project_name, given: _Source, fetched: Path, gold: bool, p
     else:  # text: nothing to check or hash, and a thread hop per record would cost more than the rest
         checked = iter([None] * len(fresh))
     try:
-        rows, golds, skipped = _rows(project, kind, records, existing_ids, existing_sha, checked, gold, progress)
+        rows, golds, skipped, answers = _rows(project, kind, records, existing_ids, existing_sha, checked, gold, who,
+                                              progress)
     finally:
         pool.shutdown(cancel_futures=True)
     if uploader is not None:
         # Every object is in before any row: an import that cannot upload writes nothing, and
         # run again it uploads only what the store is missing.
         uploader.report(sorted({r["media_sha256"] for r in rows if r["media_sha256"]}), progress)
-    return _Prepared(project.id, project.name, source, len(records), rows, golds, skipped, gold, fmt, notes.lines())
+    return _Prepared(project.id, project.name, source, len(records), rows, golds, skipped, gold, fmt, notes.lines(),
+                     answers if who else None, who.to_join if who else [])
 
 
 def _existing_ids(session, project_id: int) -> set[str]:
@@ -193,25 +221,44 @@ def _write(session, actor: Actor, p: _Prepared) -> ImportReport:
         rows = [rows[n] for n in kept]
         if p.gold:
             golds = [golds[n] for n in kept]
+        if p.answers is not None:
+            p.answers[:] = [p.answers[n] for n in kept]
     if rows:
         if not p.gold:  # new items may come before the ones claimed already
             queue_moved(session, [p.project_id])
-        if p.gold:  # the ids, in order, for the gold answers
+        if p.gold or p.answers is not None:  # the ids, in order, for the gold answers or the assignments
             ids = session.scalars(insert(Item).returning(Item.id, sort_by_parameter_order=True), rows).all()
+        if p.gold:
             session.execute(insert(GoldAnswer), [{"item_id": i, "answer": a} for i, a in zip(ids, golds)])
+        elif p.answers is not None:
+            _hand_in(session, actor, p, ids)
         else:  # one executemany of the table's insert, which RETURNING in order, or the ORM, would slow
             session.execute(insert(Item.__table__), rows)
     skipped = p.skipped + len(added_since)
+    handed = sum(len(pairs) for pairs in p.answers or [])
     audit.record(
         session, actor, "items.import", "project", p.project_id,
-        source=str(p.source), added=len(rows), already_present=skipped, gold=p.gold,
+        source=str(p.source), added=len(rows), already_present=skipped, gold=p.gold, answers=handed,
     )
-    return ImportReport(p.project_name, str(p.source), p.read, len(rows), skipped, len(golds), p.format, p.notes)
+    return ImportReport(p.project_name, str(p.source), p.read, len(rows), skipped, len(golds), p.format, p.notes,
+                        handed)
 
 
-def _rows(project, kind, records, existing_ids, existing_sha, checked, gold, progress):
-    """(rows to insert, their gold answers, how many were already there); raises the first bad record."""
-    rows, golds, seen = [], [], set()
+def _hand_in(session, actor: Actor, p: _Prepared, ids: list[int]) -> None:
+    """The source's annotators join the project if they are not in it, then hand in their answers."""
+    from annotator.core.members import add_member
+
+    for name in p.to_join:
+        add_member(session, actor, name, p.project_id)
+    handed = [row for i, pairs in zip(ids, p.answers) for row in imported_answers.assignment_rows(p.project_id, i, pairs)]
+    if handed:
+        session.execute(insert(Assignment), handed)
+
+
+def _rows(project, kind, records, existing_ids, existing_sha, checked, gold, who, progress):
+    """(rows to insert, their gold answers, how many were already there, and with `who` each row's
+    annotators' answers); raises the first bad record."""
+    rows, golds, answers, seen = [], [], [], set()
     skipped, total = 0, len(records)
     for n, record in enumerate(records, 1):
         if progress:
@@ -238,6 +285,7 @@ def _rows(project, kind, records, existing_ids, existing_sha, checked, gold, pro
         except AnnotatorError as exc:
             raise BadInput(record.file, str(exc), line=record.line) from None
         seen.add(record.external_id)
+        pairs = imported_answers.latest_per_person(record, who) if who is not None else []
         if sha:
             existing_sha.add(sha)
         rows.append(
@@ -250,8 +298,8 @@ def _rows(project, kind, records, existing_ids, existing_sha, checked, gold, pro
                 "height": record.size[1] if record.size else None,
                 "priority": record.priority,
                 # Gold items are claimed by their own path (every user sees each once), so they
-                # hold no ordinary slots.
-                "open_slots": 0 if gold else project.overlap,
+                # hold no ordinary slots; imported answers fill theirs.
+                "open_slots": 0 if gold else max(0, project.overlap - len(pairs)),
                 "is_gold": gold,
                 "prediction": record.prediction,
                 "confidence": -1.0 if record.confidence is None else float(record.confidence),
@@ -259,5 +307,7 @@ def _rows(project, kind, records, existing_ids, existing_sha, checked, gold, pro
         )
         if gold:
             golds.append(record.gold)
-    return rows, golds, skipped
+        if who is not None:
+            answers.append(pairs)
+    return rows, golds, skipped, answers
 

@@ -29,8 +29,7 @@ def export_mturk_results(db: Database, actor: Actor, project_ref: str | int, out
     tmp = out.with_name(out.name + ".part")
     try:
         with db.read() as session:
-            if session.get_bind().dialect.name == "postgresql":
-                session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            batches.one_snapshot(session)
             project = get_project(session, project_ref)
             project_id, name = project.id, project.name
             inputs, answers = _columns(session, project)

@@ -18,3 +18,17 @@ def by_id(session: Session, query, id_column, size: int) -> Iterator[list]:
             return
         yield rows
         after = rows[-1][0]
+
+
+def one_snapshot(session: Session) -> None:
+    """On PostgreSQL, every batch's reads from the same snapshot, when the caller has not begun
+    reading already. (A SQLite transaction is one snapshot already.)"""
+    import warnings
+
+    from sqlalchemy.exc import SAWarning
+
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    with warnings.catch_warnings():  # a connection of the caller's transaction is in use: its rules stand
+        warnings.filterwarnings("ignore", "Connection is already established", SAWarning)
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})

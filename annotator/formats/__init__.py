@@ -5,7 +5,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from datetime import datetime
 from typing import Any
+
+
+@dataclass(frozen=True)
+class ImportedAnswer:
+    """One person's answer, as a tool that had several annotators per item recorded it."""
+    annotator: str  # as the source names them: an e-mail, a name or an id
+    value: dict[str, Any]
+    submitted_at: datetime | None = None
+    seconds: float = 0.0  # the time they spent, as the source measured it
+    where: str = ""  # the record's field, for error messages
 
 
 @dataclass
@@ -22,6 +33,7 @@ class ItemRecord:
     # or http(s) URLs, fetched first.
     media: dict[str, Path | str] = field(default_factory=dict)
     size: tuple[int, int] | None = None  # the upright image's, once the import has checked it
+    answers: list[ImportedAnswer] = field(default_factory=list)  # every annotator's, for --as answers
 
 
 def _nul_field(value: Any, name: str) -> str | None:

@@ -64,3 +64,14 @@ class ProjectLabels:
         if label not in self._known:
             raise BadInput(str(file), f"{said or f'the label {label!r}'} is not one of the project's labels "
                            f"({', '.join(self.names)}); add it to the project or fix the file", field=field)
+
+
+def parse_pairs(pairs: list[str], where: str, option: str, shape: str, example: str) -> dict[str, str]:
+    """A repeatable `KEY=VALUE` option (`--map image=image_url`) as a dict, or one error naming it."""
+    parsed = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise BadInput(where, f"{option} takes {shape}, as in {example}, not {pair!r}")
+        parsed[key.strip()] = value.strip()
+    return parsed

@@ -7,12 +7,13 @@ reported. The writer gives tasks Label Studio opens with the label config writte
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, TextIO
 from xml.sax.saxutils import quoteattr
 
 from annotator.errors import BadInput
-from annotator.formats import ItemRecord
+from annotator.formats import ImportedAnswer, ItemRecord
 from annotator.formats.base import ExportItem, ImportNotes, ProjectLabels
 
 SOURCE_FIELD = {"image_boxes": "image", "text_categories": "text", "transcription": "audio"}
@@ -75,10 +76,11 @@ def read_labelstudio(path: Path, kind: str, labels: list[str], notes: ImportNote
         data = task.get("data") if isinstance(task, dict) else None
         if not isinstance(data, dict) or not isinstance(data.get(field), str) or not data[field]:
             raise BadInput(str(path), f"each task needs data.{field}", field=f"[{n}].data.{field}")
-        done = [a for a in (task.get("annotations") or task.get("completions") or []) if not a.get("was_cancelled")]
-        answer = _answer(done[0].get("result") or [], kind, known, notes, f"[{n}].annotations[0]", path) if done else None
-        if len(done) > 1:
-            notes.count("annotations beyond each task's first (left out)")
+        done = [(k, a) for k, a in enumerate(task.get("annotations") or task.get("completions") or [])
+                if not a.get("was_cancelled")]
+        answers = [_imported(a, _answer(a.get("result") or [], kind, known, notes, f"[{n}].annotations[{k}]", path),
+                             f"[{n}].annotations[{k}]", path) for k, a in done]
+        answer = answers[0].value if answers else None
         predicted = task.get("predictions") or []
         prediction = _answer(predicted[0].get("result") or [], kind, known, notes, f"[{n}].predictions[0]", path) \
             if predicted else None
@@ -90,8 +92,31 @@ def read_labelstudio(path: Path, kind: str, labels: list[str], notes: ImportNote
         else:
             media[field] = source if source.startswith(("http://", "https://")) else _local(path, source)
         records.append(ItemRecord(external_id=str(task.get("id", n)), payload=payload, file=str(path), gold=answer,
-                                  prediction=prediction, media=media))
+                                  prediction=prediction, media=media,
+                                  answers=[a for a in answers if a.value is not None]))
     return records
+
+
+def annotator_of(annotation: dict) -> str:
+    """Who made an annotation, as Label Studio names them: their e-mail, else their user id."""
+    who = annotation.get("completed_by")
+    if isinstance(who, dict):
+        who = who.get("email") or who.get("id")
+    return "unknown" if who in (None, "") else str(who)
+
+
+def _imported(annotation: dict, value, where: str, path: Path) -> ImportedAnswer:
+    when = annotation.get("updated_at") or annotation.get("created_at")
+    try:
+        submitted = datetime.fromisoformat(when.replace("Z", "+00:00")) if isinstance(when, str) else None
+        if submitted is not None and submitted.tzinfo is None:  # Label Studio writes UTC
+            submitted = submitted.replace(tzinfo=timezone.utc)
+    except ValueError:
+        raise BadInput(str(path), f"{when!r} is not an ISO 8601 time", field=f"{where}.created_at") from None
+    seconds = annotation.get("lead_time")
+    if seconds is not None and (not isinstance(seconds, (int, float)) or seconds < 0):
+        raise BadInput(str(path), f"lead_time should be a number of seconds, not {seconds!r}", field=f"{where}.lead_time")
+    return ImportedAnswer(annotator_of(annotation), value, submitted, float(seconds or 0.0), where)
 
 
 def _local(path: Path, given: str) -> Path:

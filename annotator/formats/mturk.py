@@ -19,6 +19,7 @@ from typing import Any, Iterable, TextIO
 
 from annotator.errors import BadInput
 from annotator.formats import ItemRecord
+from annotator.formats.base import parse_pairs
 from annotator.formats.text_io import read_utf8
 
 VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")  # MTurk's ${var}; a bare $var is the page's own
@@ -136,13 +137,7 @@ def read_decisions(path: Path) -> list[Decision]:
 
 def parse_mapping(pairs: list[str], where: str) -> dict[str, str]:
     """`image=image_url` pairs: payload field = input column."""
-    mapping = {}
-    for pair in pairs:
-        field, sep, column = pair.partition("=")
-        if not sep or not field.strip() or not column.strip():
-            raise BadInput(where, f"--map takes field=column, as in image=image_url, not {pair!r}")
-        mapping[field.strip()] = column.strip()
-    return mapping
+    return parse_pairs(pairs, where, "--map", "field=column", "image=image_url")
 
 
 def read_batch_input(path: Path, mapping: dict[str, str], media_fields: tuple[str, ...], primary: str

@@ -147,7 +147,12 @@ class TransferDialog(QDialog):
         row = QHBoxLayout()
         row.addWidget(self.path, 1)
         row.addWidget(browse)
-        self.gold = QCheckBox("The answers (or boxes) in it are gold answers")
+        self.take = QComboBox()  # what the source's answers become: the core's names, in words
+        for words, take in (("predictions for annotators to check", "predictions"), ("gold answers", "gold"),
+                            ("its annotators' answers, for review (Label Studio)", "answers")):
+            self.take.addItem(words, take)
+        self.annotators = QLineEdit()
+        self.annotators.setPlaceholderText("Label Studio: who each annotator is here, as hakan@example.com=hakan")
         self.format = QComboBox()  # the core's names; the import's first entry is "detect it"
         self.format.addItems(["detect", *IMPORT_FORMATS, "mturk-results"] if mode == "import"
                              else ["jsonl", "csv", "mturk", *EXPORT_FORMATS])
@@ -177,7 +182,8 @@ class TransferDialog(QDialog):
         options = QFormLayout()
         options.addRow("Format", self.format)
         if mode == "import":
-            options.addRow("", self.gold)
+            options.addRow("Its answers come in as", self.take)
+            options.addRow("Annotators", self.annotators)
             options.addRow("Images", self.images)
             options.addRow("Columns", self.mapping)
         else:
@@ -220,9 +226,10 @@ class TransferDialog(QDialog):
                 raise Cancelled("Cancelled: nothing was changed.")
             emit(done, total, what)
 
-        actor, name, gold, fmt = self.actor, self.project_name, self.gold.isChecked(), self.format.currentText()
+        actor, name, take, fmt = self.actor, self.project_name, self.take.currentData(), self.format.currentText()
         holds, images = self.holds.currentText(), self.images.text().strip() or None
         pairs = [p.strip() for p in self.mapping.text().split(",") if p.strip()]
+        people = [p.strip() for p in self.annotators.text().split(",") if p.strip()]
         if self.mode == "import":
             from annotator.core.importing import import_into
             from annotator.core.mturk_results import apply_mturk_decisions
@@ -235,13 +242,16 @@ class TransferDialog(QDialog):
                         done = apply_mturk_decisions(s, actor, name, source)
                     return (f"Approved {done.approved} and rejected {done.rejected} assignment(s); "
                             f"{done.unchanged} already so.")
+                from annotator.core.imported_answers import parse_annotators
                 from annotator.formats.mturk import parse_mapping
 
-                r = import_into(db, actor, name, source, gold=gold, progress=report,
+                r = import_into(db, actor, name, source, gold=take == "gold", progress=report,
                                 fmt=None if fmt == "detect" else fmt, images=Path(images) if images else None,
-                                mapping=parse_mapping(pairs, path) or None)
+                                mapping=parse_mapping(pairs, path) or None, answers=take == "answers",
+                                annotators=parse_annotators(people, path))
                 notes = "".join(f" Note: {note}." for note in r.notes)
-                return f"Imported {r.added} item(s); {r.already_present} already present.{notes}"
+                handed = f", with {r.answers} answer(s) by their annotators for review" if r.answers else ""
+                return f"Imported {r.added} item(s){handed}; {r.already_present} already present.{notes}"
             self.worker.call_db(job, self._done, self._failed)
         elif fmt == "mturk":
             from annotator.core.mturk_results import export_mturk_results
@@ -257,11 +267,11 @@ class TransferDialog(QDialog):
                 return f"Exported {count} item(s) to {path}."
             self.worker.call_db(boxes, self._done, self._failed)
         else:
-            from annotator.core.exporting import export_results
+            from annotator.core.exporting import export_from
 
-            def rows(s):
-                return f"Exported {export_results(s, actor, name, Path(path), fmt, progress=report)} item(s) to {path}."
-            self.worker.call(rows, self._done, self._failed)
+            def rows(db):
+                return f"Exported {export_from(db, actor, name, Path(path), fmt, progress=report)} item(s) to {path}."
+            self.worker.call_db(rows, self._done, self._failed)
 
     def _step(self, done: int, total: int, what: str) -> None:
         self.bar.setMaximum(max(total, 1))

@@ -5,7 +5,7 @@ import json
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from annotator.core import quality, queue, review
 from annotator.core.aggregate import aggregate_project
@@ -266,3 +266,24 @@ def test_pausing_a_paused_user_is_refused_and_writes_nothing(db, operator):
         quality.pause(s, operator, "ann", "p", "spam again")
     with db.read() as s:
         assert s.scalars(select(AuditEvent.action).where(AuditEvent.action == "membership.pause")).all() == ["membership.pause"]
+
+
+def test_a_csv_export_lets_other_desktops_work_while_it_runs(db, operator, tmp_path):
+    """The export reads without a write lock: midway, another connection hands in work and the
+    export, one snapshot, holds what was there when it began."""
+    from annotator.core.exporting import export_from
+    make_project(db, "p")
+    add_texts(db, operator, [{"id": f"i{n}", "text": f"t{n}"} for n in range(3)], tmp_path)
+    ann = make_user(db, "ann")
+    handed_in = []
+
+    def midway(done, total, what):
+        if not handed_in:
+            work(db, ann)  # on a connection of its own: under a write lock, "database is locked"
+            handed_in.append(True)
+
+    assert export_from(db, operator, "p", tmp_path / "out.csv", "csv", progress=midway) == 3
+    rows = list(csv.DictReader((tmp_path / "out.csv").open(encoding="utf-8")))
+    assert handed_in and [json.loads(row["answers"]) for row in rows] == [[], [], []]
+    with db.read() as s:
+        assert s.scalar(select(func.count()).select_from(Assignment).where(Assignment.submitted_at.is_not(None))) == 1

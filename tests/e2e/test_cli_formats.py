@@ -68,3 +68,17 @@ def test_a_clip_with_its_subtitles_in_and_webvtt_out(tmp_path):
     run("export", "speech", str(tmp_path / "vtt"), "--format", "vtt", "--holds", "gold", db=db)
     written = (tmp_path / "vtt" / "sb_spk1_snt1.vtt").read_text(encoding="utf-8")
     assert written.startswith("WEBVTT\n\n00:00:00.500 --> 00:00:07.000\nCaption text #1\n")
+
+
+def test_label_studio_annotations_as_answers_through_the_cli(tmp_path):
+    db = tmp_path / "team.sqlite3"
+    run("db", "upgrade", db=db)
+    run("project", "create", "tweets", "--kind", "text_categories", "--labels", "Positive,Negative", db=db)
+    run("user", "add", "sergey", "--password-stdin", stdin="correct-horse-battery\n", db=db)
+    source = str(shared("labelstudio", "lssdk_test_export_csv__csv_test_history.json"))
+    wrong = run("import", "tweets", source, "--as", "answers", "--annotator", "sergei", db=db, ok=False)
+    assert wrong.returncode != 0 and "--annotator takes SOURCE=USER" in wrong.stdout + wrong.stderr
+    out = run("import", "tweets", source, "--as", "answers", "--annotator", "sergei@heartex.test=sergey", db=db).stdout
+    assert "Imported 1 item(s) into tweets, with 1 answer(s) by their annotators for review" in out
+    queue = run("review", "list", "tweets", db=db).stdout
+    assert "sergey" in queue

@@ -10,11 +10,11 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from annotator.core.export_formats import export_as
 from annotator.core.importing import import_items
-from annotator.db.models import GoldAnswer, Item
+from annotator.db.models import GoldAnswer, Item, User
 from annotator.errors import BadInput
 from tests.helpers import make_project, shared
 
@@ -97,3 +97,73 @@ def test_an_export_opens_in_label_studio_and_reads_back(db, operator, tmp_path):
     for a, b in zip(original, back):
         assert [x["label"] for x in a["boxes"]] == [y["label"] for y in b["boxes"]]
         assert all(abs(x[k] - y[k]) <= 0.5 for x, y in zip(a["boxes"], b["boxes"]) for k in "xywh")
+
+
+def _assignments(db, project: str):
+    from annotator.db.models import Assignment, Project, User
+
+    with db.read() as s:
+        return s.execute(select(User.name, Item.external_id, Assignment.status, Assignment.needs_review,
+                                Assignment.active_seconds, Assignment.answer, Item.open_slots)
+                         .join(User, User.id == Assignment.user_id).join(Item, Item.id == Assignment.item_id)
+                         .join(Project, Project.id == Item.project_id).where(Project.name == project)
+                         .order_by(Item.external_id, User.name)).all()
+
+
+def test_annotations_come_in_as_their_annotators_submitted_work_for_review(db, operator, tmp_path):
+    """--as answers, by a lead's own login: each annotation a submitted assignment of the person
+    who made it, named by the mapping (Label Studio names these two by user id only)."""
+    from annotator.core.importing import import_into
+    from annotator.core.review import approve
+    from tests.helpers import connected_as, make_user
+
+    make_project(db, "cells", kind="image_boxes", config={"labels": ["parasites", "white"]}, overlap=2)
+    lead = make_user(db, "lena", "lead")
+    make_user(db, "alice", join=False)
+    make_user(db, "bob", join=False)
+    source = photos_in_place_of("lsconv_test_export_yolo__data.json", tmp_path,
+                                [shared("voc-sample", "2011_000003.jpg"), shared("voc-sample", "2011_000006.jpg")])
+    desk = connected_as(db, lead)
+    with pytest.raises(BadInput, match=r"no active Annotator user for 1 \(2 answers\), 2 \(1 answer\); add each"):
+        import_into(desk, lead, "cells", source, answers=True)
+    with pytest.raises(BadInput, match=r"no active Annotator user for 2 \(1 answer\)"):
+        import_into(desk, lead, "cells", source, answers=True, annotators={"1": "alice", "2": "nobody"})
+    assert _assignments(db, "cells") == []  # refused whole
+
+    report = import_into(desk, lead, "cells", source, answers=True, annotators={"1": "alice", "2": "bob"})
+    assert (report.added, report.answers) == (2, 3)
+    rows = _assignments(db, "cells")
+    assert [(r.name, r.status, r.needs_review, r.open_slots) for r in rows] == [
+        ("alice", "submitted", True, 0), ("bob", "submitted", True, 0), ("alice", "submitted", True, 1)]
+    assert [r.active_seconds for r in rows] == [85.444, 1235.418, 5.652]  # Label Studio's lead_time
+    assert rows[0].answer["boxes"][0]["label"] and rows[0].answer != rows[1].answer
+    with db.read() as s:
+        from annotator.db.models import Assignment, Membership
+
+        joined = s.scalar(select(func.count()).select_from(Membership).join(User, User.id == Membership.user_id)
+                          .where(User.name.in_(["alice", "bob"])))
+        first = s.scalars(select(Assignment.id).order_by(Assignment.id)).first()
+    assert joined == 2  # they are the project's members now, so their rates count
+    with desk.write() as s:
+        approve(s, lead, first)  # the lead reviews them as any other handed-in work
+    assert import_into(desk, lead, "cells", source, answers=True, annotators={"1": "alice", "2": "bob"}).added == 0
+    assert len(_assignments(db, "cells")) == 3  # the same source twice adds nothing
+
+
+def test_every_annotators_answers_go_out_and_come_back_by_name(db, operator, tmp_path):
+    """Round trip: an export holding all answers names each annotator; imported --as answers into
+    another project, the same people hold the same answers."""
+    from tests.helpers import make_user
+
+    make_project(db, "tweets", config={"labels": ["Positive", "Negative"]}, overlap=2)
+    make_user(db, "sergei")
+    with db.write() as s:  # sergei@heartex.test is the user "sergei", by the name before the @
+        assert import_items(s, operator, "tweets", real("lssdk_test_export_csv__csv_test_history.json"),
+                            answers=True).answers == 1
+    out = tmp_path / "tweets.json"
+    assert export_as(db, operator, "tweets", out, "labelstudio", holds="all") == 1
+    assert [a["completed_by"] for a in json.loads(out.read_text())[0]["annotations"]] == [{"email": "sergei"}]
+    make_project(db, "again", config={"labels": ["Positive", "Negative"]})
+    with db.write() as s:
+        import_items(s, operator, "again", out, answers=True)
+    assert [(r.name, r.answer) for r in _assignments(db, "again")] == [("sergei", {"label": "Positive"})]

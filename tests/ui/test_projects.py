@@ -56,7 +56,7 @@ def test_import_with_progress_and_cancel_that_changes_nothing(qtbot, db, window)
     window.list.setCurrentRow(0)
     dialog = window.transfer("import")
     dialog.path.setText(str(shared("text", "banking77_test.csv")))
-    dialog.gold.setChecked(True)
+    dialog.take.setCurrentIndex(dialog.take.findData("gold"))
     import time
 
     window.worker.call(lambda s: time.sleep(0.3))  # the worker is busy, so Cancel lands before the import runs
@@ -105,7 +105,7 @@ def test_a_yolo_folder_in_and_coco_out_from_the_window(qtbot, db, window, tmp_pa
     dialog = window.transfer("import")
     dialog.path.setText(str(shared("yolo", "lsconv_unif_dims")))
     dialog.format.setCurrentText("yolo")
-    dialog.gold.setChecked(True)
+    dialog.take.setCurrentIndex(dialog.take.findData("gold"))
     with qtbot.waitSignal(dialog.finished_with, timeout=20_000) as done:
         dialog.start()
     assert done.args[0].startswith("Imported 5 item(s)")
@@ -138,3 +138,26 @@ def test_an_mturk_batch_input_with_its_columns_named_in_the_window(qtbot, db, wi
     with db.read() as s:
         (item,) = s.scalars(select(Item)).all()
     assert item.payload["text"] == "refund please" and item.payload["meta"]["tweet_author"] == "@ann"
+
+
+def test_a_label_studio_export_comes_in_as_its_annotators_answers_from_the_window(qtbot, db, window):
+    """The lead names who Label Studio's annotator is here; the work waits in review."""
+    from annotator.db.models import Assignment
+
+    make_project(db, "tweets", config={"labels": ["Positive", "Negative"]})
+    make_user(db, "sergey")
+    window.refresh()
+    qtbot.waitUntil(lambda: window.list.count() == 1, timeout=10_000)
+    window.list.setCurrentRow(0)
+    dialog = window.transfer("import")
+    dialog.path.setText(str(shared("labelstudio", "lssdk_test_export_csv__csv_test_history.json")))
+    dialog.take.setCurrentIndex(dialog.take.findData("answers"))
+    with qtbot.waitSignal(dialog.finished_with, timeout=20_000) as failed:
+        dialog.start()
+    assert "no active Annotator user for sergei@heartex.test (1 answer)" in failed.args[0]
+    dialog.annotators.setText("sergei@heartex.test=sergey")
+    with qtbot.waitSignal(dialog.finished_with, timeout=20_000) as done:
+        dialog.start()
+    assert done.args[0].startswith("Imported 1 item(s), with 1 answer(s) by their annotators for review")
+    with db.read() as s:
+        assert s.scalars(select(Assignment.status)).all() == ["submitted"]
