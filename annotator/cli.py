@@ -489,6 +489,7 @@ from annotator import cli_gold  # noqa: E402,F401  (registers `gold`)
 from annotator import cli_users  # noqa: E402,F401  (registers `user`)
 from annotator import cli_media  # noqa: E402,F401  (registers `media`)
 from annotator import cli_data  # noqa: E402,F401  (registers `import` and `export`)
+from annotator import cli_pay  # noqa: E402,F401  (registers `pay`)
 
 
 def main() -> None:

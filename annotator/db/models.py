@@ -353,3 +353,5 @@ class BundleMedia(Base):
     name: Mapped[str] = mapped_column(String(300))  # the file name it is unpacked under
     size: Mapped[int] = mapped_column(Integer)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+from annotator.db import pay_models as pay_models  # noqa: E402,F401  (their tables are the same metadata)
