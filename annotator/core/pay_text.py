@@ -17,6 +17,16 @@ def minutes(seconds: int | float | None) -> str:
     return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
 
 
+def active_time(seconds: float) -> str:
+    """Measured time as a person reads it: 42 s, 7.5 min, 3 h 05 min."""
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.1f} min"
+    hours, rest = divmod(round(seconds / 60), 60)
+    return f"{hours} h {rest:02d} min"
+
+
 def terms_line(terms: PayTerms) -> str:
     cur = terms.currency
     pay = f"{shown(terms.hourly, cur)} per active hour" if terms.hourly is not None \
@@ -37,7 +47,7 @@ def statement_lines(st: Statement) -> list[str]:
         f"Statement for {st.user} on {st.project}, {st.period}",
         f"  Items handed in: {st.submitted}  approved: {s.approved}  waiting for review: {st.pending}  "
         f"rejected: {st.rejected}",
-        f"  Active time: {s.hours:.2f} h  effective rate: {'—' if rate is None else shown(rate, cur)} an hour",
+        f"  Active time: {active_time(s.active_seconds)}  effective rate: {'—' if rate is None else shown(rate, cur)} an hour",
         f"  Rewards:  {shown(s.rewards, cur)}",
         f"  Bonuses:  {shown(s.bonuses, cur)}",
     ]

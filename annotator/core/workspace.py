@@ -1,5 +1,5 @@
 """What an annotator sees outside the item itself: the projects they can work on, with their
-standing, and today's count."""
+standing and their pay, and today's count and earnings."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from annotator.core.auth import Actor
+from annotator.core.pay_statement import MyPay, my_pay, todays_pay
 from annotator.core.quality import approval_rates
 from annotator.db.base import utcnow
 from annotator.db.models import Assignment, Item, Membership, Project
@@ -30,6 +31,7 @@ class ProjectCard:
     training_mode: bool = False
     lease_seconds: int = 1800
     media_root: str | None = None
+    pay: MyPay | None = None  # the reward, the estimate and their own hourly rate; None: it pays nothing
 
 
 def my_projects(session: Session, actor: Actor) -> list[ProjectCard]:
@@ -48,6 +50,7 @@ def my_projects(session: Session, actor: Actor) -> list[ProjectCard]:
         .where(Assignment.user_id == actor.id, Assignment.status.in_(("submitted", "approved", "rejected")))
         .group_by(Assignment.project_id)
     ).all())
+    pay = my_pay(session, actor)
     memberships = {m.project_id: m for m in session.scalars(select(Membership).where(Membership.user_id == actor.id))}
     cards = []
     for p in projects:
@@ -57,15 +60,25 @@ def my_projects(session: Session, actor: Actor) -> list[ProjectCard]:
             m.gold_accuracy if m else None,  # kept up to date as gold is scored
             approval_rates(session, actor.id, p.id).lifetime if actor.id else None,
             bool(m and m.state == "paused"), m.reason if m and m.state == "paused" else "",
-            p.training_mode, p.lease_seconds, p.media_root,
+            p.training_mode, p.lease_seconds, p.media_root, pay.get(p.id),
         ))
     return cards
 
 
-def today_count(session: Session, actor: Actor, *, now: datetime | None = None) -> int:
+def local_midnight(now: datetime | None = None) -> datetime:
+    """The start of this desk's day, in UTC: "today" is the annotator's own."""
     now = now or utcnow()
-    midnight = datetime.combine(now.astimezone().date(), time.min).astimezone(timezone.utc)
+    return datetime.combine(now.astimezone().date(), time.min).astimezone(timezone.utc)
+
+
+def today_count(session: Session, actor: Actor, *, now: datetime | None = None) -> int:
     return session.scalar(
         select(func.count()).select_from(Assignment)
-        .where(Assignment.user_id == actor.id, Assignment.submitted_at >= midnight)
+        .where(Assignment.user_id == actor.id, Assignment.submitted_at >= local_midnight(now))
     ) or 0
+
+
+def today_pay(session: Session, actor: Actor, project_id: int, *, now: datetime | None = None):
+    """What this person's approved work on the project earned today (pay_statement.Today), or
+    None where it pays nothing."""
+    return todays_pay(session, actor, project_id, local_midnight(now))

@@ -122,6 +122,8 @@ class AppController(QObject):
         self.picker.audit_requested.connect(self.open_audit)
         self.picker.dashboard_requested.connect(self.open_dashboard)
         self.picker.projects_requested.connect(self.open_projects)
+        self.picker.statement_requested.connect(self.open_statement)
+        self.picker.pay_report_requested.connect(self.open_pay_report)
         self.picker.rejected.connect(lambda: self.workbench is None and self.quit())
         self.picker.show()
 
@@ -152,6 +154,18 @@ class AppController(QObject):
 
         self.projects = ProjectsWindow(self.actor, self.worker)
         self.projects.show()
+
+    def open_statement(self) -> None:
+        from annotator.ui.pay_statement import StatementWindow
+
+        self.statement = StatementWindow(self.actor, self.worker)
+        self.statement.show()
+
+    def open_pay_report(self) -> None:
+        from annotator.ui.pay_report import PayReportWindow
+
+        self.pay_report = PayReportWindow(self.actor, self.worker)
+        self.pay_report.show()
 
     def open_people(self) -> None:
         from annotator.ui.people import PeopleWindow

@@ -13,14 +13,38 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from annotator.core.money import shown
+from annotator.core.pay_text import minutes, terms_line
 from annotator.core.workspace import ProjectCard, my_projects
 from annotator.ui.tables import read_only_table
 
-COLUMNS = ("Project", "Kind", "Open items", "Done by you", "Gold accuracy", "Approval rate", "Status")
+COLUMNS = ("Project", "Kind", "Open items", "Done by you", "Gold accuracy", "Approval rate", "Pays", "Est. time",
+           "Your rate", "Status")
+STATUS = COLUMNS.index("Status")
+NUMBERS = {2, 3, 4, 5, 6, 7, 8}
 
 
 def _pct(v: float | None) -> str:
     return "—" if v is None else f"{v:.0%}"
+
+
+def _pay_columns(card: ProjectCard) -> tuple[str, str, str]:
+    """What the project pays, the time an item should take, and the rate this person has had."""
+    if card.pay is None:
+        return "—", "—", "—"
+    terms, cur = card.pay.terms, card.pay.terms.currency
+    pays = f"{shown(terms.hourly, cur)}/h" if terms.hourly is not None else shown(terms.reward, cur)
+    rate = "—" if card.pay.rate is None else f"{shown(card.pay.rate, cur)}/h"
+    return pays, minutes(terms.estimate_seconds), rate
+
+
+def _pay_tip(card: ProjectCard) -> str:
+    if card.pay is None:
+        return "This project pays nothing."
+    rate = card.pay.terms.per_hour_at(card.pay.terms.estimate_seconds or 0)
+    at_estimate = f" At the estimate that is {shown(rate, card.pay.terms.currency)} an hour." if rate else ""
+    yours = " Your rate is your approved pay per active hour over the last 90 days." if card.pay.rate else ""
+    return terms_line(card.pay.terms) + "." + at_estimate + yours
 
 
 class ProjectPicker(QDialog):
@@ -30,6 +54,8 @@ class ProjectPicker(QDialog):
     audit_requested = Signal()
     dashboard_requested = Signal()
     projects_requested = Signal()
+    statement_requested = Signal()
+    pay_report_requested = Signal()
 
     def __init__(self, actor, worker, parent=None):
         super().__init__(parent)
@@ -40,7 +66,7 @@ class ProjectPicker(QDialog):
         title.setObjectName("title")
         self.table = read_only_table(COLUMNS, stretch_all=False)
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.table.horizontalHeader().setSectionResizeMode(6, QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(STATUS, QHeaderView.ResizeMode.Stretch)
         self.table.doubleClicked.connect(self.open_selected)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self.status = QLabel("Loading projects…")
@@ -54,6 +80,10 @@ class ProjectPicker(QDialog):
         row = QHBoxLayout()
         row.addWidget(self.status, 1)
         row.addWidget(refresh)
+        my_pay = QPushButton("My pay…")
+        my_pay.setToolTip("Your statement: what you handed in, what it earned, and any rejection's reason")
+        my_pay.clicked.connect(self.statement_requested.emit)
+        row.addWidget(my_pay)
         # Leads and admins only; annotators never see the lead tools (and the services refuse them).
         self.review_button = QPushButton("Review queue…") if actor.has("lead") else None
         self.lead_buttons = []
@@ -67,7 +97,9 @@ class ProjectPicker(QDialog):
             board.clicked.connect(self.dashboard_requested.emit)
             projects = QPushButton("Projects…")
             projects.clicked.connect(self.projects_requested.emit)
-            self.lead_buttons = [self.review_button, board, projects, people, trail]
+            payroll = QPushButton("Pay report…")
+            payroll.clicked.connect(self.pay_report_requested.emit)
+            self.lead_buttons = [self.review_button, board, projects, payroll, people, trail]
             for b in self.lead_buttons:
                 row.addWidget(b)
         row.addWidget(self.open_button)
@@ -75,7 +107,7 @@ class ProjectPicker(QDialog):
         layout.addWidget(title)
         layout.addWidget(self.table, 1)
         layout.addLayout(row)
-        self.resize(1000, 420)
+        self.resize(1200, 420)
         self.refresh()
 
     def refresh(self) -> None:
@@ -87,14 +119,14 @@ class ProjectPicker(QDialog):
         for r, c in enumerate(cards):
             status = f"Paused: {c.paused_reason}" if c.paused else "Active"
             values = (c.name, c.kind.replace("_", " "), str(c.open_items), str(c.my_done), _pct(c.gold_accuracy),
-                      _pct(c.approval_rate), status)
+                      _pct(c.approval_rate), *_pay_columns(c), status)
             for col, value in enumerate(values):
                 cell = QTableWidgetItem(value)
-                if col in (2, 3, 4, 5):
+                if col in NUMBERS:
                     cell.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 if c.paused:
                     cell.setForeground(Qt.GlobalColor.darkRed)
-                cell.setToolTip(status if col == 6 else value)
+                cell.setToolTip(status if col == STATUS else _pay_tip(c) if col in (6, 7, 8) else value)
                 self.table.setItem(r, col, cell)
         self.table.resizeColumnsToContents()
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)

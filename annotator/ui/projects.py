@@ -28,10 +28,12 @@ from PySide6.QtWidgets import (
 )
 
 from annotator.core.export_formats import FORMATS as EXPORT_FORMATS
+from annotator.core.pay import set_pay
 from annotator.core.projects import ProjectSpec, create_project, list_projects, update_project
 from annotator.formats.sources import IMPORT_FORMATS
 from annotator.errors import AnnotatorError
 from annotator.tasks import registry
+from annotator.ui.pay_fields import PayFields
 
 
 class Cancelled(AnnotatorError):
@@ -84,14 +86,18 @@ class ProjectDialog(QDialog):
                          ("Auto-approve after (hours)", self.auto_hours), ("Time limit (minutes)", self.lease_minutes),
                          ("", self.training), ("Media store", self.media_store), ("Instructions", self.instructions)):
             form.addRow(label, w)
+        self.pay = PayFields(worker, project.id if project else None)
         self.error = QLabel()
         self.error.setObjectName("error")
         self.error.setWordWrap(True)
         save = QPushButton("Save")
         save.setObjectName("primary")
         save.clicked.connect(self.save)
+        columns = QHBoxLayout()
+        columns.addLayout(form, 3)
+        columns.addWidget(self.pay, 2, Qt.AlignmentFlag.AlignTop)
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
+        layout.addLayout(columns)
         layout.addWidget(self.error)
         layout.addWidget(save, 0, Qt.AlignmentFlag.AlignRight)
 
@@ -112,12 +118,18 @@ class ProjectDialog(QDialog):
         }
 
     def save(self) -> None:
-        values = self.values()
+        values, pay = self.values(), self.pay.values()
         if self.project:
             values.pop("kind")
-            fn = lambda s: update_project(s, self.actor, self.project.id, **values)  # noqa: E731
-        else:
-            fn = lambda s: create_project(s, self.actor, ProjectSpec(**values))  # noqa: E731
+
+        def fn(s):  # the project and its pay in one transaction: both saved, or neither
+            if self.project:
+                info = update_project(s, self.actor, self.project.id, **values)
+            else:
+                info = create_project(s, self.actor, ProjectSpec(**values))
+            if pay is not None:
+                set_pay(s, self.actor, info.name, **pay)
+            return info
         self.worker.call(fn, self._saved, lambda exc: self.error.setText(str(exc)))
 
     def _saved(self, info) -> None:

@@ -31,6 +31,7 @@ from annotator.core.journal import Entry, Journal
 from annotator.core.media_access import localize
 from annotator.formats.mturk import fill_template
 from annotator.core.workspace import ProjectCard, today_count
+from annotator.ui.pay_line import PayLine
 from annotator.errors import AnnotatorError, NothingLeft, QueueError
 from annotator.tasks import registry
 from annotator.ui.media_retry import MediaRetry
@@ -95,10 +96,11 @@ class Workbench(QMainWindow):
         self.lease_label = QLabel()
         self.active_label = QLabel()
         self.today_label = QLabel()
+        self.pay_line = PayLine(actor, worker, card.project_id)
         header = QHBoxLayout()
         header.addWidget(title)
         header.addStretch(1)
-        for w in (self.lease_label, self.active_label, self.today_label):
+        for w in (self.lease_label, self.active_label, self.today_label, self.pay_line):
             header.addWidget(w)
             header.addSpacing(16)
         self.instructions_button = QToolButton()
@@ -203,6 +205,7 @@ class Workbench(QMainWindow):
 
     def start(self) -> None:
         self.worker.call(lambda s: today_count(s, self.actor), self._set_today, write=False)
+        self.pay_line.refresh()
         self.refresh_offline()
         self.claim()
 
@@ -418,6 +421,7 @@ class Workbench(QMainWindow):
 
     def _submitted(self, outcome, wait: bool) -> None:
         self._set_today(self.today + (1 if outcome.accepted else 0))
+        self.pay_line.refresh()
         if self.offline is not None:
             self.refresh_offline()
         if not outcome.accepted:
