@@ -214,3 +214,26 @@ def test_todays_pay_for_the_workbench(db, team):
     with connected_as(db, ann).read() as s:
         today = todays_pay(s, ann, s.scalar(select(Assignment.project_id).limit(1)), midnight)
     assert (today.currency, today.earned, today.pending) == ("USD", Decimal("0.05"), 1)
+
+
+def test_offline_work_earns_at_check_in_as_online_work_does(db, operator, tmp_path):
+    from annotator.core import offline
+    from annotator.db.base import utcnow
+    from tests.db.test_offline import work_offline
+    from tests.helpers import as_person
+
+    make_project(db, "p", config={"labels": ["a", "b"]})  # no review: approved as it is handed in
+    add_texts(db, operator, 3, tmp_path)
+    ann = make_user(db, "ann")
+    with db.write() as s:
+        set_pay(s, operator, "p", currency="GBP", reward="0.04")
+    out = tmp_path / "ann.annot"
+    offline.checkout(*as_person(db, "ann"), "p", "ann", 3, out, now=utcnow() - timedelta(hours=1))
+    work_offline(out, "ann", {0: {"label": "a"}, 1: {"label": "b"}})
+    with db.read() as s:
+        assert s.scalar(select(func.count()).select_from(Earning)) == 0  # nothing is earned in the bundle
+    offline.checkin(*as_person(db, "ann"), out)
+    offline.checkin(*as_person(db, "ann"), out)  # a second check-in changes nothing, pay included
+    with db.read() as s:
+        earned = s.execute(select(Earning.user_id, Earning.amount_micros, Earning.active_seconds)).all()
+    assert sorted(earned) == [(ann.id, 40_000, 12.5), (ann.id, 40_000, 12.5)]
