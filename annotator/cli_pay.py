@@ -70,7 +70,7 @@ def pay_report_cmd(
 
     with writing() as s:
         report = pay_report(s, acting_user(), project, period)
-        warning = underpaying(s, acting_user(), project, report.period)
+        warning = underpaying(s, acting_user(), project)
         if csv_out is not None:
             write_pay_csv(s, acting_user(), report, csv_out)
     table = Table(title=f"Pay for {report.project}, {report.period}")
@@ -97,14 +97,21 @@ def pay_report_cmd(
 @pay_app.command("statement")
 def pay_statement_cmd(
     user: str,
-    project: str = typer.Option(..., "--project"),
+    project: Optional[str] = typer.Option(None, "--project", help="One project (default: every paying project "
+                                                                  "they have worked on)"),
     period: Optional[str] = typer.Option(None, "--period", help="2026-W48 or 2026-11 (default: this period)"),
 ) -> None:
     """A person's pay for a period: what they handed in, what it earned, and each rejection's reason."""
-    from annotator.core.pay_statement import statement
+    from annotator.core.pay_statement import paying_projects_of, statement
     from annotator.core.pay_text import statement_lines
 
     with reading() as s:
-        st = statement(s, acting_user(), user, project, period)
-    for line in statement_lines(st):
-        console.print(line, highlight=False, markup=False)
+        names = [project] if project else paying_projects_of(s, acting_user(), user)
+        statements = [statement(s, acting_user(), user, name, period) for name in names]
+    if not statements:
+        console.print(f"{user} has worked on no project that pays.")
+    for n, st in enumerate(statements):
+        if n:
+            console.print("")
+        for line in statement_lines(st):
+            console.print(line, highlight=False, markup=False)

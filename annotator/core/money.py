@@ -4,6 +4,7 @@ knows (ISO 4217), and periods named as ISO weeks (2026-W48) or months (2026-11),
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date, datetime, timedelta, timezone
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, InvalidOperation
@@ -53,9 +54,19 @@ def paid_out(micros: int, currency: str, *, up: bool = False) -> Decimal:
     return to_decimal(micros).quantize(minor_unit(currency), rounding=ROUND_CEILING if up else ROUND_HALF_UP)
 
 
+@functools.cache
+def _written(currency: str) -> tuple[str, int]:
+    """How Babel writes the currency (its symbol and spacing before the figure) and its digits:
+    asked once, as a report writes thousands of amounts."""
+    probe = numbers.format_currency(Decimal(1), currency, locale="en_US")
+    return probe[:probe.index("1")], numbers.get_currency_precision(currency)
+
+
 def shown(amount: Decimal, currency: str) -> str:
-    """`$1,234.50`: for the windows and the command line."""
-    return numbers.format_currency(amount, currency, locale="en_US")
+    """`$1,234.50`, as Babel writes it in en_US: for the windows and the command line."""
+    prefix, digits = _written(currency)
+    sign = "-" if amount < 0 else ""
+    return f"{sign}{prefix}{abs(amount):,.{digits}f}"
 
 
 def check_minor(amount: Decimal, currency: str, what: str) -> None:

@@ -1,7 +1,7 @@
 """The lead's pay report for a project and period: one row per person and currency, for
 payroll as a CSV, with each person's effective hourly rate against the floor; and Prolific's
-"underpaying study" check: the project's median active time at its reward implies an hourly
-rate below the floor, and the reward that would meet it."""
+"underpaying study" check: the project's median active time per approved item, at its reward,
+implies an hourly rate below the floor; and the reward that would meet it."""
 
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ def pay_report(session: Session, actor: Actor, project_ref: str | int, period: s
     period = period or period_of(now, terms.period)
     start, end = period_bounds(period, now=now)
     bonuses = bonus_sums(session, project.id, period)
-    accuracy = gold_accuracy(session, project.id, start, end) if terms.bonus else {}
+    accuracy = gold_accuracy(session, actor, project.id, start, end) if terms.bonus else {}
     people = {}
     for user_id, currency, approved, micros, seconds in ledger_sums(session, project.id, start, end):
         people[(user_id, currency)] = (approved, int(micros), float(seconds))
@@ -111,17 +111,15 @@ class Underpaying:
     fair_reward: Decimal  # the smallest reward per item that meets the floor at the median time
 
 
-def underpaying(session: Session, actor: Actor, project_ref: str | int, period: str | None = None,
-                *, now: datetime | None = None) -> Underpaying | None:
-    """The project's median active time per approved item in the period (all time, if the period
-    has none) at its reward, when that falls below the floor. Paid by the hour, it never does."""
+def underpaying(session: Session, actor: Actor, project_ref: str | int) -> Underpaying | None:
+    """The project's median active time per approved item at its reward, when that pays below
+    the floor (Prolific's "underpaying study"). Paid by the hour, it never does."""
     require(actor, "lead", "check a project's pay")
     project = get_project(session, project_ref)
     terms = pay_terms(session, project.id)
     if terms is None or terms.floor is None or terms.hourly is not None:
         return None
-    start, end = period_bounds(period or period_of(now or utcnow(), terms.period), now=now)
-    median = _median_seconds(session, project.id, start, end) or _median_seconds(session, project.id, None, None)
+    median = _median_seconds(session, project.id)
     if not median:
         return None
     implied = terms.reward * 3600 / Decimal(str(median))
@@ -131,16 +129,17 @@ def underpaying(session: Session, actor: Actor, project_ref: str | int, period: 
     return Underpaying(median, implied, terms.floor, fair)
 
 
-def _median_seconds(session: Session, project_id: int, start, end) -> float | None:
-    """The middle of the sorted times, by OFFSET: the same on both backends."""
-    where = [Earning.project_id == project_id]
-    if start is not None:
-        where += [Earning.earned_at >= start, Earning.earned_at < end]
+def _median_seconds(session: Session, project_id: int) -> float | None:
+    """The middle of the project's times per approved item: PostgreSQL's percentile in one pass;
+    SQLite, which has none, by OFFSET along ix_earnings_project_seconds."""
     from sqlalchemy import func
 
-    count = session.scalar(select(func.count()).select_from(Earning).where(*where))
+    where = Earning.project_id == project_id
+    if session.get_bind().dialect.name == "postgresql":
+        return session.scalar(select(func.percentile_cont(0.5).within_group(Earning.active_seconds)).where(where))
+    count = session.scalar(select(func.count()).select_from(Earning).where(where))
     if not count:
         return None
-    middle = session.scalars(select(Earning.active_seconds).where(*where).order_by(Earning.active_seconds)
+    middle = session.scalars(select(Earning.active_seconds).where(where).order_by(Earning.active_seconds)
                              .offset((count - 1) // 2).limit(2 - count % 2)).all()
     return sum(middle) / len(middle)

@@ -53,7 +53,7 @@ def statement(session: Session, actor: Actor, user_name: str, project_ref: str |
     sums = ledger_sums(session, project.id, start, end, user_id)
     approved, rewards, seconds = (sums[0][2], int(sums[0][3]), float(sums[0][4])) if sums else (0, 0, 0.0)
     bonuses = bonus_sums(session, project.id, period).get((user_id, terms.currency), 0)
-    accuracy = gold_accuracy(session, project.id, start, end).get(user_id) if terms.bonus else None
+    accuracy = gold_accuracy(session, actor, project.id, start, end).get(user_id) if terms.bonus else None
     mine = (Assignment.user_id == user_id, Assignment.project_id == project.id)
     handed = lambda *where: session.scalar(select(func.count()).select_from(Assignment).where(*mine, *where))  # noqa: E731
     in_period = (Assignment.submitted_at >= start, Assignment.submitted_at < end)
@@ -70,6 +70,18 @@ def statement(session: Session, actor: Actor, user_name: str, project_ref: str |
         submitted=handed(*in_period), pending=handed(*in_period, Assignment.status == "submitted"),
         rejected=len(rejected_rows), rejections=[(r.external_id, r.comment) for r in rejected_rows],
         bonus_lines=[(to_decimal(m), reason) for m, reason in bonus_rows])
+
+
+def paying_projects_of(session: Session, actor: Actor, user_name: str) -> list[str]:
+    """The paying projects a person has worked on, by name."""
+    from annotator.db.models import Project
+    from annotator.db.pay_models import PaySettings
+
+    if user_name != actor.name and not actor.has("lead"):
+        raise PermissionDenied(actor.name, f"read {user_name}'s statement", "lead")
+    worked = select(Assignment.project_id).join(User, User.id == Assignment.user_id).where(User.name == user_name)
+    return list(session.scalars(select(Project.name).join(PaySettings, PaySettings.project_id == Project.id)
+                                .where(Project.id.in_(worked)).order_by(Project.name)))
 
 
 @dataclass(frozen=True)

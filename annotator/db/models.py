@@ -174,6 +174,11 @@ class Assignment(Base):
               sqlite_where=text("bundle_id IS NOT NULL")),
         Index("ix_assignments_lease", "project_id", "lease_until", postgresql_where=text("status = 'claimed'"),
               sqlite_where=text("status = 'claimed'")),
+        # Scored gold by when it was handed in: a pay period's gold accuracy (the bonus rule).
+        Index("ix_assignments_gold_scored", "project_id", "submitted_at",
+              postgresql_where=text("is_gold AND gold_score IS NOT NULL"),
+              sqlite_where=text("is_gold AND gold_score IS NOT NULL"),
+              postgresql_include=["user_id", "gold_score"]),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -47,7 +47,9 @@ class Earning(Base):
 
     __tablename__ = "earnings"
     __table_args__ = (Index("ix_earnings_project_earned", "project_id", "earned_at", "user_id"),
-                      Index("ix_earnings_user_earned", "user_id", "earned_at"))
+                      Index("ix_earnings_user_earned", "user_id", "earned_at"),
+                      # The median time per item, read by walking this index to its middle.
+                      Index("ix_earnings_project_seconds", "project_id", "active_seconds"))
 
     assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 
 from annotator.core.money import recent_periods, shown
 from annotator.core.pay_text import active_time
-from annotator.core.pay_report import PayReport, pay_report, underpaying, write_pay_csv
+from annotator.core.pay_report import PayReport, Underpaying, pay_report, underpaying, write_pay_csv
 from annotator.core.workspace import my_projects
 from annotator.ui.tables import read_only_table
 
@@ -25,7 +25,8 @@ BELOW, ABOVE, FLOOR = "#d62728", "#2ca02c", "#555555"
 
 
 class PayReportWindow(QMainWindow):
-    drawn = Signal(object)  # (PayReport, Underpaying | None)
+    drawn = Signal(object)  # PayReport, its table and plot drawn
+    warned = Signal(object)  # Underpaying | None, once the project-wide check is back
     saved = Signal(str)
 
     def __init__(self, actor, worker, parent=None):
@@ -94,12 +95,9 @@ class PayReportWindow(QMainWindow):
             return
         self.status.setText("Loading…")
 
-        def job(s):
-            return pay_report(s, self.actor, project, period), underpaying(s, self.actor, project, period)
-        self.worker.call(job, self._show, self._failed, write=False)
+        self.worker.call(lambda s: pay_report(s, self.actor, project, period), self._show, self._failed, write=False)
 
-    def _show(self, result) -> None:
-        report, warning = result
+    def _show(self, report: PayReport) -> None:
         self.report = report
         self.table.setRowCount(len(report.rows))
         for r, row in enumerate(report.rows):
@@ -116,6 +114,15 @@ class PayReportWindow(QMainWindow):
                     cell.setForeground(Qt.GlobalColor.darkRed)
                 self.table.setItem(r, col, cell)
         self._plot(report)
+        totals = ", ".join(shown(t, c) for c, t in report.total.items()) or "nothing"
+        self.status.setText(f"{report.project}, {report.period}: {totals} to {len(report.rows)} person(s).")
+        self.save_button.setEnabled(bool(report.rows))
+        self.drawn.emit(report)
+        # The project-wide check reads every approved item's time: it follows, the table first.
+        self.worker.call(lambda s: underpaying(s, self.actor, report.project), lambda w: self._warn(report, w),
+                         self._failed, write=False)
+
+    def _warn(self, report: PayReport, warning: Underpaying | None) -> None:
         cur = report.terms.currency
         self.warning.setVisible(warning is not None)
         if warning is not None:
@@ -124,10 +131,7 @@ class PayReportWindow(QMainWindow):
                 f"{shown(report.terms.reward, cur)} pays {shown(warning.implied_rate, cur)} an hour, below the floor "
                 f"of {shown(warning.floor, cur)}. A reward of {shown(warning.fair_reward, cur)} would meet it; "
                 "until then the top-ups make up the difference.")
-        totals = ", ".join(shown(t, c) for c, t in report.total.items()) or "nothing"
-        self.status.setText(f"{report.project}, {report.period}: {totals} to {len(report.rows)} person(s).")
-        self.save_button.setEnabled(bool(report.rows))
-        self.drawn.emit((report, warning))
+        self.warned.emit(warning)
 
     def _plot(self, report: PayReport) -> None:
         pg, plot = self.pg, self.plot

@@ -95,7 +95,7 @@ def test_the_report_and_its_csv_match_each_statement(db, team, tmp_path):
         pay_bonus(s, lead, "bob", "p", "0.25", "weekend shift", period="2026-W48", now=LATER)
         report = pay_report(s, lead, "p", "2026-W48", now=LATER)
         write_pay_csv(s, lead, report, tmp_path / "payroll.csv")
-        warning = underpaying(s, lead, "p", "2026-W48", now=LATER)
+        warning = underpaying(s, lead, "p")
     rows = list(csv.DictReader((tmp_path / "payroll.csv").open(encoding="utf-8")))
     assert [(r["person"], r["approved_items"], r["rewards"], r["bonuses"], r["top_up"], r["total"]) for r in rows] == [
         ("ann", "2", "0.10", "0.00", "0.05", "0.15"),  # 45 s at 12/h is 0.15

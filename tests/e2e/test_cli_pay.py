@@ -24,6 +24,8 @@ def test_set_pay_work_a_bonus_a_statement_and_the_payroll_csv(tmp_path):
     run("member", "add", "ann", "tweets", db=db)
     paid = run("pay", "bonus", "ann", "tweets", "1.00", "--reason", "welcome aboard", db=db).stdout
     assert "Paid ann a bonus of $1.00 on tweets." in paid
+    nothing = run("pay", "statement", "ann", db=db).stdout  # no work yet: no project to state
+    assert "ann has worked on no project that pays." in nothing
     statement = run("pay", "statement", "ann", "--project", "tweets", db=db).stdout
     assert "Bonuses:  $1.00" in statement and "$1.00: welcome aboard" in statement and "Total:    $1.00" in statement
     payroll = tmp_path / "payroll.csv"

@@ -106,9 +106,8 @@ def test_the_lead_sees_the_report_the_plot_against_the_floor_and_saves_the_csv(q
     window = PayReportWindow(lead, worker)
     qtbot.addWidget(window)
     window.show()
-    with qtbot.waitSignal(window.drawn, timeout=10_000) as drawn:
+    with qtbot.waitSignals([window.drawn, window.warned], timeout=10_000):
         pass
-    report, warning = drawn.args[0]
     assert [window.table.item(r, 0).text() for r in range(window.table.rowCount())] == ["ann", "bob"]
     assert window.table.item(0, 7).text() == "$0.15" and window.table.item(1, 7).text() == "$0.00"
     bars = [item for item in window.plot.getPlotItem().items if type(item).__name__ == "BarGraphItem"]

@@ -41,3 +41,13 @@ def test_every_moment_falls_in_the_period_named_for_it(when, kind):
     start, end = period_bounds(period_of(when, kind), now=when)
     assert start <= when < end
     assert recent_periods(kind, when, 3)[0] == period_of(when, kind)
+
+
+@given(st.decimals(min_value=0, max_value=10**9, places=6, allow_nan=False),
+       st.sampled_from(["USD", "EUR", "JPY", "GBP", "CHF", "INR", "BHD", "SEK"]))
+def test_amounts_are_written_as_babel_writes_them(amount, currency):
+    from babel import numbers
+
+    from annotator.core.money import shown
+
+    assert shown(amount, currency) == numbers.format_currency(amount, currency, locale="en_US")

@@ -74,6 +74,12 @@ def upgrade() -> None:
     with op.batch_alter_table('earnings', schema=None) as batch_op:
         batch_op.create_index('ix_earnings_project_earned', ['project_id', 'earned_at', 'user_id'], unique=False)
         batch_op.create_index('ix_earnings_user_earned', ['user_id', 'earned_at'], unique=False)
+        batch_op.create_index('ix_earnings_project_seconds', ['project_id', 'active_seconds'], unique=False)
+    with op.batch_alter_table('assignments', schema=None) as batch_op:
+        batch_op.create_index('ix_assignments_gold_scored', ['project_id', 'submitted_at'], unique=False,
+                              postgresql_where=sa.text('is_gold AND gold_score IS NOT NULL'),
+                              sqlite_where=sa.text('is_gold AND gold_score IS NOT NULL'),
+                              postgresql_include=['user_id', 'gold_score'])
     if op.get_bind().dialect.name == "postgresql":
         run_part("0012_pay.sql")
     else:
@@ -99,6 +105,8 @@ SQLITE_EARN = """
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('assignments', schema=None) as batch_op:
+        batch_op.drop_index('ix_assignments_gold_scored')
     if op.get_bind().dialect.name == "postgresql":
         run("DROP TRIGGER IF EXISTS assignments_earn ON assignments; DROP FUNCTION IF EXISTS assignments_earn(); "
             "DROP FUNCTION IF EXISTS pay_gold_accuracy(int, timestamptz, timestamptz);")
@@ -106,6 +114,7 @@ def downgrade() -> None:
         op.execute("DROP TRIGGER IF EXISTS assignments_earn_on_insert")
         op.execute("DROP TRIGGER IF EXISTS assignments_earn_on_approval")
     with op.batch_alter_table('earnings', schema=None) as batch_op:
+        batch_op.drop_index('ix_earnings_project_seconds')
         batch_op.drop_index('ix_earnings_user_earned')
         batch_op.drop_index('ix_earnings_project_earned')
 
