@@ -225,7 +225,9 @@ def test_a_paused_user_sees_why(qtbot, db, db_url, text_project, settings):
     qtbot.waitUntil(lambda: bool(controller.picker is not None and controller.picker.cards), timeout=10_000)
     picker = controller.picker
     assert picker.cards[0].paused
-    assert "Paused: gold accuracy 40% is below 70%" in picker.table.item(0, 6).text()
+    from annotator.ui.picker import STATUS
+
+    assert "Paused: gold accuracy 40% is below 70%" in picker.table.item(0, STATUS).text()
     assert "A lead can reinstate you" in picker.status.text()
     assert not picker.open_button.isEnabled()
     controller.shutdown()
