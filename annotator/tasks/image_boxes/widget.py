@@ -1,6 +1,7 @@
-"""Image boxes: a QGraphicsView canvas. Scene coordinates are pixels of the upright (EXIF-
-transposed) full-resolution image, whatever resolution is on screen, so boxes are stored in
-exactly the pixels a user of the exported data will see.
+"""Image boxes: the task widget around the canvas (canvas.py), with the label list, the box list,
+the keys and the undo stack. Scene coordinates are pixels of the upright (EXIF-transposed)
+full-resolution image, whatever resolution is on screen, so boxes are stored in exactly the
+pixels a user of the exported data will see. Photos are decoded off the UI thread (decoding.py).
 
 Mouse: drag on the image draws a box; drag a box to move it, its edges or corners to resize;
 wheel zooms at the cursor; middle button or Space+drag pans. Keys: 1–9 pick the label (and
@@ -9,505 +10,20 @@ Enter accepts all predicted boxes, A accepts the selected one."""
 
 from __future__ import annotations
 
-import itertools
-from collections import OrderedDict
 from typing import Any
 
-from PySide6.QtCore import QObject, QPointF, QRectF, QRunnable, Qt, QThreadPool, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QImage, QKeySequence, QPainter, QPen, QPixmap, QShortcut, QUndoCommand
-from PySide6.QtWidgets import (
-    QGraphicsItem,
-    QGraphicsPixmapItem,
-    QGraphicsRectItem,
-    QGraphicsScene,
-    QGraphicsSimpleTextItem,
-    QGraphicsView,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QListWidget,
-    QListWidgetItem,
-    QSplitter,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QKeySequence, QShortcut
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QSplitter, QVBoxLayout, QWidget
 
-from annotator.ui.qimage import to_qimage
+from annotator.tasks.image_boxes.canvas import BoxItem, Canvas
+from annotator.tasks.image_boxes.commands import RemoveBoxes, SetBox
+from annotator.tasks.image_boxes.decoding import Decoded, ImageCache
 from annotator.ui.image_tiles import TILED_ABOVE_PIXELS, TileLoader, needed_scale, wanted_region
 from annotator.ui.task_widget import TaskWidget
 
 PALETTE = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#bfef45",
            "#fabed4", "#469990", "#dcbeff", "#9a6324", "#800000", "#aaffc3", "#808000", "#000075"]
-SCREEN_SIDE = 1400  # the first, reduced decode: about a fitted canvas on a 1080p or 1440p screen
-HANDLE = 7  # pixels on screen that count as a box edge
-MIN_BOX = 2.0
-
-
-# ---- decoding off the UI thread ---------------------------------------------------------------
-
-
-class Decoded:
-    def __init__(self, path: str, image: QImage | None, full_size: tuple[int, int], error: str = "", full: bool = False,
-                 requested_full: bool = False):
-        self.path, self.image, self.full_size, self.error, self.full = path, image, full_size, error, full
-        self.requested_full = requested_full
-
-
-class _DecodeSignals(QObject):
-    done = Signal(object)
-
-
-class _Decode(QRunnable):
-    def __init__(self, path: str, pixel_limit: int, max_side: int | None):
-        super().__init__()
-        self.path, self.pixel_limit, self.max_side = path, pixel_limit, max_side
-        self.signals = _DecodeSignals()
-
-    def run(self) -> None:
-        from annotator.media import MediaError
-        from annotator.media.images import inspect_size_upright, load_upright
-
-        try:
-            full_size = inspect_size_upright(self.path, self.pixel_limit)
-            img = load_upright(self.path, self.pixel_limit, self.max_side)
-            decoded = Decoded(self.path, to_qimage(img), full_size,
-                              full=self.max_side is None or max(full_size) <= self.max_side)
-        except MediaError as exc:
-            decoded = Decoded(self.path, None, (0, 0), str(exc))
-        except Exception as exc:  # never let a bad file take the app down
-            decoded = Decoded(self.path, None, (0, 0), f"{self.path}: cannot be shown ({exc})")
-        decoded.requested_full = self.max_side is None
-        self.signals.done.emit(decoded)
-
-
-class ImageCache(QObject):
-    """Reduced decodes of the current and the next image, made in the background, and the
-    full-resolution decode of the current one. Full decodes have a pool of their own, so a
-    first view never waits behind one, and only the newest is kept."""
-
-    ready = Signal(object)
-
-    def __init__(self, size: int = 3):
-        super().__init__()
-        self.items: OrderedDict[str, Decoded] = OrderedDict()
-        self.pending: set[tuple[str, bool]] = set()
-        self.size = size
-        self.quick_pool = QThreadPool(self)
-        self.quick_pool.setMaxThreadCount(2)
-        self.full_pool = QThreadPool(self)
-        self.full_pool.setMaxThreadCount(1)
-
-    def request(self, path: str, pixel_limit: int, *, full: bool = False) -> Decoded | None:
-        key = path if not full else path + "#full"
-        if key in self.items:
-            self.items.move_to_end(key)
-            return self.items[key]
-        if (path, full) not in self.pending:
-            if full:  # an older full decode still queued is for an image no longer shown
-                self.full_pool.clear()
-                self.pending = {p for p in self.pending if not p[1]}
-            self.pending.add((path, full))
-            job = _Decode(path, pixel_limit, None if full else SCREEN_SIDE)
-            job.signals.done.connect(self._done)
-            (self.full_pool if full else self.quick_pool).start(job)
-        return None
-
-    def _done(self, decoded: Decoded) -> None:
-        full = decoded.requested_full
-        self.pending.discard((decoded.path, full))
-        if full:  # one full-resolution image at a time: they are large
-            for key in [k for k in self.items if k.endswith("#full")]:
-                del self.items[key]
-        self.items[decoded.path + ("#full" if full else "")] = decoded
-        while len(self.items) > self.size:
-            self.items.popitem(last=False)
-        self.ready.emit(decoded)
-
-    def wait(self) -> None:
-        """Let running decodes finish (on close), so none reports to a deleted widget."""
-        self.full_pool.clear()
-        self.quick_pool.waitForDone()
-        self.full_pool.waitForDone()
-
-
-# ---- undo commands ----------------------------------------------------------------------------
-
-
-class _AddBoxes(QUndoCommand):
-    def __init__(self, canvas: "Canvas", boxes: list["BoxItem"], text: str = "add box"):
-        super().__init__(text)
-        self.canvas, self.boxes = canvas, boxes
-
-    def redo(self) -> None:
-        for b in self.boxes:
-            self.canvas.attach(b)
-
-    def undo(self) -> None:
-        for b in self.boxes:
-            self.canvas.detach(b)
-
-
-class _RemoveBoxes(_AddBoxes):
-    def redo(self) -> None:
-        super().undo()
-
-    def undo(self) -> None:
-        super().redo()
-
-
-class _SetBox(QUndoCommand):
-    """A change of one box's geometry, label or accepted state."""
-
-    def __init__(self, canvas: "Canvas", box: "BoxItem", before: dict, after: dict, text: str, merge_id: int = -1):
-        super().__init__(text)
-        self.canvas, self.box, self.before, self.after, self._id = canvas, box, before, after, merge_id
-
-    def id(self) -> int:
-        return self._id
-
-    def mergeWith(self, other) -> bool:
-        if other.box is not self.box:
-            return False
-        self.after = other.after
-        return True
-
-    def redo(self) -> None:
-        self.box.restore(self.after)
-        self.canvas.box_changed(self.box)
-
-    def undo(self) -> None:
-        self.box.restore(self.before)
-        self.canvas.box_changed(self.box)
-
-
-# ---- the boxes --------------------------------------------------------------------------------
-
-
-class BoxItem(QGraphicsRectItem):
-    _ids = itertools.count(1)
-
-    def __init__(self, label: str, rect: QRectF, colour: str, *, predicted: bool = False, overlay: str | None = None):
-        super().__init__(rect)
-        self.uid = next(self._ids)
-        self.label, self.colour, self.predicted, self.overlay = label, colour, predicted, overlay
-        self.caption = QGraphicsSimpleTextItem(self)
-        self.caption.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
-        font = QFont()
-        font.setPointSize(9)
-        font.setBold(True)
-        self.caption.setFont(font)
-        self.caption.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        if overlay is None:
-            self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
-        self.setZValue(2 if overlay is None else 1)
-        self.refresh()
-
-    def state(self) -> dict:
-        return {"rect": QRectF(self.rect()), "label": self.label, "colour": self.colour, "predicted": self.predicted}
-
-    def restore(self, state: dict) -> None:
-        self.setRect(state["rect"])
-        self.label, self.colour, self.predicted = state["label"], state["colour"], state["predicted"]
-        self.refresh()
-
-    def refresh(self) -> None:
-        colour = QColor(self.colour)
-        pen = QPen(colour, 2)
-        pen.setCosmetic(True)  # the same width on screen at any zoom
-        if self.predicted:
-            pen.setStyle(Qt.PenStyle.DashLine)
-        self.setPen(pen)
-        # Only the selected box is filled, as in labelme: a translucent fill on every one of
-        # 1,000 boxes was a quarter of a full repaint, and hid the photo under them.
-        fill = QColor(colour)
-        fill.setAlpha(70)
-        self.setBrush(QBrush(fill) if self.isSelected() else QBrush(Qt.BrushStyle.NoBrush))
-        text = self.label if self.overlay is None else f"{self.overlay}: {self.label}"
-        self.caption.setText(text + (" (model)" if self.predicted else ""))
-        self.caption.setBrush(QBrush(colour))
-        self.caption.setPos(self.rect().topLeft())
-
-    def itemChange(self, change, value):
-        if change == QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged:
-            self.refresh()
-        return super().itemChange(change, value)
-
-    def to_answer(self) -> dict:
-        r = self.rect()
-        return {"label": self.label, "x": round(r.x(), 2), "y": round(r.y(), 2), "w": round(r.width(), 2), "h": round(r.height(), 2)}
-
-
-# ---- the canvas -------------------------------------------------------------------------------
-
-
-class Canvas(QGraphicsView):
-    """The view; it owns the scene, the image and the boxes, and turns mouse and keys into edits."""
-
-    boxes_changed = Signal()
-    selection_changed = Signal(object)  # BoxItem or None
-    painted = Signal()
-
-    def __init__(self, widget: "ImageBoxesWidget"):
-        super().__init__()
-        self.widget = widget
-        self.setScene(QGraphicsScene(self))
-        # No antialiasing: boxes are axis-aligned, and it is the most expensive part of a frame.
-        self.setRenderHints(QPainter.RenderHint.SmoothPixmapTransform)
-        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
-        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate)
-        self.setBackgroundBrush(QColor("#2b2d31"))
-        self.setMouseTracking(True)
-        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.pixmap = QGraphicsPixmapItem()
-        self.pixmap.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
-        # Scaled once per zoom level, then blitted: a drag does not rescale the photo every frame.
-        self.pixmap.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        self.pixmap.setZValue(-2)
-        self.scene().addItem(self.pixmap)
-        # A large photo's part in view, at the resolution the zoom needs (tiles.py), over the first view.
-        self.detail = QGraphicsPixmapItem()
-        self.detail.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
-        self.detail.setZValue(-1)
-        self.scene().addItem(self.detail)
-        self.detail_rect: QRectF | None = None
-        self.detail_scale = 0.0
-        self.image_size = (0, 0)
-        self.boxes: list[BoxItem] = []
-        self.overlays: list[BoxItem] = []
-        self._drag: dict | None = None
-        self._space = False
-        self._pan_from: QPointF | None = None
-        self._cursor: QPointF | None = None
-        self.boxes_visible = True
-        self.scene().selectionChanged.connect(self._selection)  # a bound slot: dropped with the view
-
-    def _selection(self) -> None:
-        self.selection_changed.emit(self.selected())
-
-    # image
-    def set_image(self, image: QImage | None, full_size: tuple[int, int]) -> None:
-        self.image_size = full_size
-        self.set_detail(None, None, 0.0)
-        if image is None:
-            self.pixmap.setPixmap(QPixmap())
-            return
-        pm = QPixmap.fromImage(image)
-        self.pixmap.setPixmap(pm)
-        self.pixmap.setScale(full_size[0] / pm.width() if pm.width() else 1.0)
-        self.scene().setSceneRect(QRectF(0, 0, *full_size))
-
-    def set_detail(self, image: QImage | None, rect: QRectF | None, scale: float) -> None:
-        self.detail_rect, self.detail_scale = rect, scale
-        if image is None or rect is None or image.width() == 0:
-            self.detail.setPixmap(QPixmap())
-            return
-        self.detail.setPixmap(QPixmap.fromImage(image))
-        self.detail.setPos(rect.topLeft())
-        self.detail.setScale(rect.width() / image.width())
-
-    def visible_rect(self) -> QRectF:
-        return self.mapToScene(self.viewport().rect()).boundingRect().intersected(self.image_rect())
-
-    def image_rect(self) -> QRectF:
-        return QRectF(0, 0, *self.image_size)
-
-    def fit(self) -> None:
-        if self.image_size[0]:
-            self.fitInView(self.image_rect(), Qt.AspectRatioMode.KeepAspectRatio)
-
-    # boxes
-    def attach(self, box: BoxItem) -> None:
-        if box.scene() is None:
-            self.scene().addItem(box)
-        box.setVisible(self.boxes_visible)
-        if box not in self.boxes:
-            self.boxes.append(box)
-        self.boxes_changed.emit()
-
-    def detach(self, box: BoxItem) -> None:
-        if box in self.boxes:
-            self.boxes.remove(box)
-        if box.scene() is not None:
-            self.scene().removeItem(box)
-        self.boxes_changed.emit()
-
-    def box_changed(self, box: BoxItem) -> None:
-        self.boxes_changed.emit()
-
-    def selected(self) -> BoxItem | None:
-        items = [i for i in self.scene().selectedItems() if isinstance(i, BoxItem)]
-        return items[0] if items else None
-
-    def select(self, box: BoxItem | None) -> None:
-        self.scene().clearSelection()
-        if box is not None:
-            box.setSelected(True)
-            self.ensureVisible(box, 20, 20)
-
-    def clamp(self, rect: QRectF) -> QRectF:
-        r = rect.normalized().intersected(self.image_rect())
-        return r
-
-    def clear_boxes(self) -> None:
-        for b in self.boxes + self.overlays:
-            if b.scene() is not None:
-                self.scene().removeItem(b)
-        self.boxes, self.overlays = [], []
-        self.boxes_changed.emit()
-
-    def set_boxes_visible(self, on: bool) -> None:
-        self.boxes_visible = on
-        for b in self.boxes + self.overlays:
-            b.setVisible(on)
-
-    # hit testing in screen pixels, so edges are as easy to grab at any zoom
-    def _hit(self, pos) -> tuple[BoxItem | None, str]:
-        scene = self.mapToScene(pos)
-        tol = HANDLE / max(self.transform().m11(), 1e-6)
-        for box in sorted((b for b in self.boxes if b.isVisible()), key=lambda b: b.rect().width() * b.rect().height()):
-            r = box.rect()
-            if not r.adjusted(-tol, -tol, tol, tol).contains(scene):
-                continue
-            edges = ""
-            if abs(scene.y() - r.top()) <= tol:
-                edges += "t"
-            elif abs(scene.y() - r.bottom()) <= tol:
-                edges += "b"
-            if abs(scene.x() - r.left()) <= tol:
-                edges += "l"
-            elif abs(scene.x() - r.right()) <= tol:
-                edges += "r"
-            return box, edges or "move"
-        return None, ""
-
-    def mousePressEvent(self, event) -> None:
-        self.setFocus()
-        if event.button() == Qt.MouseButton.MiddleButton or (self._space and event.button() == Qt.MouseButton.LeftButton):
-            self._pan_from = event.position()
-            self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
-            return
-        if event.button() != Qt.MouseButton.LeftButton or self.widget.read_only or not self.image_size[0]:
-            return super().mousePressEvent(event)
-        box, mode = self._hit(event.position().toPoint())
-        start = self.mapToScene(event.position().toPoint())
-        if box is not None:
-            self.select(box)
-            self._drag = {"box": box, "mode": mode, "start": start, "before": box.state(), "rect": QRectF(box.rect())}
-        else:
-            self.scene().clearSelection()
-            if self.image_rect().contains(start):
-                self._drag = {"box": None, "mode": "draw", "start": start}
-
-    def mouseMoveEvent(self, event) -> None:
-        self._cursor = self.mapToScene(event.position().toPoint())
-        if self._pan_from is not None:
-            delta = event.position() - self._pan_from
-            self._pan_from = event.position()
-            self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() - int(delta.x()))
-            self.verticalScrollBar().setValue(self.verticalScrollBar().value() - int(delta.y()))
-            return
-        d = self._drag
-        if d is None:
-            if not self.widget.read_only:
-                _, mode = self._hit(event.position().toPoint())
-                cursors = {"move": Qt.CursorShape.SizeAllCursor, "t": Qt.CursorShape.SizeVerCursor, "b": Qt.CursorShape.SizeVerCursor,
-                           "l": Qt.CursorShape.SizeHorCursor, "r": Qt.CursorShape.SizeHorCursor, "tl": Qt.CursorShape.SizeFDiagCursor,
-                           "br": Qt.CursorShape.SizeFDiagCursor, "tr": Qt.CursorShape.SizeBDiagCursor, "bl": Qt.CursorShape.SizeBDiagCursor}
-                self.viewport().setCursor(cursors.get(mode, Qt.CursorShape.CrossCursor))
-            self.viewport().update()  # the crosshair follows the cursor
-            return
-        pos = self._cursor
-        if d["mode"] == "draw":
-            rect = self.clamp(QRectF(d["start"], pos))
-            if d["box"] is None:
-                if rect.width() < MIN_BOX and rect.height() < MIN_BOX:
-                    return
-                d["box"] = BoxItem(self.widget.current_label, rect, self.widget.colour(self.widget.current_label))
-                self.scene().addItem(d["box"])
-            d["box"].setRect(rect)
-            d["box"].refresh()
-            return
-        box, r = d["box"], QRectF(d["rect"])
-        dx, dy = pos.x() - d["start"].x(), pos.y() - d["start"].y()
-        if d["mode"] == "move":
-            r.translate(dx, dy)
-            img = self.image_rect()  # keep the whole box on the image
-            r.moveLeft(min(max(r.left(), 0), img.width() - r.width()))
-            r.moveTop(min(max(r.top(), 0), img.height() - r.height()))
-        else:
-            if "l" in d["mode"]:
-                r.setLeft(r.left() + dx)
-            if "r" in d["mode"]:
-                r.setRight(r.right() + dx)
-            if "t" in d["mode"]:
-                r.setTop(r.top() + dy)
-            if "b" in d["mode"]:
-                r.setBottom(r.bottom() + dy)
-            r = self.clamp(r)
-        box.setRect(r)
-        box.refresh()
-
-    def mouseReleaseEvent(self, event) -> None:
-        if self._pan_from is not None:
-            self._pan_from = None
-            self.viewport().setCursor(Qt.CursorShape.OpenHandCursor if self._space else Qt.CursorShape.CrossCursor)
-            return
-        d, self._drag = self._drag, None
-        if d is None:
-            return super().mouseReleaseEvent(event)
-        box = d["box"]
-        if d["mode"] == "draw":
-            if box is None:
-                return
-            self.scene().removeItem(box)
-            if box.rect().width() >= MIN_BOX and box.rect().height() >= MIN_BOX:
-                self.widget.undo_stack.push(_AddBoxes(self, [box]))
-                self.select(box)
-                self.widget.changed.emit()
-            return
-        after = box.state()
-        if after["rect"] != d["before"]["rect"]:
-            after["predicted"] = False  # editing a prediction accepts it
-            self.widget.undo_stack.push(_SetBox(self, box, d["before"], after, "move box" if d["mode"] == "move" else "resize box"))
-            self.widget.changed.emit()
-
-    def wheelEvent(self, event) -> None:
-        factor = 1.0015 ** event.angleDelta().y()
-        current = self.transform().m11()
-        if 0.02 < current * factor < 64:
-            self.scale(factor, factor)
-        self.widget.zoomed()
-
-    def keyPressEvent(self, event) -> None:
-        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
-            self._space = True
-            self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
-            return
-        super().keyPressEvent(event)
-
-    def keyReleaseEvent(self, event) -> None:
-        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
-            self._space = False
-            self.viewport().setCursor(Qt.CursorShape.CrossCursor)
-            return
-        super().keyReleaseEvent(event)
-
-    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
-        """Crosshair guides while the cursor is over the image and not over a box edge."""
-        if self._cursor is None or self.widget.read_only or not self.image_rect().contains(self._cursor):
-            return
-        if self._drag is not None and self._drag["mode"] != "draw":
-            return
-        pen = QPen(QColor(255, 255, 255, 140), 1, Qt.PenStyle.DashLine)
-        pen.setCosmetic(True)
-        painter.setPen(pen)
-        img = self.image_rect()
-        painter.drawLine(QPointF(img.left(), self._cursor.y()), QPointF(img.right(), self._cursor.y()))
-        painter.drawLine(QPointF(self._cursor.x(), img.top()), QPointF(self._cursor.x(), img.bottom()))
-
-    def paintEvent(self, event) -> None:
-        super().paintEvent(event)
-        self.painted.emit()
 
 
 class ImageBoxesWidget(TaskWidget):
@@ -734,7 +250,7 @@ class ImageBoxesWidget(TaskWidget):
         if box is not None and box.label != label and not self.read_only:
             before = box.state()
             after = dict(before, label=label, colour=self.colour(label), predicted=False)
-            self.undo_stack.push(_SetBox(self.canvas, box, before, after, "relabel box"))
+            self.undo_stack.push(SetBox(self.canvas, box, before, after, "relabel box"))
             self.changed.emit()
 
     def _number(self, n: int) -> None:
@@ -763,7 +279,7 @@ class ImageBoxesWidget(TaskWidget):
     def delete_selected(self) -> None:
         box = self.canvas.selected()
         if box is not None and not self.read_only:
-            self.undo_stack.push(_RemoveBoxes(self.canvas, [box], "delete box"))
+            self.undo_stack.push(RemoveBoxes(self.canvas, [box], "delete box"))
             self.changed.emit()
 
     def nudge(self, dx: float, dy: float) -> None:
@@ -775,7 +291,7 @@ class ImageBoxesWidget(TaskWidget):
         img = self.canvas.image_rect()
         r.moveLeft(min(max(r.left(), 0), img.width() - r.width()))
         r.moveTop(min(max(r.top(), 0), img.height() - r.height()))
-        self.undo_stack.push(_SetBox(self.canvas, box, before, dict(before, rect=r, predicted=False), "nudge box", merge_id=7))
+        self.undo_stack.push(SetBox(self.canvas, box, before, dict(before, rect=r, predicted=False), "nudge box", merge_id=7))
         self.changed.emit()
 
     def accept_predictions(self) -> None:
@@ -785,7 +301,7 @@ class ImageBoxesWidget(TaskWidget):
         self.undo_stack.beginMacro("accept predicted boxes")
         for b in predicted:
             before = b.state()
-            self.undo_stack.push(_SetBox(self.canvas, b, before, dict(before, predicted=False), "accept"))
+            self.undo_stack.push(SetBox(self.canvas, b, before, dict(before, predicted=False), "accept"))
         self.undo_stack.endMacro()
         self.changed.emit()
 
@@ -793,7 +309,7 @@ class ImageBoxesWidget(TaskWidget):
         box = self.canvas.selected()
         if box is not None and box.predicted and not self.read_only:
             before = box.state()
-            self.undo_stack.push(_SetBox(self.canvas, box, before, dict(before, predicted=False), "accept box"))
+            self.undo_stack.push(SetBox(self.canvas, box, before, dict(before, predicted=False), "accept box"))
             self.changed.emit()
 
     def zoomed(self) -> None:

@@ -1,0 +1,97 @@
+"""Decoding photos off the UI thread for the box canvas: a reduced first view of the current and
+next image, then the current one at full resolution, each in a pool of its own."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtGui import QImage
+
+from annotator.ui.qimage import to_qimage
+
+SCREEN_SIDE = 1400  # the first, reduced decode: about a fitted canvas on a 1080p or 1440p screen
+
+
+class Decoded:
+    def __init__(self, path: str, image: QImage | None, full_size: tuple[int, int], error: str = "", full: bool = False,
+                 requested_full: bool = False):
+        self.path, self.image, self.full_size, self.error, self.full = path, image, full_size, error, full
+        self.requested_full = requested_full
+
+
+class _DecodeSignals(QObject):
+    done = Signal(object)
+
+
+class _Decode(QRunnable):
+    def __init__(self, path: str, pixel_limit: int, max_side: int | None):
+        super().__init__()
+        self.path, self.pixel_limit, self.max_side = path, pixel_limit, max_side
+        self.signals = _DecodeSignals()
+
+    def run(self) -> None:
+        from annotator.media import MediaError
+        from annotator.media.images import inspect_size_upright, load_upright
+
+        try:
+            full_size = inspect_size_upright(self.path, self.pixel_limit)
+            img = load_upright(self.path, self.pixel_limit, self.max_side)
+            decoded = Decoded(self.path, to_qimage(img), full_size,
+                              full=self.max_side is None or max(full_size) <= self.max_side)
+        except MediaError as exc:
+            decoded = Decoded(self.path, None, (0, 0), str(exc))
+        except Exception as exc:  # never let a bad file take the app down
+            decoded = Decoded(self.path, None, (0, 0), f"{self.path}: cannot be shown ({exc})")
+        decoded.requested_full = self.max_side is None
+        self.signals.done.emit(decoded)
+
+
+class ImageCache(QObject):
+    """Reduced decodes of the current and the next image, made in the background, and the
+    full-resolution decode of the current one. Full decodes have a pool of their own, so a
+    first view never waits behind one, and only the newest is kept."""
+
+    ready = Signal(object)
+
+    def __init__(self, size: int = 3):
+        super().__init__()
+        self.items: OrderedDict[str, Decoded] = OrderedDict()
+        self.pending: set[tuple[str, bool]] = set()
+        self.size = size
+        self.quick_pool = QThreadPool(self)
+        self.quick_pool.setMaxThreadCount(2)
+        self.full_pool = QThreadPool(self)
+        self.full_pool.setMaxThreadCount(1)
+
+    def request(self, path: str, pixel_limit: int, *, full: bool = False) -> Decoded | None:
+        key = path if not full else path + "#full"
+        if key in self.items:
+            self.items.move_to_end(key)
+            return self.items[key]
+        if (path, full) not in self.pending:
+            if full:  # an older full decode still queued is for an image no longer shown
+                self.full_pool.clear()
+                self.pending = {p for p in self.pending if not p[1]}
+            self.pending.add((path, full))
+            job = _Decode(path, pixel_limit, None if full else SCREEN_SIDE)
+            job.signals.done.connect(self._done)
+            (self.full_pool if full else self.quick_pool).start(job)
+        return None
+
+    def _done(self, decoded: Decoded) -> None:
+        full = decoded.requested_full
+        self.pending.discard((decoded.path, full))
+        if full:  # one full-resolution image at a time: they are large
+            for key in [k for k in self.items if k.endswith("#full")]:
+                del self.items[key]
+        self.items[decoded.path + ("#full" if full else "")] = decoded
+        while len(self.items) > self.size:
+            self.items.popitem(last=False)
+        self.ready.emit(decoded)
+
+    def wait(self) -> None:
+        """Let running decodes finish (on close), so none reports to a deleted widget."""
+        self.full_pool.clear()
+        self.quick_pool.waitForDone()
+        self.full_pool.waitForDone()
