@@ -214,7 +214,7 @@ def submit_to_next(twelve: list[Path], tmp: Path, items: int, media_store: str |
     times = []
     for _ in range(items):
         # a person spends seconds on an image: the next one is claimed and decoded by then
-        wait(app, lambda: bench.ahead is not None and bench.ahead.payload["image"] in w.cache.items)
+        wait(app, lambda: bench.ahead.held is not None and bench.ahead.held.payload["image"] in w.cache.items)
         before = len(ready)
         t = time.perf_counter()
         QTest.keyClick(bench, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)

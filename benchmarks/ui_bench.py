@@ -221,7 +221,7 @@ def submit_to_next(db_url: str, items: int) -> dict:
     clock = PaintClock(bench.widget.text)
     times = []
     for _ in range(items):
-        wait(lambda: bench.ahead is not None)  # a person takes seconds per item; the claim-ahead is back
+        wait(lambda: bench.ahead.held is not None)  # a person takes seconds per item; the claim-ahead is back
         QTest.keyClick(bench.widget, Qt.Key.Key_1)
         before = len(shown)
         t = time.perf_counter()

@@ -3,6 +3,7 @@ its own undo stack, can be read-only (review) and can overlay other answers (gol
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Signal
@@ -11,7 +12,11 @@ from PySide6.QtWidgets import QWidget
 
 
 class TaskWidget(QWidget):
+    """What a window may ask of every kind's widget. The abilities some kinds lack (prefetch,
+    stop, a cache) have do-nothing defaults here, so no caller has to ask whether they exist."""
+
     changed = Signal()
+    cache_dir: Path | None = None  # where a kind may keep what it derives from media (waveforms)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -44,3 +49,9 @@ class TaskWidget(QWidget):
 
     def media_paths(self, item: Any, media_root: str | None) -> list[str]:
         return []
+
+    def prefetch(self, item: Any, media_root: str | None = None) -> None:
+        """Start preparing the next item's media (decoding, say) while this one is worked on."""
+
+    def stop(self) -> None:
+        """Stop anything that goes on by itself (playback) before the window closes."""

@@ -31,6 +31,7 @@ from annotator.core.journal import Entry, Journal
 from annotator.core.media_access import localize
 from annotator.formats.mturk import fill_template
 from annotator.core.workspace import ProjectCard, today_count
+from annotator.ui.claim_ahead import ClaimAhead
 from annotator.ui.pay_line import PayLine
 from annotator.errors import AnnotatorError, NothingLeft, QueueError
 from annotator.tasks import registry
@@ -66,9 +67,7 @@ class Workbench(QMainWindow):
         self.actor, self.card, self.worker, self.journal = actor, card, worker, journal
         self.kind = registry.get(card.kind)
         self.current: queue.ClaimedItem | None = None
-        self.ahead: queue.ClaimedItem | None = None
-        self._claiming_ahead = False
-        self._show_ahead_on_arrival = False  # the annotator finished before the next item came
+        self.ahead = ClaimAhead()  # the next item, claimed while this one is worked on
         self._waiting_feedback = False
         self._journal_trouble = False  # the lasting warning is about the journal
         self.active_seconds = 0.0
@@ -179,10 +178,9 @@ class Workbench(QMainWindow):
             self.message.setText(f"This build cannot show {self.card.kind} items: {exc}")
             return None
         widget = cls(self)
-        if hasattr(widget, "cache_dir"):
-            from annotator.config import data_dir
+        from annotator.config import data_dir
 
-            widget.cache_dir = data_dir() / "envelopes"
+        widget.cache_dir = data_dir() / "envelopes"
         return widget
 
     def _action(self, text: str, key: str, slot, button: QPushButton | None = None, extra: tuple[str, ...] = ()) -> None:
@@ -287,9 +285,8 @@ class Workbench(QMainWindow):
         self._claim_ahead()
 
     def _claim_ahead(self) -> None:
-        if self.ahead is not None or self._claiming_ahead or self.current is None:
+        if self.current is None or not self.ahead.start():
             return
-        self._claiming_ahead = True
         holding = (self.current.assignment_id,)
         actor, project = self.actor, self.card.project_id
         self.worker.call_db(lambda db: queue_direct.claim(db, actor, project, holding=holding),
@@ -314,26 +311,20 @@ class Workbench(QMainWindow):
     def _ahead_arrived(self, item: queue.ClaimedItem | None) -> None:
         """The item claimed ahead (None: none came) is shown at once if the annotator is
         waiting for it, else kept for the next Submit."""
-        self._claiming_ahead = False
-        if self._show_ahead_on_arrival:
-            self._show_ahead_on_arrival = False
+        if self.ahead.arrived(item):  # the annotator is waiting for it
             if item is not None:
                 self._show(item)
             else:
                 self.claim()  # says why there is nothing, or finds what there is
             return
-        self.ahead = item
-        if item is not None and self.widget is not None and hasattr(self.widget, "prefetch"):
+        if item is not None and self.widget is not None:
             self.widget.prefetch(item, item.media_root)  # decode its media while this one is worked on
 
     def _advance(self) -> None:
-        if self.ahead is not None:
-            item, self.ahead = self.ahead, None
+        step, item = self.ahead.advance()
+        if step == "show":
             self._show(item)
-        elif self._claiming_ahead:
-            # The next item is on its way. A claim of its own now would, queued behind that one,
-            # find it open and not held, and resume it: the same item twice.
-            self._show_ahead_on_arrival = True
+        elif step == "wait":  # the next item is on its way; it is shown when it comes
             self._set_buttons(False)
             self.stack.setCurrentWidget(self.message)
             self.message.setText("Claiming an item…")
@@ -360,7 +351,7 @@ class Workbench(QMainWindow):
         entry = Entry(item.assignment_id, answer, seconds, "submit")
         # The item after the one shown next is claimed with this submit, in the same call (one
         # transaction on the common path), rather than by a claim of its own after it.
-        following = self.ahead if not (self.card.training_mode or self._claiming_ahead) else None
+        following = None if self.card.training_mode else self.ahead.take_with_next()
         unkept: dict[str, str] = {}  # why the journal could not keep this answer, when it could not
 
         def job(db):
@@ -388,8 +379,6 @@ class Workbench(QMainWindow):
             self.worker.call_db(job, lambda out: stored(out, wait=True), failed)
             return
         if following is not None:
-            self._claiming_ahead = True
-
             def done(out: queue_direct.SubmittedAndNext) -> None:
                 stored(out.outcome, wait=False)
                 self._with_media(out.next, self._ahead_arrived)
@@ -402,7 +391,10 @@ class Workbench(QMainWindow):
         else:
             self.worker.call_db(job, lambda out: stored(out, wait=False), failed)
         self.current = None
-        self._advance()
+        if following is not None:
+            self._show(following)
+        else:
+            self._advance()
 
     def _journal_kept(self, why_not: str | None) -> None:
         if why_not is not None:
@@ -563,12 +555,11 @@ class Workbench(QMainWindow):
         self.save_draft()
         # Jobs run in order, so this runs after any claim-ahead still in flight.
         keep = (self.current.assignment_id,) if self.current is not None else ()
-        self.ahead = None
-        self._show_ahead_on_arrival = False  # an item still on its way is given back with the rest
+        self.ahead.drop()  # an item still on its way is given back with the rest
         self.worker.call(lambda s: queue.release_held(s, self.actor, self.card.project_id, keep=keep))
         QApplication.instance().removeEventFilter(self.watcher)
-        if self.widget is not None and hasattr(self.widget, "player"):
-            self.widget.player.stop()
+        if self.widget is not None:
+            self.widget.stop()
         super().closeEvent(event)
 
 

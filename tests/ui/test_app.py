@@ -95,7 +95,7 @@ def test_log_in_pick_a_project_answer_with_the_keyboard_and_get_the_next(qtbot, 
     assert "Message number" in bench.widget.text.toPlainText()
     qtbot.keyClick(bench.widget, Qt.Key.Key_2)  # "delivery"
     assert bench.widget.answer() == {"label": "delivery"}
-    qtbot.waitUntil(lambda: bench.ahead is not None, timeout=10_000)  # claimed ahead in the background
+    qtbot.waitUntil(lambda: bench.ahead.held is not None, timeout=10_000)  # claimed ahead in the background
     with qtbot.waitSignal(bench.item_shown, timeout=10_000):
         qtbot.keyClick(bench, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     assert bench.current.assignment_id != first.assignment_id
@@ -114,7 +114,7 @@ def test_quick_submits_never_show_an_item_twice_and_hand_each_answer_in(qtbot, d
     bench, worker = open_workbench(qtbot, db_url, text_project)
     shown = [bench.current.external_id]
     bench.item_shown.connect(lambda item: shown.append(item.external_id))
-    qtbot.waitUntil(lambda: bench.ahead is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: bench.ahead.held is not None, timeout=10_000)
     gate = threading.Event()
     worker.call(lambda s: gate.wait(10))  # the database is slow: what follows queues behind this
     for _ in range(2):
@@ -123,7 +123,7 @@ def test_quick_submits_never_show_an_item_twice_and_hand_each_answer_in(qtbot, d
     assert bench.current is None and bench.message.text() == "Claiming an item…"
     gate.set()
     qtbot.waitUntil(lambda: len(shown) == 3 and bench.today == 2, timeout=10_000)
-    qtbot.waitUntil(lambda: bench.ahead is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: bench.ahead.held is not None, timeout=10_000)
     qtbot.keyClick(bench.widget, Qt.Key.Key_1)
     with qtbot.waitSignal(bench.item_shown, timeout=10_000):
         qtbot.keyClick(bench, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
@@ -359,7 +359,7 @@ def test_a_lost_connection_shows_a_banner_keeps_the_answer_and_sends_it_when_bac
     proxy.start()
     proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
     bench, worker = open_workbench(qtbot, proxied, actor)
-    qtbot.waitUntil(lambda: bench.ahead is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: bench.ahead.held is not None, timeout=10_000)
     item = bench.current
     qtbot.keyClick(bench.widget, Qt.Key.Key_1)
     proxy.stop()  # the network goes away

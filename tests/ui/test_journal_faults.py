@@ -70,7 +70,7 @@ def test_an_answer_stored_nowhere_comes_back_on_screen(qtbot, db, db_url, text_p
 
     bench, worker = open_workbench(qtbot, db_url, text_project)
     first = bench.current
-    qtbot.waitUntil(lambda: bench.ahead is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: bench.ahead.held is not None, timeout=10_000)
     with db.write() as s:
         update_project(s, Actor.local_operator(), "intents", config={"labels": ["billing", "returns"]})
     qtbot.keyClick(bench.widget, Qt.Key.Key_2)  # "delivery", which the project no longer has

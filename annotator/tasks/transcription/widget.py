@@ -407,6 +407,9 @@ class TranscriptionWidget(TaskWidget):
         self._last_text = new
         self.changed.emit()
 
+    def stop(self) -> None:
+        self.player.stop()
+
     def closeEvent(self, event) -> None:
         self.player.stop()
         super().closeEvent(event)
