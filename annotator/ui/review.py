@@ -8,7 +8,6 @@ from types import SimpleNamespace
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -27,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from annotator.core import media_access, review
 from annotator.tasks import registry
+from annotator.ui.shortcuts import add_action
 
 COLUMNS = ("id", "project", "item", "annotator", "status", "submitted", "gold", "seconds")
 OVERLAY_COLOURS = ["#1f77b4", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
@@ -291,16 +291,10 @@ class ReviewWindow(QMainWindow):
         self._count_conflicts()
 
     def _key(self, text: str, key: str, slot, button: QPushButton | None = None) -> None:
-        action = QAction(text, self)
+        action = add_action(self, text, key, slot, button=button)
         self.decision_actions = getattr(self, "decision_actions", [])
         if key != "Ctrl+Return":
             self.decision_actions.append(action)
-        action.setShortcut(QKeySequence(key))
-        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        action.triggered.connect(slot)
-        self.addAction(action)
-        if button is not None:
-            button.clicked.connect(slot)
 
     def _load_projects(self) -> None:
         from annotator.core.projects import project_names

@@ -1,152 +1,50 @@
-"""The workbench: one claimed item in its kind's widget, the lease countdown, active time and
-today's count, and Submit / Skip / Release. Drafts autosave; the next item is claimed ahead."""
+"""The workbench: one claimed item in its kind's widget, with Submit, Skip, Release and Extend;
+drafts autosave, active time is measured, and the next item is claimed ahead (claim_ahead.py).
+What the window looks like is workbench_view.py's."""
 
 from __future__ import annotations
 
 import dataclasses
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (
-    QApplication,
-    QDialog,
-    QHBoxLayout,
-    QLabel,
-    QMainWindow,
-    QPushButton,
-    QStackedWidget,
-    QTableWidget,
-    QTableWidgetItem,
-    QToolButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import QApplication
 
 from annotator.core import queue, queue_direct
 from annotator.core.journal import Entry, Journal
 from annotator.core.media_access import localize
-from annotator.formats.mturk import fill_template
 from annotator.core.workspace import ProjectCard, today_count
-from annotator.ui.claim_ahead import ClaimAhead
-from annotator.ui.pay_line import PayLine
 from annotator.errors import AnnotatorError, NothingLeft, QueueError
+from annotator.formats.mturk import fill_template
 from annotator.tasks import registry
-from annotator.ui.media_retry import MediaRetry
+from annotator.ui.claim_ahead import ClaimAhead
+from annotator.ui.workbench_view import InputWatcher, WorkbenchView
 
 AUTOSAVE_MS = 1500  # a draft reaches the database within 2 s of a change
 IDLE_SECONDS = 60  # the active-time clock stops after a minute without input
-LEASE_WARNING_SECONDS = 120
 
 
-class _InputWatcher(QObject):
-    """Notes the time of the last keyboard or mouse input anywhere in the app."""
-
-    INPUT = {QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove, QEvent.Type.Wheel}
-
-    def __init__(self):
-        super().__init__()
-        self.last = time.monotonic()
-
-    def eventFilter(self, obj, event) -> bool:
-        if event.type() in self.INPUT:
-            self.last = time.monotonic()
-        return False
-
-
-class Workbench(QMainWindow):
+class Workbench(WorkbenchView):
     item_shown = Signal(object)  # ClaimedItem: tests and benchmarks wait on it
     status_changed = Signal(str)
     open_bundle_requested = Signal(str)  # File → Open offline bundle: the app switches databases
 
     def __init__(self, actor, card: ProjectCard, worker, journal: Journal, cache_dir: Path | None = None, parent=None):
-        super().__init__(parent)
-        self.actor, self.card, self.worker, self.journal = actor, card, worker, journal
+        super().__init__(actor, card, worker, parent)
+        self.journal = journal
         self.kind = registry.get(card.kind)
         self.current: queue.ClaimedItem | None = None
         self.ahead = ClaimAhead()  # the next item, claimed while this one is worked on
         self._waiting_feedback = False
         self._journal_trouble = False  # the lasting warning is about the journal
         self.active_seconds = 0.0
-        self.today = 0
         self.offline = None  # a BundleStatus when this database is an offline bundle
-        self.setWindowTitle(f"Annotator — {card.name} — {actor.name}")
-
-        self.banner = QLabel()
-        self.banner.setObjectName("banner")
-        self.banner.setWordWrap(True)
-        self.banner.hide()
-        self.media_retry = MediaRetry(self)
-        self.offline_banner = QLabel()
-        self.offline_banner.setObjectName("offlineBanner")
-        self.offline_banner.setWordWrap(True)
-        self.offline_banner.hide()
-        # Lasting: an answer not submitted, or a journal that cannot be written. The next item's
-        # display must not wipe it out, as it would a status line.
-        self.warning = QLabel()
-        self.warning.setObjectName("banner")
-        self.warning.setWordWrap(True)
-        self.warning.hide()
-        title = QLabel(card.name)
-        title.setObjectName("title")
-        self.lease_label = QLabel()
-        self.active_label = QLabel()
-        self.today_label = QLabel()
-        self.pay_line = PayLine(actor, worker, card.project_id)
-        header = QHBoxLayout()
-        header.addWidget(title)
-        header.addStretch(1)
-        for w in (self.lease_label, self.active_label, self.today_label, self.pay_line):
-            header.addWidget(w)
-            header.addSpacing(16)
-        self.instructions_button = QToolButton()
-        self.instructions_button.setText("▸ Instructions (F2)")
-        self.instructions_button.setCheckable(True)
-        self.instructions_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        self.instructions = QLabel(card.instructions or "No instructions for this project.")
-        self.instructions.setObjectName("instructions")
-        self.instructions.setWordWrap(True)
-        self.instructions.setVisible(False)
-        self.instructions_button.toggled.connect(self._toggle_instructions)
-
-        self.stack = QStackedWidget()
-        self.message = QLabel("Claiming an item…")
-        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.message.setWordWrap(True)
-        self.stack.addWidget(self.message)
         self.widget = self._make_widget()
         if self.widget is not None:
             self.stack.addWidget(self.widget)
             self.widget.changed.connect(self._changed)
-
-        self.submit_button = QPushButton("Submit  (Ctrl+Enter)")
-        self.submit_button.setObjectName("primary")
-        self.skip_button = QPushButton("Skip")
-        self.release_button = QPushButton("Release")
-        self.extend_button = QPushButton("Extend time")
-        self.status = QLabel()
-        self.status.setWordWrap(True)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.status, 1)
-        for b in (self.extend_button, self.release_button, self.skip_button, self.submit_button):
-            buttons.addWidget(b)
-
-        body = QWidget()
-        layout = QVBoxLayout(body)
-        layout.addWidget(self.banner)
-        layout.addWidget(self.offline_banner)
-        layout.addWidget(self.warning)
-        layout.addLayout(header)
-        layout.addWidget(self.instructions_button, 0, Qt.AlignmentFlag.AlignLeft)
-        layout.addWidget(self.instructions)
-        layout.addWidget(self.stack, 1)
-        layout.addLayout(buttons)
-        self.setCentralWidget(body)
-
-        self.actions_list: list[QAction] = []
         self._action("Submit and take the next item", "Ctrl+Return", self.submit, self.submit_button, extra=("Ctrl+Enter",))
         self._action("Skip this item (you will not see it again)", "Ctrl+Shift+K", self.skip, self.skip_button)
         self._action("Release this item (give it back for now)", "Ctrl+Shift+R", self.release, self.release_button)
@@ -155,11 +53,9 @@ class Workbench(QMainWindow):
         self._action("Redo", "Ctrl+Shift+Z", lambda: self.widget and self.widget.undo_stack.redo(), extra=("Ctrl+Y",))
         self._action("Show or hide the instructions", "F2", self.instructions_button.toggle)
         self._action("Keyboard shortcuts", "F1", self.show_shortcuts)
-        self._shortcut_hints = [("Pick label 1–9", "1 … 9"), ("Search labels", "Ctrl+F"), ("Play / pause audio", "Ctrl+Space"),
-                                ("Seek audio ∓2 s", "Ctrl+← / Ctrl+→")]
 
         self._file_menu()
-        self.watcher = _InputWatcher()
+        self.watcher = InputWatcher()
         QApplication.instance().installEventFilter(self.watcher)
         self.autosave = QTimer(self, singleShot=True, interval=AUTOSAVE_MS, timeout=self.save_draft)
         self.tick = QTimer(self, interval=1000, timeout=self._tick)
@@ -182,24 +78,6 @@ class Workbench(QMainWindow):
 
         widget.cache_dir = data_dir() / "envelopes"
         return widget
-
-    def _action(self, text: str, key: str, slot, button: QPushButton | None = None, extra: tuple[str, ...] = ()) -> None:
-        action = QAction(text, self)
-        action.setShortcuts([QKeySequence(key), *map(QKeySequence, extra)])
-        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        action.triggered.connect(slot)
-        self.addAction(action)
-        self.actions_list.append(action)
-        if button is not None:
-            button.clicked.connect(slot)
-
-    def _file_menu(self) -> None:
-        menu = self.menuBar().addMenu("&File")
-        self.open_bundle_action = menu.addAction("Open offline bundle…", QKeySequence("Ctrl+O"), self.choose_bundle)
-        self.checkin_action = menu.addAction("Check in…", self.check_in)
-        self.checkin_action.setEnabled(False)
-        menu.addSeparator()
-        menu.addAction("Close", QKeySequence("Ctrl+W"), self.close)
 
     def start(self) -> None:
         self.worker.call(lambda s: today_count(s, self.actor), self._set_today, write=False)
@@ -492,61 +370,7 @@ class Workbench(QMainWindow):
     def _tick(self) -> None:
         if self.current is not None and time.monotonic() - self.watcher.last < IDLE_SECONDS:
             self.active_seconds += self.tick.interval() / 1000 if self.sender() is self.tick else 0
-        self.active_label.setText(f"Active {_clock(self.active_seconds)}")
-        if self.current is None:
-            self.lease_label.setText("")
-            return
-        left = (self.current.lease_until - datetime.now(timezone.utc)).total_seconds()
-        if left <= 0:
-            self.lease_label.setText("Time limit passed — submit soon or extend")
-            self.lease_label.setObjectName("leaseWarning")
-        else:
-            self.lease_label.setText(f"Time left {_clock(left)}")
-            self.lease_label.setObjectName("leaseWarning" if left < LEASE_WARNING_SECONDS else "")
-        self.lease_label.style().unpolish(self.lease_label)
-        self.lease_label.style().polish(self.lease_label)
-
-    def _set_today(self, n: int) -> None:
-        self.today = n
-        self.today_label.setText(f"Today {n}")
-
-    def _set_buttons(self, on: bool) -> None:
-        for b in (self.submit_button, self.skip_button, self.release_button, self.extend_button):
-            b.setEnabled(on)
-
-    def _toggle_instructions(self, on: bool) -> None:
-        self.instructions.setVisible(on)
-        self.instructions_button.setText(("▾" if on else "▸") + " Instructions (F2)")
-
-    # ---- connection --------------------------------------------------------------------------
-
-    def _connection_lost(self, reason: str) -> None:
-        self.banner.setText(f"Connection to the database lost ({reason}). Reconnecting… "
-                            "Your work stays here and on this computer, and is sent when the connection is back.")
-        self.banner.show()
-
-    def _connection_restored(self) -> None:
-        self.banner.hide()
-
-    # ---- shortcuts, closing ------------------------------------------------------------------
-
-    def show_shortcuts(self) -> None:
-        dialog = QDialog(self)
-        dialog.setWindowTitle("Keyboard shortcuts")
-        rows = [(a.text(), " or ".join(s.toString(QKeySequence.SequenceFormat.NativeText) for s in a.shortcuts()))
-                for a in self.actions_list] + self._shortcut_hints
-        table = QTableWidget(len(rows), 2)
-        table.setHorizontalHeaderLabels(["Action", "Keys"])
-        table.verticalHeader().hide()
-        for r, (text, keys) in enumerate(rows):
-            table.setItem(r, 0, QTableWidgetItem(text))
-            table.setItem(r, 1, QTableWidgetItem(keys))
-        table.resizeColumnsToContents()
-        layout = QVBoxLayout(dialog)
-        layout.addWidget(table)
-        dialog.resize(560, 420)
-        dialog.show()
-        self.shortcuts_dialog = dialog
+        self.show_times(self.current, self.active_seconds)
 
     def closeEvent(self, event) -> None:
         """Save the draft and give back the item claimed ahead; the worker finishes both."""
@@ -561,16 +385,6 @@ class Workbench(QMainWindow):
         if self.widget is not None:
             self.widget.stop()
         super().closeEvent(event)
-
-
-def _clock(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    if seconds >= 86400:  # an offline lease: days, not 167 hours
-        d, rest = divmod(seconds, 86400)
-        return f"{d} d {rest // 3600} h"
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
 def _replace(item: Any, **changes) -> Any:
