@@ -132,19 +132,36 @@ class AppController(QObject):
 
         self.workbench = Workbench(self.actor, card, self.worker, self.journal)
         self.workbench.open_bundle_requested.connect(self.open_bundle)
+        self.workbench.closed_to.connect(self._left_workbench)
         self.workbench.show()
         self.workbench.start()
+
+    def _left_workbench(self, to: str) -> None:
+        """Closing a project goes back to the picker; Log out to the log-in window; Quit quits."""
+        if self.closing or self.workbench is None:
+            return
+        self.workbench = None
+        if to == "quit":
+            QTimer.singleShot(0, self.quit)
+        elif to == "login":  # a fresh worker, as at start: the next person's connection is their own
+            self.actor = None
+            self.worker.stop()
+            self._start_worker(self.url)
+            self.start_login()
+        else:
+            self.show_picker()
 
     def open_bundle(self, path: str) -> None:
         """File → Open offline bundle: leave this database (drafts saved, claims ahead given
         back) and log in to the bundle, which opens like any database."""
         from annotator.config import sqlite_url
 
-        for window in (self.workbench, self.picker):
+        windows = (self.workbench, self.picker)
+        self.workbench = self.picker = None  # so the workbench's close goes nowhere of its own
+        for window in windows:
             if window is not None:
                 window.hide()
                 window.close()
-        self.workbench = self.picker = None
         self.worker.stop()
         self._start_worker(sqlite_url(path))
         self.start_login()

@@ -384,6 +384,7 @@ class Workbench(WorkbenchView):
         QApplication.instance().removeEventFilter(self.watcher)
         if self.widget is not None:
             self.widget.stop()
+        self.closed_to.emit(self.leaving_to)  # before the close: the picker shows before the app sees no window
         super().closeEvent(event)
 
 

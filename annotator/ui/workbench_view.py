@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from datetime import datetime, timezone
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout, QLabel, QMainWindow, QPushButton, QStackedWidget, QToolButton, QVBoxLayout, QWidget,
@@ -37,9 +37,12 @@ class InputWatcher(QObject):
 
 
 class WorkbenchView(QMainWindow):
+    closed_to = Signal(str)  # "picker", "login" or "quit": where the person goes next
+
     def __init__(self, actor, card: ProjectCard, worker, parent=None):
         super().__init__(parent)
         self.actor, self.card, self.worker = actor, card, worker
+        self.leaving_to = "picker"  # the window's own close button: back to the projects
         self.today = 0
         self.setWindowTitle(f"Annotator — {card.name} — {actor.name}")
 
@@ -122,7 +125,16 @@ class WorkbenchView(QMainWindow):
         self.checkin_action = menu.addAction("Check in…", self.check_in)
         self.checkin_action.setEnabled(False)
         menu.addSeparator()
-        menu.addAction("Close", QKeySequence("Ctrl+W"), self.close)
+        # Close goes back to the project picker; Log out and Quit are their own choices.
+        menu.addAction("Close project", QKeySequence("Ctrl+W"), lambda: self.leave("picker"))
+        menu.addAction("Log out", lambda: self.leave("login"))
+        menu.addAction("Quit", QKeySequence("Ctrl+Q"), lambda: self.leave("quit"))
+
+    def leave(self, to: str) -> None:
+        """Close the window; `closed_to` tells the app where the person goes: "picker",
+        "login" or "quit"."""
+        self.leaving_to = to
+        self.close()
 
     def show_times(self, current, active_seconds: float) -> None:
         """The active-time clock, and the lease's countdown (a warning near its end)."""

@@ -462,3 +462,24 @@ def test_long_label_lists_are_searchable(qtbot, db, db_url, tmp_path):
     qtbot.keyClick(w.search, Qt.Key.Key_Return)
     assert w.answer() == {"label": "card_arrival"}
     close(bench, worker)
+
+
+def test_closing_a_project_goes_back_to_the_picker_and_log_out_to_the_log_in(qtbot, db, controller, text_project):
+    log_in(qtbot, controller)
+    qtbot.waitUntil(lambda: bool(controller.picker is not None and controller.picker.cards), timeout=10_000)
+    qtbot.keyClick(controller.picker.table, Qt.Key.Key_Return)
+    bench = controller.workbench
+    with qtbot.waitSignal(bench.item_shown, timeout=10_000):
+        pass
+    first = bench.current.assignment_id
+    qtbot.keyClick(bench, Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier)  # File → Close project
+    assert controller.workbench is None and controller.picker.isVisible()
+    qtbot.waitUntil(lambda: bool(controller.picker.cards), timeout=10_000)
+    qtbot.keyClick(controller.picker.table, Qt.Key.Key_Return)
+    bench = controller.workbench
+    with qtbot.waitSignal(bench.item_shown, timeout=10_000):
+        pass
+    assert bench.current.assignment_id == first  # the item held is taken up again, not another
+    bench.leave("login")  # File → Log out
+    assert controller.workbench is None and controller.login.isVisible() and controller.actor is None
+    qtbot.addWidget(controller.login)
