@@ -9,6 +9,22 @@ from typing import Any
 
 
 @dataclass(frozen=True)
+class ShownItem:
+    """What a kind's widget shows of an item: the workbench's claim or the review window's
+    handed-in work alike."""
+
+    external_id: str
+    payload: dict[str, Any]
+    config: dict[str, Any]
+    draft: dict[str, Any] | None  # the answer to start from
+    prediction: dict[str, Any] | None = None
+    confidence: float | None = None
+    media_root: str | None = None
+    pixel_limit: int = 178_956_970
+    media_error: str = ""
+
+
+@dataclass(frozen=True)
 class ClaimedItem:
     """What an annotator's client gets. Deliberately nothing that tells a gold item apart."""
 
@@ -33,6 +49,10 @@ class ClaimedItem:
     # the store away): shown in place of the media, and Skip still works.
     media_error: str = ""
     media_unreachable: bool = False  # the store did not answer: the workbench tries again later
+
+    def shown(self) -> ShownItem:
+        return ShownItem(self.external_id, self.payload, self.config, self.draft, self.prediction, self.confidence,
+                         self.media_root, self.pixel_limit, self.media_error)
 
 
 @dataclass(frozen=True)

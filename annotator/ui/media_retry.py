@@ -50,5 +50,5 @@ class MediaRetry(QObject):
             return  # the annotator moved on; the next item brings its own
         self.bench.current = item
         if not item.media_unreachable and self.bench.widget is not None:
-            self.bench.widget.load(item, item.media_root)
+            self.bench.widget.load(item.shown(), item.media_root)
         self.watch(item)

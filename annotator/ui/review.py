@@ -4,7 +4,6 @@ model's prediction over it, and decisions on keys: A approve, R reject, F fix, J
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
@@ -25,8 +24,9 @@ from PySide6.QtWidgets import (
 )
 
 from annotator.core import media_access, review
-from annotator.tasks import registry
+from annotator.core.queue_items import ShownItem
 from annotator.ui.shortcuts import add_action
+from annotator.ui.task_widgets import make_task_widget
 
 COLUMNS = ("id", "project", "item", "annotator", "status", "submitted", "gold", "seconds")
 OVERLAY_COLOURS = ["#1f77b4", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
@@ -402,7 +402,10 @@ class ReviewWindow(QMainWindow):
 
     def _widget_for(self, kind: str):
         if kind not in self.widgets:
-            widget = registry.get(kind).widget_class()(self)
+            widget, why_not = make_task_widget(kind, self)
+            if widget is None:
+                self.message.setText(why_not)
+                return None
             self.stack.addWidget(widget)
             self.widgets[kind] = widget
         return self.widgets[kind]
@@ -413,10 +416,10 @@ class ReviewWindow(QMainWindow):
             return  # the lead moved on
         self.detail = d
         w = self._widget_for(d.kind)
-        item = SimpleNamespace(payload=d.payload, config=d.config, prediction=None, confidence=None, draft=d.answer,
-                               media_root=d.media_root, pixel_limit=d.pixel_limit, active_seconds=d.active_seconds,
-                               media_error=d.media_error)
-        w.load(item, d.media_root)
+        if w is None:  # the message says why
+            return
+        w.load(ShownItem(d.external_id, d.payload, d.config, d.answer, media_root=d.media_root,
+                         pixel_limit=d.pixel_limit, media_error=d.media_error), d.media_root)
         w.set_read_only(True)
         overlays = [(name, ans, OVERLAY_COLOURS[n % len(OVERLAY_COLOURS)]) for n, (name, ans) in enumerate(d.others)]
         if d.gold_answer is not None:

@@ -24,7 +24,7 @@ class TaskWidget(QWidget):
         self.read_only = False
 
     def load(self, item: Any, media_root: str | None = None) -> None:
-        """Show a claimed item (a queue.ClaimedItem); restores its draft if it has one."""
+        """Show an item (a queue_items.ShownItem); starts from its draft if it has one."""
         raise NotImplementedError
 
     def answer(self) -> dict[str, Any]:

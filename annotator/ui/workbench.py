@@ -20,6 +20,7 @@ from annotator.errors import AnnotatorError, NothingLeft, QueueError
 from annotator.formats.mturk import fill_template
 from annotator.tasks import registry
 from annotator.ui.claim_ahead import ClaimAhead
+from annotator.ui.task_widgets import make_task_widget
 from annotator.ui.workbench_view import InputWatcher, WorkbenchView
 
 AUTOSAVE_MS = 1500  # a draft reaches the database within 2 s of a change
@@ -68,15 +69,9 @@ class Workbench(WorkbenchView):
     # ---- set-up -----------------------------------------------------------------------------
 
     def _make_widget(self):
-        try:
-            cls = self.kind.widget_class()
-        except Exception as exc:  # a kind without a widget in this build, or a broken plugin
-            self.message.setText(f"This build cannot show {self.card.kind} items: {exc}")
-            return None
-        widget = cls(self)
-        from annotator.config import data_dir
-
-        widget.cache_dir = data_dir() / "envelopes"
+        widget, why_not = make_task_widget(self.card.kind, self)
+        if widget is None:
+            self.message.setText(why_not)
         return widget
 
     def start(self) -> None:
@@ -152,7 +147,7 @@ class Workbench(WorkbenchView):
         if self.widget is None:
             return
         self.widget.set_read_only(False)
-        self.widget.load(item, item.media_root)
+        self.widget.load(item.shown(), item.media_root)
         self.stack.setCurrentWidget(self.widget)
         self.widget.focus_input()  # after it is on screen, or the keys go nowhere
         self._set_buttons(True)
@@ -196,7 +191,7 @@ class Workbench(WorkbenchView):
                 self.claim()  # says why there is nothing, or finds what there is
             return
         if item is not None and self.widget is not None:
-            self.widget.prefetch(item, item.media_root)  # decode its media while this one is worked on
+            self.widget.prefetch(item.shown(), item.media_root)  # decode its media while this one is worked on
 
     def _advance(self) -> None:
         step, item = self.ahead.advance()
