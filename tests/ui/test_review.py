@@ -160,7 +160,7 @@ def test_the_dashboard_draws_the_project_and_redraws_after_a_decision(qtbot, db,
 
 
 def test_the_table_has_its_full_height_at_once_and_a_jump_loads_just_that_page(qtbot, db, db_url, tmp_path, monkeypatch):
-    import annotator.ui.review as review_ui
+    import annotator.ui.review_model as review_ui
 
     monkeypatch.setattr(review_ui, "PAGE", 5)  # 23 rows make five pages
     monkeypatch.setattr(review_ui, "FIRST_PAGE", 5)
