@@ -67,10 +67,13 @@ class ReviewModel(QAbstractTableModel):
         return None
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if role != Qt.ItemDataRole.DisplayRole or not index.isValid():
+        # The tooltip is the cell's whole text, for a column too narrow to show it.
+        if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole) or not index.isValid():
             return None
         r = self.rows[index.row()]
         if r is None:
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return None
             self._want_page(index.row() // PAGE)
             return "…"
         cells = self._text.get(index.row())

@@ -60,6 +60,8 @@ def test_a_lead_filters_and_approves_with_a_key(qtbot, db, db_url, tmp_path):
     with qtbot.waitSignal(window.detail_shown, timeout=10_000):
         window.table.selectRow(0)
     assert "by <b>bob</b>" in window.info.text()
+    project_cell = window.model.index(0, 1)  # a column too narrow for a long name shows it whole on hover
+    assert window.model.data(project_cell, Qt.ItemDataRole.ToolTipRole) == window.model.data(project_cell)
     target = window.model.rows[0].assignment_id
     with qtbot.waitSignal(window.decided, timeout=10_000):
         qtbot.keyClick(window, Qt.Key.Key_A)
