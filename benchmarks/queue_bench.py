@@ -2,6 +2,15 @@
 of ../shared/bench run in the same session, on the same machine.
 
 usage: python benchmarks/queue_bench.py [--pg URL] [--quick] [--skip-floors]
+
+Tried on SQLite and dropped (docs/adr/0006): a file lock to queue the writers (the kernel wakes
+every waiter), polling BEGIN IMMEDIATE with short sleeps instead of SQLite's busy handler, a
+checkpointer thread with the automatic checkpoint off (the log never restarts), memory-mapped
+reads, and moving the Python work out of the write lock (a wider gap between COMMIT and the next
+BEGIN loses more races, and the busy handler's sleeps raise the p99). Kept: 2 KB pages for new
+databases, one transaction for submit-and-next. On PostgreSQL the server's two cores bound the
+saturated run; a claim's update of the item cannot be HOT (`open_slots` is in the claim
+index's predicate), so it writes every index of `items`.
 """
 
 from __future__ import annotations
