@@ -1,5 +1,5 @@
 """`annotator pay …`: a project's pay terms, bonuses, the lead's report (and its payroll CSV) and a
-person's statement. Registered on the main app by annotator.cli."""
+person's statement. Assembled into the command by annotator.cli."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from annotator.cli import acting_user, app, console, reading, writing
+from annotator.cli.common import acting_user, console, reading, writing
 
 pay_app = typer.Typer(help="Pay: rewards, bonuses, the floor's top-up, statements and reports.", no_args_is_help=True)
-app.add_typer(pay_app, name="pay")
 
 
 @pay_app.command("set")
 def pay_set(
+    ctx: typer.Context,
     project: str,
     currency: str = typer.Option(..., "--currency", help="An ISO 4217 code: USD, EUR, GBP, INR…"),
     reward: str = typer.Option("0", "--reward", help="Paid per approved item, as 0.05"),
@@ -31,8 +31,8 @@ def pay_set(
     """Set what a project pays from now on; earnings already made keep their terms."""
     from annotator.core.pay import set_pay
 
-    with writing() as s:
-        terms = set_pay(s, acting_user(), project, currency=currency, reward=reward, hourly=hourly,
+    with writing(ctx) as s:
+        terms = set_pay(s, acting_user(ctx), project, currency=currency, reward=reward, hourly=hourly,
                         estimate_seconds=estimate, floor=floor, bonus=bonus, bonus_min_gold=bonus_gold, period=period)
     from annotator.core.pay_text import terms_line
 
@@ -41,6 +41,7 @@ def pay_set(
 
 @pay_app.command("bonus")
 def pay_bonus_cmd(
+    ctx: typer.Context,
     user: str,
     project: str,
     amount: str,
@@ -52,14 +53,15 @@ def pay_bonus_cmd(
     from annotator.core.pay import pay_bonus, pay_terms
     from annotator.core.projects import get_project
 
-    with writing() as s:
-        pay_bonus(s, acting_user(), user, project, amount, reason, period=period)
+    with writing(ctx) as s:
+        pay_bonus(s, acting_user(ctx), user, project, amount, reason, period=period)
         currency = pay_terms(s, get_project(s, project).id).currency
     console.print(f"Paid {user} a bonus of {shown(to_decimal(to_micros(amount, 'the bonus')), currency)} on {project}.")
 
 
 @pay_app.command("report")
 def pay_report_cmd(
+    ctx: typer.Context,
     project: str,
     period: Optional[str] = typer.Option(None, "--period", help="2026-W48 or 2026-11 (default: this period)"),
     csv_out: Optional[Path] = typer.Option(None, "--csv", help="Also write the payroll CSV here"),
@@ -68,11 +70,11 @@ def pay_report_cmd(
     from annotator.core.money import shown
     from annotator.core.pay_report import pay_report, underpaying, write_pay_csv
 
-    with writing() as s:
-        report = pay_report(s, acting_user(), project, period)
-        warning = underpaying(s, acting_user(), project)
+    with writing(ctx) as s:
+        report = pay_report(s, acting_user(ctx), project, period)
+        warning = underpaying(s, acting_user(ctx), project)
         if csv_out is not None:
-            write_pay_csv(s, acting_user(), report, csv_out)
+            write_pay_csv(s, acting_user(ctx), report, csv_out)
     table = Table(title=f"Pay for {report.project}, {report.period}")
     for column in ("Person", "Approved", "Active h", "Rewards", "Bonuses", "Top-up", "Total", "Rate/h"):
         table.add_column(column, justify="left" if column == "Person" else "right")
@@ -96,6 +98,7 @@ def pay_report_cmd(
 
 @pay_app.command("statement")
 def pay_statement_cmd(
+    ctx: typer.Context,
     user: str,
     project: Optional[str] = typer.Option(None, "--project", help="One project (default: every paying project "
                                                                   "they have worked on)"),
@@ -105,9 +108,9 @@ def pay_statement_cmd(
     from annotator.core.pay_statement import paying_projects_of, statement
     from annotator.core.pay_text import statement_lines
 
-    with reading() as s:
-        names = [project] if project else paying_projects_of(s, acting_user(), user)
-        statements = [statement(s, acting_user(), user, name, period) for name in names]
+    with reading(ctx) as s:
+        names = [project] if project else paying_projects_of(s, acting_user(ctx), user)
+        statements = [statement(s, acting_user(ctx), user, name, period) for name in names]
     if not statements:
         console.print(f"{user} has worked on no project that pays.")
     for n, st in enumerate(statements):

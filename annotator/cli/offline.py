@@ -1,5 +1,5 @@
 """`annotator offline …`, `annotator conflict …` and `annotator item edit`: offline bundles and
-what comes back from them. Registered on the main app by annotator.cli."""
+what comes back from them. Assembled into the command by annotator.cli."""
 
 from __future__ import annotations
 
@@ -11,15 +11,12 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from annotator.cli import acting_user, open_db, reading, writing, app, console, err
+from annotator.cli.common import acting_user, open_db, reading, writing, console, err
 from annotator.errors import AnnotatorError
 
 offline_app = typer.Typer(help="Offline bundles: check work out to a laptop, check it back in.", no_args_is_help=True)
 conflict_app = typer.Typer(help="Answers that could not be applied, waiting for a lead.", no_args_is_help=True)
 item_app = typer.Typer(help="Single items.", no_args_is_help=True)
-app.add_typer(offline_app, name="offline")
-app.add_typer(conflict_app, name="conflict")
-app.add_typer(item_app, name="item")
 
 
 def _bar() -> Progress:
@@ -29,6 +26,7 @@ def _bar() -> Progress:
 
 @offline_app.command("checkout")
 def offline_checkout(
+    ctx: typer.Context,
     project: str,
     user: str = typer.Option(..., "--user", help="Whose work it is: the claims and the bundle's login are theirs."),
     count: int = typer.Option(..., "--count", min=1, help="How many items to claim."),
@@ -37,11 +35,11 @@ def offline_checkout(
     """Claim items for a user with the project's offline lease and write them to one bundle."""
     from annotator.core.offline import checkout
 
-    db = open_db()
+    db = open_db(ctx)
     try:
         with _bar() as bar:
             task = bar.add_task("claiming and writing the bundle", total=count)
-            report = checkout(db, acting_user(), project, user, count, out,
+            report = checkout(db, acting_user(ctx), project, user, count, out,
                               progress=lambda done, total: bar.update(task, completed=done, total=total))
     finally:
         db.dispose()
@@ -52,6 +50,7 @@ def offline_checkout(
 
 @offline_app.command("checkin")
 def offline_checkin(
+    ctx: typer.Context,
     bundle: Path,
     release_unfinished: bool = typer.Option(False, "--release-unfinished",
                                             help="Give the items not answered back to the queue (drafts are kept)."),
@@ -59,9 +58,9 @@ def offline_checkin(
     """Submit the bundle's answers and save its drafts. Safe to repeat: a second check-in changes nothing."""
     from annotator.core.offline import checkin
 
-    db = open_db()
+    db = open_db(ctx)
     try:
-        report = checkin(db, acting_user(), bundle, release_unfinished=release_unfinished)
+        report = checkin(db, acting_user(ctx), bundle, release_unfinished=release_unfinished)
     finally:
         db.dispose()
     console.print(f"{bundle} ({report.user}): {report.summary()}")
@@ -70,14 +69,14 @@ def offline_checkin(
 
 
 @offline_app.command("list")
-def offline_list(project: Optional[str] = typer.Argument(None)) -> None:
+def offline_list(ctx: typer.Context, project: Optional[str] = typer.Argument(None)) -> None:
     """The checkouts handed out, and whether they came back."""
     from sqlalchemy import select
 
     from annotator.core.projects import get_project
     from annotator.db.models import OfflineBundle, Project, User
 
-    with reading() as s:
+    with reading(ctx) as s:
         query = (select(OfflineBundle, User.name, Project.name).join(User, User.id == OfflineBundle.user_id)
                  .join(Project, Project.id == OfflineBundle.project_id).order_by(OfflineBundle.created_at))
         if project:
@@ -91,24 +90,24 @@ def offline_list(project: Optional[str] = typer.Argument(None)) -> None:
 
 
 @offline_app.command("revoke")
-def offline_revoke(bundle_id: str) -> None:
+def offline_revoke(ctx: typer.Context, bundle_id: str) -> None:
     """Take a checkout back (a lost laptop): its open claims expire and go back to the queue."""
     from annotator.core.offline import revoke
 
-    with writing() as s:
-        n = revoke(s, acting_user(), bundle_id)
+    with writing(ctx) as s:
+        n = revoke(s, acting_user(ctx), bundle_id)
     console.print(f"Revoked {bundle_id}: {n} claim(s) expired. Work from it that still arrives becomes a conflict.")
 
 
 @conflict_app.command("list")
-def conflict_list(project: Optional[str] = typer.Argument(None),
+def conflict_list(ctx: typer.Context, project: Optional[str] = typer.Argument(None),
                   all_: bool = typer.Option(False, "--all", help="Resolved ones too.")) -> None:
     from annotator.core.conflicts import list_conflicts
     from annotator.core.projects import get_project
 
-    with reading() as s:
+    with reading(ctx) as s:
         pid = get_project(s, project).id if project else None
-        rows = list_conflicts(s, acting_user(), project_id=pid, open_only=not all_)
+        rows = list_conflicts(s, acting_user(ctx), project_id=pid, open_only=not all_)
     table = Table("id", "project", "item", "user", "reason", "answer", "resolution")
     for r in rows:
         table.add_row(str(r.id), r.project, r.external_id, r.user, r.reason, json.dumps(r.answer)[:60], r.resolution or "")
@@ -116,26 +115,26 @@ def conflict_list(project: Optional[str] = typer.Argument(None),
 
 
 @conflict_app.command("accept")
-def conflict_accept(conflict_id: int, comment: str = typer.Option("", "--comment")) -> None:
+def conflict_accept(ctx: typer.Context, conflict_id: int, comment: str = typer.Option("", "--comment")) -> None:
     """Take the answer after all."""
     from annotator.core.conflicts import accept_conflict
 
-    with writing() as s:
-        outcome = accept_conflict(s, acting_user(), conflict_id, comment)
+    with writing(ctx) as s:
+        outcome = accept_conflict(s, acting_user(ctx), conflict_id, comment)
     console.print(f"Conflict {conflict_id}: {outcome}.")
 
 
 @conflict_app.command("dismiss")
-def conflict_dismiss(conflict_id: int, comment: str = typer.Option(..., "--comment", help="Why it is set aside.")) -> None:
+def conflict_dismiss(ctx: typer.Context, conflict_id: int, comment: str = typer.Option(..., "--comment", help="Why it is set aside.")) -> None:
     from annotator.core.conflicts import dismiss_conflict
 
-    with writing() as s:
-        dismiss_conflict(s, acting_user(), conflict_id, comment)
+    with writing(ctx) as s:
+        dismiss_conflict(s, acting_user(ctx), conflict_id, comment)
     console.print(f"Conflict {conflict_id} dismissed.")
 
 
 @item_app.command("edit")
-def item_edit(project: str, external_id: str,
+def item_edit(ctx: typer.Context, project: str, external_id: str,
               payload: str = typer.Option(..., "--payload", help='The new payload, as JSON: \'{"text": "…"}\'.')) -> None:
     """Replace an item's payload. Offline work on the older version comes back as a conflict."""
     from annotator.core.items import edit_item
@@ -146,6 +145,6 @@ def item_edit(project: str, external_id: str,
         raise AnnotatorError(f"--payload is not valid JSON: {exc.msg} (column {exc.colno}).") from None
     if not isinstance(value, dict):
         raise AnnotatorError("--payload must be a JSON object.")
-    with writing() as s:
-        version = edit_item(s, acting_user(), project, external_id, value)
+    with writing(ctx) as s:
+        version = edit_item(s, acting_user(ctx), project, external_id, value)
     console.print(f"Item {external_id} is now at version {version}.")

@@ -1,6 +1,5 @@
 """`annotator user …`: people. On a team database each is a PostgreSQL login of their own
-(docs/adr/0009), made and changed by the server's user functions. Registered on the main app by
-annotator.cli."""
+(docs/adr/0009), made and changed by the server's user functions. Assembled into the command by annotator.cli."""
 
 from __future__ import annotations
 
@@ -9,10 +8,9 @@ import sys
 import typer
 from rich.table import Table
 
-from annotator.cli import acting_user, app, console, reading, writing
+from annotator.cli.common import acting_user, console, reading, writing
 
 user_app = typer.Typer(help="User accounts (annotator, lead, admin).", no_args_is_help=True)
-app.add_typer(user_app, name="user")
 
 
 def _read_password(password_stdin: bool) -> str:
@@ -23,6 +21,7 @@ def _read_password(password_stdin: bool) -> str:
 
 @user_app.command("add")
 def user_add(
+    ctx: typer.Context,
     name: str,
     role: str = typer.Option("annotator", "--role", help="annotator, lead or admin"),
     password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from standard input."),
@@ -31,18 +30,18 @@ def user_add(
     from annotator.core import users
 
     password = _read_password(password_stdin)
-    with writing() as s:
-        info = users.add_user(s, acting_user(), name, password, role)
+    with writing(ctx) as s:
+        info = users.add_user(s, acting_user(ctx), name, password, role)
     console.print(f"Added {info.name} ({info.role}).")
 
 
 @user_app.command("list")
-def user_list() -> None:
+def user_list(ctx: typer.Context) -> None:
     """List the users."""
     from annotator.core import users
 
-    with reading() as s:
-        rows = users.list_users(s, acting_user())
+    with reading(ctx) as s:
+        rows = users.list_users(s, acting_user(ctx))
     table = Table("name", "role", "active", "created")
     for u in rows:
         table.add_row(u.name, u.role, "yes" if u.active else "no", f"{u.created_at:%Y-%m-%d}")
@@ -50,50 +49,52 @@ def user_list() -> None:
 
 
 @user_app.command("set-role")
-def user_set_role(name: str, role: str) -> None:
+def user_set_role(ctx: typer.Context, name: str, role: str) -> None:
     """Change a user's role."""
     from annotator.core import users
 
-    with writing() as s:
-        info = users.set_role(s, acting_user(), name, role)
+    with writing(ctx) as s:
+        info = users.set_role(s, acting_user(ctx), name, role)
     console.print(f"{info.name} is now {info.role}.")
 
 
 @user_app.command("deactivate")
-def user_deactivate(name: str) -> None:
+def user_deactivate(ctx: typer.Context, name: str) -> None:
     """Stop a user from logging in. Their work is kept."""
     from annotator.core import users
 
-    with writing() as s:
-        users.set_active(s, acting_user(), name, False)
+    with writing(ctx) as s:
+        users.set_active(s, acting_user(ctx), name, False)
     console.print(f"{name} is deactivated.")
 
 
 @user_app.command("activate")
-def user_activate(name: str) -> None:
+def user_activate(ctx: typer.Context, name: str) -> None:
     """Let a deactivated user log in again."""
     from annotator.core import users
 
-    with writing() as s:
-        users.set_active(s, acting_user(), name, True)
+    with writing(ctx) as s:
+        users.set_active(s, acting_user(ctx), name, True)
     console.print(f"{name} is active.")
 
 
 @user_app.command("passwd")
 def user_passwd(
+    ctx: typer.Context,
     name: str, password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from standard input.")
 ) -> None:
     """Set a user's password."""
     from annotator.core import users
 
     password = _read_password(password_stdin)
-    with writing() as s:
-        users.set_password(s, acting_user(), name, password)
+    with writing(ctx) as s:
+        users.set_password(s, acting_user(ctx), name, password)
     console.print(f"Password of {name} changed.")
 
 
 @user_app.command("migrate-logins")
 def user_migrate_logins(
+    ctx: typer.Context,
     valid_days: int = typer.Option(7, "--valid-days", help="Days until each temporary password expires."),
 ) -> None:
     """Team database: make a PostgreSQL login for each user who has none yet (users made before
@@ -101,8 +102,8 @@ def user_migrate_logins(
     then sets their own with `annotator user passwd`."""
     from annotator.core import users
 
-    with writing() as s:
-        made = users.migrate_logins(s, acting_user(), valid_days=valid_days)
+    with writing(ctx) as s:
+        made = users.migrate_logins(s, acting_user(ctx), valid_days=valid_days)
     if not made:
         console.print("Every user has a login already.")
         return

@@ -1,5 +1,5 @@
 """`annotator import` and `annotator export`: data in and out, in the formats of sources.py and
-export_formats.py. Registered on the main app by annotator.cli."""
+export_formats.py. Assembled into the command by annotator.cli."""
 
 from __future__ import annotations
 
@@ -8,23 +8,16 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from annotator.cli import acting_user, app, console, err, open_db, writing
+from annotator.cli.common import acting_user, console, open_db, progress_bar, writing
 
 
-@contextmanager
-def progress_bar(start: str):
-    """A rich progress bar on stderr, and the progress(done, total, what) callback that moves it."""
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=err, transient=True) as bar:
-        task = bar.add_task(start, total=None)
-        yield lambda done, total, what: bar.update(task, completed=done, total=total or None, description=what[-48:])
+app = typer.Typer()  # merged into the root: `annotator import` and `annotator export`
 
 
 @contextmanager
-def _database():
-    db = open_db()
+def _database(ctx: typer.Context):
+    db = open_db(ctx)
     try:
         yield db
     finally:
@@ -33,6 +26,7 @@ def _database():
 
 @app.command("import")
 def import_cmd(
+    ctx: typer.Context,
     project: str,
     source: Path = typer.Argument(..., help="A folder of images or audio, a Pascal VOC or YOLO folder, a COCO .json, "
                                             "a .csv or a .jsonl file."),
@@ -62,8 +56,8 @@ def import_cmd(
     if fmt == "mturk-results" or (fmt is None and looks_like_results(source)):
         from annotator.core.mturk_results import apply_mturk_decisions
 
-        with writing() as s:
-            done = apply_mturk_decisions(s, acting_user(), project, source)
+        with writing(ctx) as s:
+            done = apply_mturk_decisions(s, acting_user(ctx), project, source)
         console.print(f"Approved {done.approved} and rejected {done.rejected} assignment(s) of {project}; "
                       f"{done.unchanged} already so.")
         return
@@ -77,14 +71,14 @@ def import_cmd(
     gold = gold or take == "gold"
     fields, who = parse_mapping(mapping, str(source)), parse_annotators(annotators, str(source))
     layout = _read_template(template) if template else None  # read before anything is written
-    with progress_bar("checking") as progress, _database() as db:
-        report = import_into(db, acting_user(), project, source, gold=gold, progress=progress, fmt=fmt, images=images,
+    with progress_bar("checking") as progress, _database(ctx) as db:
+        report = import_into(db, acting_user(ctx), project, source, gold=gold, progress=progress, fmt=fmt, images=images,
                              mapping=fields or None, answers=take == "answers", annotators=who)
         if layout is not None:
             from annotator.core.projects import update_project
 
             with db.write() as s:
-                update_project(s, acting_user(), project, instructions=layout)
+                update_project(s, acting_user(ctx), project, instructions=layout)
     console.print(
         f"Imported {report.added} item(s) into {report.project}"
         + (" as gold" if gold else "")
@@ -109,6 +103,7 @@ def _read_template(path: Path) -> str:
 
 @app.command("export")
 def export_cmd(
+    ctx: typer.Context,
     project: str,
     out: Path,
     fmt: str = typer.Option("jsonl", "--format", help="jsonl, csv, mturk (a batch results CSV), coco or "
@@ -124,17 +119,17 @@ def export_cmd(
     from annotator.core.export_formats import FORMATS, export_as
 
     if fmt in FORMATS:
-        with progress_bar("exporting") as progress, _database() as db:
-            count = export_as(db, acting_user(), project, out, fmt, holds=holds, val_fraction=val_fraction,
+        with progress_bar("exporting") as progress, _database(ctx) as db:
+            count = export_as(db, acting_user(ctx), project, out, fmt, holds=holds, val_fraction=val_fraction,
                                  seed=seed, progress=progress)
     elif fmt == "mturk":
         from annotator.core.mturk_results import export_mturk_results
 
-        with progress_bar("exporting") as progress, _database() as db:
-            count = export_mturk_results(db, acting_user(), project, out, progress=progress)
+        with progress_bar("exporting") as progress, _database(ctx) as db:
+            count = export_mturk_results(db, acting_user(ctx), project, out, progress=progress)
     else:
         from annotator.core.exporting import export_from
 
-        with _database() as db:
-            count = export_from(db, acting_user(), project, out, fmt)
+        with _database(ctx) as db:
+            count = export_from(db, acting_user(ctx), project, out, fmt)
     console.print(f"Exported {count} item(s) to {out}.")
