@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut, QUndoCommand
 from PySide6.QtWidgets import (
     QComboBox,
@@ -20,71 +20,11 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from annotator.tasks.transcription.waveform import EnvelopeJob, Pyramid
 from annotator.ui.playback import Player
 from annotator.ui.task_widget import TaskWidget
 
 SEEK_STEP = 2.0
-
-
-class _Pyramid:
-    """The envelope at halving resolutions, so any view draws about two points per pixel
-    whether it shows two seconds or the whole hour."""
-
-    def __init__(self, mins: np.ndarray, maxs: np.ndarray, seconds_per_bin: float):
-        self.spb = seconds_per_bin
-        self.levels = [(mins, maxs)]
-        while len(self.levels[-1][0]) > 2048:
-            a, b = self.levels[-1]
-            n = len(a) // 2 * 2
-            self.levels.append((np.minimum(a[:n:2], a[1:n:2]), np.maximum(b[:n:2], b[1:n:2])))
-
-    def view(self, x0: float, x1: float, pixels: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        level = 0
-        while level + 1 < len(self.levels) and (x1 - x0) / (self.spb * 2**level) > 2 * pixels:
-            level += 1
-        mins, maxs = self.levels[level]
-        width = self.spb * 2**level
-        i0 = max(0, int(x0 / width) - 1)
-        i1 = min(len(mins), int(x1 / width) + 2)
-        if i1 <= i0:
-            return np.empty(0), np.empty(0), np.empty(0)
-        return np.arange(i0, i1) * width, mins[i0:i1], maxs[i0:i1]
-
-
-class _EnvelopeSignals(QObject):
-    progress = Signal(object, object)  # token, Envelope (partially filled)
-    failed = Signal(object, str)
-
-
-class _EnvelopeJob(QRunnable):
-    """Computes (or loads from the cache) a clip's envelope off the UI thread, reporting as it fills."""
-
-    def __init__(self, token: object, path: str, cache_dir: Path | None, sha256: str | None):
-        super().__init__()
-        self.token, self.path, self.cache_dir, self.sha256 = token, path, cache_dir, sha256
-        self.signals = _EnvelopeSignals()
-
-    def run(self) -> None:
-        from annotator.media import envelope as env_mod
-
-        try:
-            key = env_mod.cache_key(Path(self.path), self.sha256) if self.cache_dir else None
-            cached = env_mod.load_cached(self.cache_dir, key) if key else None
-            if cached is not None:
-                self.signals.progress.emit(self.token, cached)
-                return
-            last, env = 0.0, None
-            for env in env_mod.compute_chunks(self.path):
-                now = time.monotonic()
-                if now - last > 0.05:  # ~20 updates a second is plenty for the eye
-                    self.signals.progress.emit(self.token, env)
-                    last = now
-            if env is not None:
-                if key:
-                    env_mod.save_cached(self.cache_dir, key, env)
-                self.signals.progress.emit(self.token, env)
-        except Exception as exc:
-            self.signals.failed.emit(self.token, str(exc))
 
 
 class _TextEdit(QUndoCommand):
@@ -153,7 +93,7 @@ class TranscriptionWidget(TaskWidget):
         self.plot.hideAxis("left")
         self.plot.setYRange(-1, 1)
         self.plot.setMenuEnabled(False)
-        # Drawn from _Pyramid, only what the view needs: a vertical stroke from each bin's min to
+        # Drawn from Pyramid, only what the view needs: a vertical stroke from each bin's min to
         # its max (dense strokes read as a filled band, and strokes are far cheaper to raster
         # than one huge jagged polygon), outlined by the min and max curves.
         self.band = pg.PlotCurveItem(pen=pg.mkPen((122, 162, 247, 170), width=1), connect="pairs")
@@ -166,7 +106,7 @@ class TranscriptionWidget(TaskWidget):
         self._fill_lo, self._fill_hi = pg.PlotCurveItem(pen=None), pg.PlotCurveItem(pen=None)
         self.fill = pg.FillBetweenItem(self._fill_lo, self._fill_hi, brush=pg.mkBrush(122, 162, 247, 150))
         self.plot.addItem(self.fill)
-        self.pyramid: _Pyramid | None = None
+        self.pyramid: Pyramid | None = None
         self.plot.getPlotItem().vb.sigXRangeChanged.connect(self._redraw)
         self.playhead = pg.InfiniteLine(0, pen=pg.mkPen("#f7768e", width=2))
         self.plot.addItem(self.playhead)
@@ -231,7 +171,7 @@ class TranscriptionWidget(TaskWidget):
         """Warm the envelope cache for the item claimed ahead, so it shows at once."""
         if self.cache_dir is None:
             return
-        job = _EnvelopeJob(object(), self.media_paths(item, media_root)[0], self.cache_dir, None)
+        job = EnvelopeJob(object(), self.media_paths(item, media_root)[0], self.cache_dir, None)
         QThreadPool.globalInstance().start(job)
 
     def load(self, item: Any, media_root: str | None = None) -> None:
@@ -249,7 +189,7 @@ class TranscriptionWidget(TaskWidget):
             self.status.setText(f"Cannot play this item: {item.media_error} Skip it with Ctrl+Shift+K.")
             return
         self._token = object()
-        job = _EnvelopeJob(self._token, self.path, self.cache_dir, None)
+        job = EnvelopeJob(self._token, self.path, self.cache_dir, None)
         job.signals.progress.connect(self._envelope_progress)
         job.signals.failed.connect(self._envelope_failed)
         QThreadPool.globalInstance().start(job)
@@ -299,7 +239,7 @@ class TranscriptionWidget(TaskWidget):
         self.envelope = env
         n = env.filled
         # Mix channels for display: the outermost extent of any channel.
-        self.pyramid = _Pyramid(env.mins[:n].min(axis=1), env.maxs[:n].max(axis=1), env.samples_per_bin / env.samplerate)
+        self.pyramid = Pyramid(env.mins[:n].min(axis=1), env.maxs[:n].max(axis=1), env.samples_per_bin / env.samplerate)
         if self.plot.getPlotItem().vb.viewRange()[0][1] < env.duration * 0.99 and n < len(env.mins):
             self.plot.setXRange(0, env.duration, padding=0.01)
         self._redraw()
