@@ -24,18 +24,20 @@ from annotator.core.auth import Actor
 from annotator.core.projects import get_project
 from annotator.core.queue_epoch import items_reopened
 from annotator.core.queue_items import ClaimedItem, SubmitOutcome  # noqa: F401  (the queue's types, used as queue.X)
-from annotator.core.queue_sql import SUPERSEDE_CONFLICTS, ClaimContext, SqliteHot, Taken, hot_path
+from annotator.core.queue_submit import (  # noqa: F401  (the hand-in, used as queue.X)
+    db_time, is_pg, outcome_of, own_assignment, record_conflict, retake_slot, submit, submit_common_sqlite,
+    submit_in_full, submit_on_server,
+)
+from annotator.core.queue_sql import ClaimContext, Taken, hot_path
 from annotator.db.base import utcnow
-from annotator.db.models import Assignment, Conflict, GoldAnswer, Item, Membership, Project
+from annotator.db.models import Assignment, Item, Membership, Project
 from annotator.errors import (
     AnnotatorError,
     AssignmentClosed,
     NothingLeft,
     NotQualified,
-    NotYourAssignment,
     UserPaused,
 )
-from annotator.tasks import registry
 
 # ---- claim ------------------------------------------------------------------------------------
 
@@ -45,20 +47,16 @@ _RESUMABLE = text(
 )
 
 
-def _is_pg(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
-
 def free_expired_leases(session: Session, project_id: int, now: datetime) -> int:
     """Expire claims whose lease ran out and give their slots back. Drafts stay on the
     assignment, so the same user gets them back if they return to the item."""
-    lock = " FOR UPDATE SKIP LOCKED" if _is_pg(session) else ""
+    lock = " FOR UPDATE SKIP LOCKED" if is_pg(session) else ""
     expired = session.execute(
         text(
             "SELECT id, item_id FROM assignments WHERE project_id = :p AND status = 'claimed' "
             f"AND lease_until < :now ORDER BY id{lock}"
         ),
-        {"p": project_id, "now": _db_time(session, now)},
+        {"p": project_id, "now": db_time(session, now)},
     ).all()
     if not expired:
         return 0
@@ -88,19 +86,14 @@ def give_back_slots(session: Session, item_ids: list[int]) -> None:
         )
 
 
-def _db_time(session: Session, when: datetime):
-    """Raw SQL gets the same representation the UTCDateTime column stores."""
-    return when.replace(tzinfo=None) if session.get_bind().dialect.name == "sqlite" else when
-
-
 def _membership(session: Session, user_id: int, project_id: int, now: datetime) -> Membership:
-    ins = pg_insert(Membership) if _is_pg(session) else sqlite_insert(Membership)
+    ins = pg_insert(Membership) if is_pg(session) else sqlite_insert(Membership)
     session.execute(
         ins.values(user_id=user_id, project_id=project_id, state="active", reason="", since=now, gold_countdown=0)
         .on_conflict_do_nothing(index_elements=["user_id", "project_id"])
     )
     query = select(Membership).where(Membership.user_id == user_id, Membership.project_id == project_id)
-    return session.scalars(query.with_for_update() if _is_pg(session) else query).one()
+    return session.scalars(query.with_for_update() if is_pg(session) else query).one()
 
 
 def _check_qualification(session: Session, actor: Actor, project: Project) -> None:
@@ -127,7 +120,7 @@ def claim_next(
     claims the next one ahead), which are not handed back as a resumption."""
     if actor.id is None:
         raise AnnotatorError("Only a logged-in user can claim work.")
-    if _is_pg(session):  # the server's queue_claim, for the connection's own login
+    if is_pg(session):  # the server's queue_claim, for the connection's own login
         return queue_pg.claim(queue_pg.driver(session), project_ref, holding=holding, now=now)[0]
     now = now or utcnow()
     hot = hot_path(session)
@@ -230,17 +223,6 @@ def _resume(
     return None
 
 
-def retake_slot(session: Session, item_id: int) -> bool:
-    """Take back one slot of an item for an assignment that lost it; False if none is free."""
-    item = session.scalars(select(Item).where(Item.id == item_id).with_for_update()).one()
-    if item.is_gold:
-        return True
-    if item.open_slots <= 0:
-        return False
-    item.open_slots -= 1
-    return True
-
-
 def _dto(session: Session, project: Project, assignment: Assignment) -> ClaimedItem:
     item = session.get(Item, assignment.item_id)
     return ClaimedItem(
@@ -267,23 +249,15 @@ def _dto(session: Session, project: Project, assignment: Assignment) -> ClaimedI
 # ---- working on an item ----------------------------------------------------------------------
 
 
-def _own(session: Session, actor: Actor, assignment_id: int, *, lock: bool = True) -> Assignment:
-    query = select(Assignment).where(Assignment.id == assignment_id)
-    assignment = session.scalars(query.with_for_update() if lock else query).one_or_none()
-    if assignment is None or assignment.user_id != actor.id:
-        raise NotYourAssignment(f"Assignment {assignment_id} is not yours.")
-    return assignment
-
-
 def save_draft(
     session: Session, actor: Actor, assignment_id: int, draft: dict[str, Any], active_seconds: float, *, now: datetime | None = None
 ) -> None:
     """Store the work in progress: one UPDATE, cheap enough for every couple of seconds.
     Not audited: an autosave is not a decision, and would add 1,800 events per hour."""
-    if _is_pg(session):
+    if is_pg(session):
         return queue_pg.save_draft(queue_pg.driver(session), assignment_id, draft, active_seconds, now=now)
     now = now or utcnow()
-    assignment = _own(session, actor, assignment_id, lock=False)
+    assignment = own_assignment(session, actor, assignment_id, lock=False)
     if assignment.status not in rules.OPEN_TO_ITS_USER:
         raise AssignmentClosed(f"This item was already {assignment.status}; the draft was not saved.")
     session.execute(
@@ -294,10 +268,10 @@ def save_draft(
 
 
 def extend_lease(session: Session, actor: Actor, assignment_id: int, *, now: datetime | None = None) -> datetime:
-    if _is_pg(session):
+    if is_pg(session):
         return queue_pg.extend(queue_pg.driver(session), assignment_id, now=now)
     now = now or utcnow()
-    assignment = _own(session, actor, assignment_id)
+    assignment = own_assignment(session, actor, assignment_id)
     if assignment.status != "claimed":
         raise AssignmentClosed(f"This item is {assignment.status}; its lease cannot be extended.")
     project = session.get(Project, assignment.project_id)
@@ -310,9 +284,9 @@ def extend_lease(session: Session, actor: Actor, assignment_id: int, *, now: dat
 
 
 def _give_back(session: Session, actor: Actor, assignment_id: int, *, skip: bool, now: datetime | None) -> None:
-    if _is_pg(session):
+    if is_pg(session):
         return queue_pg.give_back(queue_pg.driver(session), assignment_id, skip=skip, now=now)
-    assignment = _own(session, actor, assignment_id)
+    assignment = own_assignment(session, actor, assignment_id)
     if assignment.status not in ("claimed", "expired"):
         raise AssignmentClosed(f"This item was already {assignment.status}.")
     if assignment.status == "claimed":
@@ -336,7 +310,7 @@ def release(session: Session, actor: Actor, assignment_id: int, *, now: datetime
 def release_held(session: Session, actor: Actor, project_id: int, *, keep: tuple[int, ...] = ()) -> int:
     """Give back every live claim this user holds in the project except `keep`: the app calls
     it on exit for the item it claimed ahead, whether or not that claim had come back yet."""
-    if _is_pg(session):
+    if is_pg(session):
         return queue_pg.release_held(queue_pg.driver(session), project_id, keep)
     query = select(Assignment.id).where(
         Assignment.user_id == actor.id, Assignment.project_id == project_id, Assignment.status == "claimed"
@@ -347,132 +321,3 @@ def release_held(session: Session, actor: Actor, project_id: int, *, keep: tuple
     for assignment_id in ids:
         _give_back(session, actor, assignment_id, skip=False, now=None)
     return len(ids)
-
-
-# ---- submit ---------------------------------------------------------------------------------
-
-
-def submit(
-    session: Session,
-    actor: Actor,
-    assignment_id: int,
-    answer: dict[str, Any],
-    active_seconds: float,
-    *,
-    now: datetime | None = None,
-) -> SubmitOutcome:
-    """Check the answer with the kind and store it. After a lost lease whose slot someone else
-    now holds, the answer is kept as a Conflict for a lead: never thrown away."""
-    if _is_pg(session):
-        return submit_on_server(queue_pg.driver(session), assignment_id, answer, active_seconds, now=now)
-    now = now or utcnow()
-    hot = hot_path(session)
-    outcome = submit_common_sqlite(hot, actor, assignment_id, answer, active_seconds, now)
-    return outcome or submit_in_full(session, actor, assignment_id, answer, active_seconds, now)
-
-
-def submit_on_server(conn, assignment_id: int, answer: dict[str, Any], active_seconds: float, *,
-                     now: datetime | None = None) -> SubmitOutcome:
-    """PostgreSQL, inside the caller's transaction: the server stores the answer, and the answer is
-    checked here against the kind and configuration it returns; a wrong one raises, and the
-    caller's transaction rolls it back."""
-    done = queue_pg.submit(conn, assignment_id, answer, active_seconds, now=now)
-    registry.get(done.kind).validate_answer(done.config, answer)
-    return outcome_of(done, answer)
-
-
-def outcome_of(done: queue_pg.Submitted, answer: dict[str, Any]) -> SubmitOutcome:
-    """The server's reply as the client's outcome. In training mode a gold item's correct answer
-    comes back, and the score shown is worked out here (the one on record is a lead's, ADR 9)."""
-    score = None
-    if done.correct_answer is not None:
-        score = float(registry.get(done.kind).score(done.config, answer, done.correct_answer))
-    return SubmitOutcome(done.assignment_id, done.accepted, done.status, done.conflict_id, done.message,
-                         correct_answer=done.correct_answer, score=score)
-
-
-def submit_common_sqlite(hot: SqliteHot, actor: Actor, assignment_id: int, answer: dict[str, Any], active_seconds: float,
-                         now: datetime) -> SubmitOutcome | None:
-    """SQLite, inside the caller's write transaction: check the answer and, for the common case
-    (queue_rules.LIVE_ORDINARY_CLAIM), store it. None when the slow path must decide."""
-    found = hot.submit_kind(assignment_id)
-    if found is None or found[0] != actor.id:
-        raise NotYourAssignment(f"Assignment {assignment_id} is not yours.")
-    _, common, kind, config = found
-    registry.get(kind).validate_answer(config, answer)
-    if not common:
-        return None
-    status = hot.submit_checked(assignment_id, actor.id, actor.name, answer, active_seconds, now, (kind, config))
-    return None if status is None else SubmitOutcome(assignment_id, True, status)
-
-
-def record_conflict(
-    session: Session, actor: Actor, assignment: Assignment, answer: dict[str, Any], seconds: float, reason: str
-) -> Conflict:
-    """Keep an answer that cannot be applied, for a lead to resolve: it is never dropped."""
-    conflict = Conflict(
-        assignment_uid=assignment.uid, item_id=assignment.item_id, user_id=assignment.user_id,
-        project_id=assignment.project_id, answer=answer, active_seconds=seconds, reason=reason,
-    )
-    session.add(conflict)
-    session.flush()
-    assignment.draft = answer  # the user's own copy stays with them too
-    audit.record(session, actor, "assignment.conflict", "assignment", assignment.id, conflict_id=conflict.id, reason=reason)
-    return conflict
-
-
-def submit_in_full(
-    session: Session, actor: Actor, assignment_id: int, answer: dict[str, Any], active_seconds: float, now: datetime,
-    *, locked: Assignment | None = None,
-) -> SubmitOutcome:
-    """Everything but a live claim of an ordinary item: retries, late submits and gold.
-    `locked` is the assignment when the caller has already locked it and checked it is the actor's."""
-    assignment = locked if locked is not None and locked.id == assignment_id else _own(session, actor, assignment_id)
-    project = session.get(Project, assignment.project_id)
-    kind = registry.get(project.kind)
-    seconds = rules.clamp_seconds(active_seconds, assignment.claimed_at, now)
-
-    if assignment.skipped:
-        raise AssignmentClosed("You skipped this item; its answer is not accepted any more.")
-    if assignment.status in ("submitted", "approved", "rejected"):
-        if assignment.answer == answer:  # a retried submit (lost reply): already done
-            return SubmitOutcome(assignment.id, True, assignment.status, message="Already submitted.")
-        raise AssignmentClosed(f"This item was already {assignment.status}; a second, different answer is not accepted.")
-    if assignment.status in ("expired", "released") and not retake_slot(session, assignment.item_id):
-        conflict = record_conflict(
-            session, actor, assignment, answer, seconds,
-            f"lease lost: the assignment was {assignment.status} and the item's slots are all taken",
-        )
-        return SubmitOutcome(
-            assignment.id, False, "conflict", conflict.id,
-            "Your time on this item ran out and someone else took it. Your answer was kept for a lead to review.",
-        )
-
-    assignment.answer = answer
-    assignment.draft = None
-    assignment.active_seconds = seconds
-    assignment.submitted_at = now
-    assignment.lease_until = min(assignment.lease_until, now)
-    outcome_answer, score = None, None
-    item = session.get(Item, assignment.item_id)
-    if item.is_gold:
-        gold = session.scalar(select(GoldAnswer.answer).where(GoldAnswer.item_id == item.id))
-        score = assignment.gold_score = float(kind.score(project.config, answer, gold))
-        assignment.is_gold = True
-        if project.training_mode:
-            outcome_answer = gold
-    assignment.status, assignment.needs_review = rules.status_for(project.review_policy, project.review_sample)
-    if assignment.status == "approved":
-        assignment.reviewed_at = now
-    session.flush()
-    session.execute(text(SUPERSEDE_CONFLICTS), {"now": _db_time(session, now), "id": assignment.id})
-    audit.record(session, actor, "assignment.submit", "assignment", assignment.id,
-                 item_id=assignment.item_id, active_seconds=seconds, status=assignment.status)
-    if item.is_gold:
-        from annotator.core.quality import after_gold_scored
-
-        after_gold_scored(session, project, actor, now)
-    return SubmitOutcome(
-        assignment.id, True, assignment.status, correct_answer=outcome_answer,
-        score=score if project.training_mode else None,
-    )
