@@ -23,7 +23,9 @@ class AppController(QObject):
 
     def __init__(self, url: str, settings: QSettings | None = None):
         super().__init__()
-        self.settings = settings or make_settings()
+        from annotator.ui.settings import upgrade
+
+        self.settings = upgrade(settings or make_settings())
         self.url = url
         self.worker = None
         self.actor = None
@@ -95,7 +97,9 @@ class AppController(QObject):
     def _tell_about_rejections(self) -> None:
         from annotator.core.review import my_rejections
 
-        key = f"rejections_seen/{self.actor.name}"
+        from annotator.ui.settings import rejections_seen
+
+        key = rejections_seen(self.actor.name)
         since_text = self.settings.value(key, "", str)
         since = datetime.fromisoformat(since_text) if since_text else None
         self.settings.setValue(key, datetime.now(timezone.utc).isoformat())

@@ -16,6 +16,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from annotator.ui.settings import LAST_DATABASE, LAST_USER
+
 
 class LoginDialog(QDialog):
     """Emits `logged_in(actor)`; the password check runs on the worker (argon2 and the database)."""
@@ -35,7 +37,7 @@ class LoginDialog(QDialog):
         db_row = QHBoxLayout()
         db_row.addWidget(self.db_label, 1)
         db_row.addWidget(change)
-        self.user = QLineEdit(settings.value("last_user", "", str))
+        self.user = QLineEdit(settings.value(LAST_USER, "", str))
         self.user.setObjectName("user")
         self.password = QLineEdit()
         self.password.setObjectName("password")
@@ -107,8 +109,8 @@ class LoginDialog(QDialog):
         self.worker.log_in(name, password, self._ok, self._failed)
 
     def _ok(self, actor) -> None:
-        self.settings.setValue("last_user", actor.name)
-        self.settings.setValue("last_database", self.url)
+        self.settings.setValue(LAST_USER, actor.name)
+        self.settings.setValue(LAST_DATABASE, self.url)
         self.error.setText("")
         self.logged_in.emit(actor)
         self.accept()

@@ -103,7 +103,7 @@ def test_log_in_pick_a_project_answer_with_the_keyboard_and_get_the_next(qtbot, 
     with db.read() as s:
         stored = s.get(Assignment, first.assignment_id)
     assert stored.status == "approved" and stored.answer == {"label": "delivery"}
-    assert settings.value("last_user") == "ann"
+    assert settings.value("login/last_user") == "ann"
 
 
 def test_quick_submits_never_show_an_item_twice_and_hand_each_answer_in(qtbot, db, db_url, text_project):
