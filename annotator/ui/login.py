@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from annotator.ui.first_run import FirstRunPanel
 from annotator.ui.settings import LAST_DATABASE, LAST_USER
 
 
@@ -58,13 +59,16 @@ class LoginDialog(QDialog):
         self.media_button.clicked.connect(self.open_media_folders)
         title = QLabel("Annotator")
         title.setObjectName("title")
+        self.first_run = FirstRunPanel(self)  # shown only on a local database no one has an account on
         layout = QVBoxLayout(self)
         layout.addWidget(title)
         layout.addLayout(form)
+        layout.addWidget(self.first_run)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
         self.resize(520, 260)
         (self.password if self.user.text() else self.user).setFocus()
+        self.first_run.check()
 
     def _show_url(self, url: str) -> None:
         import re
@@ -89,9 +93,14 @@ class LoginDialog(QDialog):
             text = path
         from annotator.config import normalise_url
 
-        self.url = normalise_url(text.strip())
-        self._show_url(self.url)
-        self.database_changed.emit(self.url)
+        self.use_database(normalise_url(text.strip()))
+
+    def use_database(self, url: str) -> None:
+        """Log in to another database from here on (the app restarts its worker on it)."""
+        self.url = url
+        self._show_url(url)
+        self.database_changed.emit(url)
+        self.first_run.check()
 
     def open_media_folders(self) -> None:
         from annotator.ui.media_folders import MediaFoldersDialog
