@@ -203,14 +203,8 @@ class AppController(QObject):
     def open_review(self) -> None:
         from annotator.ui.review import ReviewWindow
 
-        self.review = ReviewWindow(self.actor, self.worker)
-        self.review.decided.connect(self._changed)
+        self.review = ReviewWindow(self.actor, self.worker)  # its decisions are announced by the worker
         self.review.show()
-
-    def _changed(self, *_args) -> None:
-        """A decision changed the data: whatever shows it redraws (no polling)."""
-        if self.dashboard is not None:
-            self.dashboard.refresh()
 
     def open_audit(self) -> None:
         from annotator.ui.people import AuditWindow

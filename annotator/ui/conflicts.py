@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from annotator.core import conflicts
 from annotator.ui.tables import read_only_table
+from annotator.ui.worker import CONFLICTS, WORK
 
 COLUMNS = ("Project", "Item", "Annotator", "Why", "Answer", "Arrived")
 
@@ -98,4 +99,4 @@ class ConflictsDialog(QDialog):
             self.changed.emit()
             self.reload()
 
-        self.worker.call(fn, done, lambda exc: self.message.setText(f"Not done: {exc}"))
+        self.worker.call(fn, done, lambda exc: self.message.setText(f"Not done: {exc}"), announces={WORK, CONFLICTS})

@@ -57,6 +57,11 @@ class DashboardWindow(QMainWindow):
         from annotator.core.projects import project_names
 
         self.worker.call(lambda s: project_names(s, self.actor), self._projects, write=False)
+        worker.changed.connect(self._data_changed)
+
+    def _data_changed(self, _what) -> None:
+        """A decision, an import or a check-in: every figure here may have moved."""
+        self.refresh()
 
     def _projects(self, projects) -> None:
         for name in projects:

@@ -33,8 +33,8 @@ class FirstRunPanel(QFrame):
         """Ask the database (on the worker) whether anyone has an account; a team database
         always has its owner, who makes the first admin with `annotator user add`."""
         self.hide()
-        if not self.login.url.startswith("sqlite"):
-            return
+        if self.login.worker is None or not self.login.url.startswith("sqlite"):
+            return  # no database to ask (a window made on its own), or a team one
         from annotator.core.first_run import has_accounts
 
         url = self.login.url

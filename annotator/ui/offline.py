@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from annotator.ui.worker import CONFLICTS, ITEMS, WORK
+
 
 class CheckinDialog(QDialog):
     finished_checkin = Signal(object)  # the CheckinReport
@@ -83,7 +85,7 @@ class CheckinDialog(QDialog):
             finally:
                 team.dispose()
 
-        self.worker.call_db(job, self._done, self._failed)
+        self.worker.call_db(job, self._done, self._failed, announces={WORK, ITEMS, CONFLICTS})
 
     def _done(self, report) -> None:
         self.busy.hide()

@@ -18,6 +18,7 @@ from annotator.core.pay_text import active_time
 from annotator.core.pay_report import PayReport, Underpaying, pay_report, underpaying, write_pay_csv
 from annotator.core.workspace import my_projects
 from annotator.ui.tables import read_only_table
+from annotator.ui.worker import WORK
 
 COLUMNS = ("Person", "Currency", "Approved", "Active time", "Rewards", "Bonuses", "Gold bonus", "Top-up", "Total",
            "Rate / h")
@@ -65,6 +66,7 @@ class PayReportWindow(QMainWindow):
         self.setCentralWidget(body)
         self.resize(1100, 760)
         self.cards, self.report = [], None
+        worker.changed.connect(self._data_changed)
         self.worker.call(lambda s: [c for c in my_projects(s, actor) if c.pay is not None], self._projects,
                          self._failed, write=False)
 
@@ -88,6 +90,10 @@ class PayReportWindow(QMainWindow):
         self.period.addItems(recent_periods(card.pay.terms.period, datetime.now(timezone.utc)))
         self.period.blockSignals(False)
         self.refresh()
+
+    def _data_changed(self, what) -> None:
+        if WORK in what and self.cards:  # an approval earns, a rejection of pending work does not
+            self.refresh()
 
     def refresh(self) -> None:
         project, period = self.project.currentText(), self.period.currentText()

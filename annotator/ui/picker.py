@@ -17,6 +17,7 @@ from annotator.core.money import shown
 from annotator.core.pay_text import minutes, terms_line
 from annotator.core.workspace import ProjectCard, my_projects
 from annotator.ui.tables import read_only_table
+from annotator.ui.worker import ITEMS, WORK
 
 COLUMNS = ("Project", "Kind", "Open items", "Done by you", "Gold accuracy", "Approval rate", "Pays", "Est. time",
            "Your rate", "Status")
@@ -109,6 +110,11 @@ class ProjectPicker(QDialog):
         layout.addLayout(row)
         self.resize(1200, 420)
         self.refresh()
+        worker.changed.connect(self._data_changed)
+
+    def _data_changed(self, what) -> None:
+        if what & {ITEMS, WORK}:  # open items, the person's own count, rates and pay
+            self.refresh()
 
     def refresh(self) -> None:
         self.worker.call(lambda s: my_projects(s, self.actor), self._show, self._failed, write=False)

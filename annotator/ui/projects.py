@@ -34,6 +34,7 @@ from annotator.formats.sources import IMPORT_FORMATS
 from annotator.errors import AnnotatorError
 from annotator.tasks import registry
 from annotator.ui.pay_fields import PayFields
+from annotator.ui.worker import ITEMS, WORK
 
 
 class Cancelled(AnnotatorError):
@@ -264,7 +265,7 @@ class TransferDialog(QDialog):
                 notes = "".join(f" Note: {note}." for note in r.notes)
                 handed = f", with {r.answers} answer(s) by their annotators for review" if r.answers else ""
                 return f"Imported {r.added} item(s){handed}; {r.already_present} already present.{notes}"
-            self.worker.call_db(job, self._done, self._failed)
+            self.worker.call_db(job, self._done, self._failed, announces={ITEMS, WORK})
         elif fmt == "mturk":
             from annotator.core.mturk_results import export_mturk_results
 

@@ -28,6 +28,7 @@ from annotator.core.queue_items import ShownItem
 from annotator.ui.review_model import ReviewModel
 from annotator.ui.shortcuts import add_action
 from annotator.ui.task_widgets import make_task_widget
+from annotator.ui.worker import CONFLICTS, ITEMS, WORK
 
 OVERLAY_COLOURS = ["#1f77b4", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
 
@@ -135,6 +136,7 @@ class ReviewWindow(QMainWindow):
         self.resize(1280, 800)
         self._load_projects()
         self._count_conflicts()
+        worker.changed.connect(self._data_changed)
 
     def _key(self, text: str, key: str, slot, button: QPushButton | None = None) -> None:
         action = add_action(self, text, key, slot, button=button)
@@ -150,6 +152,14 @@ class ReviewWindow(QMainWindow):
                 self.project.addItem(name, name)
 
         self.worker.call(lambda s: project_names(s, self.actor), show, write=False)
+
+    def _data_changed(self, what) -> None:
+        """New work from elsewhere (an import, a check-in) joins the queue; the window's own
+        decisions update their rows in place and announce themselves to the other views."""
+        if ITEMS in what:
+            self.reload()
+        elif CONFLICTS in what:
+            self._count_conflicts()
 
     def reload(self) -> None:
         sort, descending = self.sort.currentData()
@@ -195,11 +205,7 @@ class ReviewWindow(QMainWindow):
 
         self.conflicts_dialog = ConflictsDialog(self.actor, self.worker, self)
         self.conflicts_dialog.changed.connect(self.reload)
-        self.conflicts_dialog.changed.connect(self._conflict_resolved)
         self.conflicts_dialog.show()
-
-    def _conflict_resolved(self) -> None:
-        self.decided.emit(0, "conflict")  # the dashboard redraws
 
     def _range_filters(self) -> dict[str, Any]:
         """Dates (the whole 'to' day included) and gold scores in percent; a clear message if malformed."""
@@ -302,7 +308,7 @@ class ReviewWindow(QMainWindow):
             self.message.setText(note)
             self.decided.emit(assignment_id, status)
 
-        self.worker.call(fn, done, lambda exc: self.message.setText(f"Not done: {exc}"))
+        self.worker.call(fn, done, lambda exc: self.message.setText(f"Not done: {exc}"), announces={WORK})
 
     def approve(self) -> None:
         row = self.current_row()
@@ -358,4 +364,5 @@ class ReviewWindow(QMainWindow):
                 self.model.set_status(assignment_id, "approved")
             self.message.setText(f"Approved {n} submission(s).")
 
-        self.worker.call(lambda s: review.bulk_approve(s, self.actor, ids), done, lambda exc: self.message.setText(str(exc)))
+        self.worker.call(lambda s: review.bulk_approve(s, self.actor, ids), done, lambda exc: self.message.setText(str(exc)),
+                         announces={WORK})

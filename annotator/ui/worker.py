@@ -20,12 +20,19 @@ RETRY_SECONDS = 2.0
 _LOGIN = "login"  # a job's `write` for a log-in, which opens the database as the person
 
 
+# What a job can change, as it announces it: every open view that shows one of them redraws.
+WORK = "work"  # answers, reviews and what follows from them (rates, pay)
+ITEMS = "items"  # items imported or edited
+CONFLICTS = "conflicts"
+
+
 @dataclass
 class _Job:
     fn: Callable[[Any], Any]
     on_done: Callable[[Any], None] | None
     on_error: Callable[[Exception], None] | None
     write: bool
+    announces: frozenset[str] = frozenset()
 
 
 def _is_connection_loss(exc: Exception) -> bool:
@@ -44,6 +51,9 @@ class DbWorker(QThread):
     connection_restored = Signal()
     opened = Signal(str)  # the database's description, once it is open
     offline = Signal(object)  # a BundleStatus, when the database is an offline bundle
+    # After a job that announces what it changed has succeeded (after its own on_done): the
+    # views subscribe and redraw themselves, so no window has to be told by another.
+    changed = Signal(object)  # frozenset of WORK, ITEMS, CONFLICTS
     _result = Signal(object, object, object)  # callback, value, is_error
 
     def __init__(self, url: str, parent=None):
@@ -56,14 +66,16 @@ class DbWorker(QThread):
 
     # ---- UI thread -----------------------------------------------------------------------------
 
-    def call(self, fn: Callable[[Any], Any], on_done=None, on_error=None, *, write: bool = True) -> None:
+    def call(self, fn: Callable[[Any], Any], on_done=None, on_error=None, *, write: bool = True,
+             announces: frozenset[str] = frozenset()) -> None:
         """Run fn(session) in a transaction on the worker; on_done(result) or on_error(exc)
-        run later on the UI thread."""
-        self._jobs.put(_Job(fn, on_done, on_error, write))
+        run later on the UI thread, and `changed(announces)` after a success."""
+        self._jobs.put(_Job(fn, on_done, on_error, write, frozenset(announces)))
 
-    def call_db(self, fn: Callable[[Any], Any], on_done=None, on_error=None) -> None:
+    def call_db(self, fn: Callable[[Any], Any], on_done=None, on_error=None, *,
+                announces: frozenset[str] = frozenset()) -> None:
         """Run fn(database) on the worker, for work that manages its own transactions."""
-        self._jobs.put(_Job(fn, on_done, on_error, write=None))  # type: ignore[arg-type]
+        self._jobs.put(_Job(fn, on_done, on_error, None, frozenset(announces)))  # type: ignore[arg-type]
 
     def log_in(self, name: str, password: str, on_done=None, on_error=None) -> None:
         """Open the database as this person (on PostgreSQL, their own login: docs/adr/0009);
@@ -177,5 +189,7 @@ class DbWorker(QThread):
             if lost:
                 self.connection_restored.emit()
             self._result.emit(job.on_done, value, False)
+            if job.announces:
+                self.changed.emit(job.announces)
             return
 

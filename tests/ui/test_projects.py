@@ -161,3 +161,23 @@ def test_a_label_studio_export_comes_in_as_its_annotators_answers_from_the_windo
     assert done.args[0].startswith("Imported 1 item(s), with 1 answer(s) by their annotators for review")
     with db.read() as s:
         assert s.scalars(select(Assignment.status)).all() == ["submitted"]
+
+
+def test_an_import_is_announced_and_the_open_picker_counts_the_new_items(qtbot, db, db_url, window, tmp_path):
+    """No window tells another: the worker announces the import, and the picker redraws."""
+    from annotator.ui.picker import ProjectPicker
+
+    make_project(db, "tweets", config={"labels": ["complaint", "praise"]})
+    picker = ProjectPicker(window.actor, window.worker)
+    qtbot.addWidget(picker)
+    qtbot.waitUntil(lambda: len(picker.cards) == 1 and picker.cards[0].open_items == 0, timeout=10_000)
+    source = tmp_path / "tweets.jsonl"
+    source.write_text('{"id": "t1", "text": "refund please"}\n{"id": "t2", "text": "love it"}\n', encoding="utf-8")
+    window.refresh()
+    qtbot.waitUntil(lambda: window.list.count() == 1, timeout=10_000)
+    window.list.setCurrentRow(0)
+    dialog = window.transfer("import")
+    dialog.path.setText(str(source))
+    with qtbot.waitSignal(dialog.finished_with, timeout=20_000):
+        dialog.start()
+    qtbot.waitUntil(lambda: picker.cards and picker.cards[0].open_items == 2, timeout=10_000)
