@@ -17,6 +17,7 @@ from annotator.core.money import recent_periods, shown
 from annotator.core.pay_text import active_time
 from annotator.core.pay_report import PayReport, Underpaying, pay_report, underpaying, write_pay_csv
 from annotator.core.workspace import my_projects
+from annotator.ui.combos import refill
 from annotator.ui.tables import read_only_table
 from annotator.ui.worker import WORK
 
@@ -76,19 +77,14 @@ class PayReportWindow(QMainWindow):
             self.status.setText("No project you lead pays anything yet: set its pay in Projects… or "
                                 "`annotator pay set`.")
             return
-        self.project.blockSignals(True)
-        self.project.addItems([c.name for c in cards])
-        self.project.blockSignals(False)
+        refill(self.project, [c.name for c in cards])
         self._project_changed()
 
     def _project_changed(self, *_args) -> None:
         if not self.cards:
             return
         card = self.cards[self.project.currentIndex()]
-        self.period.blockSignals(True)
-        self.period.clear()
-        self.period.addItems(recent_periods(card.pay.terms.period, datetime.now(timezone.utc)))
-        self.period.blockSignals(False)
+        refill(self.period, recent_periods(card.pay.terms.period, datetime.now(timezone.utc)))
         self.refresh()
 
     def _data_changed(self, what) -> None:

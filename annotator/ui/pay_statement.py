@@ -16,6 +16,7 @@ from annotator.core.money import recent_periods, shown
 from annotator.core.pay_statement import Statement, statement
 from annotator.core.pay_text import active_time
 from annotator.core.workspace import my_projects
+from annotator.ui.combos import refill
 from annotator.ui.tables import read_only_table
 
 
@@ -85,19 +86,14 @@ class StatementWindow(QDialog):
         if not cards:
             self.status.setText("None of your projects pays anything yet.")
             return
-        self.project.blockSignals(True)
-        self.project.addItems([c.name for c in cards])
-        self.project.blockSignals(False)
+        refill(self.project, [c.name for c in cards])
         self._project_changed()
 
     def _project_changed(self, *_args) -> None:
         card = self.cards[self.project.currentIndex()] if self.cards else None
         if card is None:
             return
-        self.period.blockSignals(True)
-        self.period.clear()
-        self.period.addItems(recent_periods(card.pay.terms.period, datetime.now(timezone.utc)))
-        self.period.blockSignals(False)
+        refill(self.period, recent_periods(card.pay.terms.period, datetime.now(timezone.utc)))
         self.refresh()
 
     def refresh(self) -> None:
