@@ -86,7 +86,7 @@ def drag_frames(app, path: Path, n_boxes: int = 1000) -> dict:
     from PySide6.QtCore import QPointF, QRectF, Qt
     from PySide6.QtTest import QTest
 
-    from annotator.tasks.image_boxes.canvas import BoxItem
+    from annotator.tasks.image_boxes.widget.canvas import BoxItem
     from annotator.tasks.image_boxes.widget import ImageBoxesWidget
 
     w = ImageBoxesWidget()

@@ -117,10 +117,10 @@ def _works_on(session: Session, user_id: int, project_id: int) -> bool:
     """A member (on SQLite, whose memberships are made on first need, someone who has worked on it)."""
     from annotator.db.models import Assignment
 
-    return any(session.scalar(select(column).where(column_user == user_id, column_project == project_id).limit(1))
-               is not None for column, column_user, column_project in (
-                   (Membership.id, Membership.user_id, Membership.project_id),
-                   (Assignment.id, Assignment.user_id, Assignment.project_id)))
+    member = session.scalar(select(Membership.id).where(
+        Membership.user_id == user_id, Membership.project_id == project_id).limit(1))
+    return member is not None or session.scalar(select(Assignment.id).where(
+        Assignment.user_id == user_id, Assignment.project_id == project_id).limit(1)) is not None
 
 
 @dataclass(frozen=True)

@@ -69,7 +69,3 @@ class ClaimAhead:
     def held(self) -> Any:
         """The item kept for the next Submit, if one is."""
         return self.item if self.state is Ahead.HELD else None
-
-    @property
-    def coming(self) -> bool:
-        return self.state in (Ahead.CLAIMING, Ahead.WANTED)

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsPixmapItem, QGraphicsRectI
 
 from annotator.tasks.image_boxes import canvas_geometry as geometry
 from annotator.tasks.image_boxes.canvas_geometry import Box, Drag
-from annotator.tasks.image_boxes.commands import AddBoxes, SetBox
+from annotator.tasks.image_boxes.widget.commands import AddBoxes, SetBox
 
 if TYPE_CHECKING:
     from annotator.tasks.image_boxes.widget import ImageBoxesWidget
@@ -186,9 +186,6 @@ class Canvas(QGraphicsView):
         if box is not None:
             box.setSelected(True)
             self.ensureVisible(box, 20, 20)
-
-    def clamp(self, rect: QRectF) -> QRectF:
-        return as_rect(geometry.clamp(as_box(rect.normalized()), *self.image_size))
 
     def clear_boxes(self) -> None:
         for b in self.boxes + self.overlays:

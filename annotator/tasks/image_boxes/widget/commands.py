@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QUndoCommand
 
 if TYPE_CHECKING:
-    from annotator.tasks.image_boxes.canvas import BoxItem, Canvas
+    from annotator.tasks.image_boxes.widget.canvas import BoxItem, Canvas
 
 
 class AddBoxes(QUndoCommand):

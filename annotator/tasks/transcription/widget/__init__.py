@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from annotator.tasks.transcription.waveform import EnvelopeJob, Pyramid
+from annotator.tasks.transcription.widget.waveform import EnvelopeJob, Pyramid
 from annotator.ui.playback import Player
 from annotator.ui.task_widget import TaskWidget
 

@@ -16,9 +16,9 @@ from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QSplitter, QVBoxLayout, QWidget
 
-from annotator.tasks.image_boxes.canvas import BoxItem, Canvas
-from annotator.tasks.image_boxes.commands import RemoveBoxes, SetBox
-from annotator.tasks.image_boxes.decoding import Decoded, ImageCache
+from annotator.tasks.image_boxes.widget.canvas import BoxItem, Canvas
+from annotator.tasks.image_boxes.widget.commands import RemoveBoxes, SetBox
+from annotator.tasks.image_boxes.widget.decoding import Decoded, ImageCache
 from annotator.ui.image_tiles import TILED_ABOVE_PIXELS, TileLoader, needed_scale, wanted_region
 from annotator.ui.task_widget import TaskWidget
 
