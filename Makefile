@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PIP_QUIET := --quiet --disable-pip-version-check
 
-.PHONY: demo test bench install clean
+.PHONY: demo test bench dist install clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,5 +26,10 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
 
+# The desktop build in dist/annotator/, proved by a smoke test of the frozen app (packaging/build.sh).
+dist: $(STAMP)
+	$(BIN)/python -m pip install $(PIP_QUIET) -e ".[dev,dist]" 2>&1 | grep -v '^WARNING: Location' || true
+	PYTHON=$(BIN)/python packaging/build.sh
+
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis build dist

@@ -13,7 +13,8 @@ sys.path.insert(0, str(HERE.parent))
 from benchmarks.common import RESULTS, print_measures  # noqa: E402
 
 BENCHES = ["queue_bench.py", "crowd_sim.py", "ui_bench.py", "canvas_bench.py", "review_bench.py", "lead_bench.py",
-           "offline_bench.py", "media_bench.py", "formats_bench.py", "pay_bench.py"]
+           "offline_bench.py", "media_bench.py", "formats_bench.py", "pay_bench.py",
+           "dist_bench.py"]
 
 
 def summary() -> list[tuple[str, dict]]:

@@ -22,46 +22,9 @@ import numpy as np  # noqa: E402
 import soundfile  # noqa: E402
 
 from benchmarks.common import Measure, PaintClock, pct, qt_floors, report  # noqa: E402
+from benchmarks.display import Xvfb, cold_start  # noqa: E402
 
 ANNOTATOR = str(Path(sys.executable).with_name("annotator"))
-
-
-def cold_start(db_url: str, runs: int, display: dict) -> dict:
-    """`annotator gui` in a fresh process, until the login window's first paint, on a real X
-    server. The first run warms the page cache and is left out, as the floor leaves out its own."""
-    times = []
-    for _ in range(runs + 1):
-        env = {**os.environ, **display, "ANNOTATOR_STARTUP_PROBE": "1"}
-        t0 = time.time()
-        out = subprocess.run([ANNOTATOR, "--db", db_url, "gui"], capture_output=True, text=True, env=env, timeout=60)
-        line = next((l for l in out.stdout.splitlines() if l.startswith("login-shown")), None)
-        if line is None:
-            raise RuntimeError(out.stderr[-2000:])
-        times.append(float(line.split()[1]) - t0)
-    times = times[1:]
-    return {"runs": runs, "median_s": round(statistics.median(times), 4), "max_s": round(max(times), 4)}
-
-
-class Xvfb:
-    """A real X server on a free display, stopped by its own process id."""
-
-    def __enter__(self) -> dict:
-        import shutil
-
-        if shutil.which("Xvfb") is None:
-            raise SystemExit("the cold start is timed on a real X server: apt-get install xvfb libxcb-cursor0")
-        number = next(n for n in range(90, 200) if not Path(f"/tmp/.X{n}-lock").exists())
-        self.proc = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        socket = Path(f"/tmp/.X11-unix/X{number}")
-        deadline = time.time() + 10
-        while not socket.exists() and time.time() < deadline:
-            time.sleep(0.05)
-        return {"DISPLAY": f":{number}", "QT_QPA_PLATFORM": "xcb"}
-
-    def __exit__(self, *exc) -> None:
-        self.proc.terminate()
-        self.proc.wait(10)
 
 
 def write_hour(path: Path, fmt: str, seconds: int) -> None:
@@ -249,7 +212,7 @@ def main() -> None:
     write_hour(wav, "WAV", seconds)
     write_hour(flac, "FLAC", seconds)
     with Xvfb() as display:
-        results = {"cold_start": cold_start(db_url, 3 if a.quick else 7, display)}
+        results = {"cold_start": cold_start(ANNOTATOR, db_url, 3 if a.quick else 7, display)}
         floors = {"cold_start": qt_floors(["cold_start"], env=display)["cold_start"]}
     floors.update(qt_floors(["wav_envelope", "flac_decode"], wav=wav, flac=flac))
     items = 30 if a.quick else 100

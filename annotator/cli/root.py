@@ -26,6 +26,20 @@ def gui(ctx: typer.Context) -> None:
 
 
 
+@app.command("about")
+def about(ctx: typer.Context) -> None:
+    """This installation: version, folders, default database, and whether audio can play."""
+    import annotator
+    from annotator.config import cache_dir, data_dir, default_database_url
+    from annotator.ui.playback import playback_status  # no Qt in it
+
+    console.print(f"Annotator {annotator.__version__}")
+    console.print(f"Data folder: {data_dir()}")
+    console.print(f"Media cache: {cache_dir() / 'media'}")
+    console.print(f"Default database: {default_database_url()}")
+    console.print(f"Audio playback: {playback_status()}", soft_wrap=True)
+
+
 @app.command("kinds")
 def kinds(ctx: typer.Context) -> None:
     """List the task kinds, and any plugin that failed to load."""

@@ -3,6 +3,7 @@ the task widgets) wait until they are needed, so the login window shows at once.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import time
@@ -12,6 +13,9 @@ from PySide6.QtCore import QEvent, QObject, QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from annotator.resources import resources_dir
+
+
+log = logging.getLogger(__name__)
 
 
 def make_settings() -> QSettings:
@@ -46,6 +50,7 @@ class AppController(QObject):
                 worker.start()
 
         after_first_paint(self.login, start_worker)
+        after_first_paint(self.login, lambda: log.info("log-in window painted"))
         QTimer.singleShot(2000, start_worker)  # a window that is never painted (not exposed) still logs in
 
     def start_login(self) -> None:
@@ -249,6 +254,8 @@ def apply_style(app: QApplication) -> None:
 
 
 def run(url: str) -> int:
+    if os.environ.get("ANNOTATOR_LOG"):  # ANNOTATOR_LOG=info: what the app shows and does, on stderr
+        logging.basicConfig(level=os.environ["ANNOTATOR_LOG"].upper(), format="%(asctime)s %(name)s: %(message)s")
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("Annotator")
     app.setOrganizationName("Annotator")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
@@ -23,6 +25,7 @@ COLUMNS = ("Project", "Kind", "Open items", "Done by you", "Gold accuracy", "App
            "Your rate", "Status")
 STATUS = COLUMNS.index("Status")
 NUMBERS = {2, 3, 4, 5, 6, 7, 8}
+log = logging.getLogger(__name__)
 
 
 def _pct(v: float | None) -> str:
@@ -139,6 +142,7 @@ class ProjectPicker(QDialog):
         self.status.setText(f"{len(cards)} project(s). Double-click or press Enter to start.")
         if cards:
             self.table.selectRow(0)
+        log.info("projects listed: %s", ", ".join(c.name for c in cards))
 
     def _failed(self, exc: Exception) -> None:
         self.status.setText(f"Cannot list projects: {exc}")

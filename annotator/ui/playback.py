@@ -8,6 +8,20 @@ import threading
 import numpy as np
 
 
+def playback_status() -> str:
+    """Whether this desktop can play audio: PortAudio's version and the library it came from,
+    or why not (for `annotator about`, and for whoever asks why a clip is silent)."""
+    from ctypes.util import find_library  # what sounddevice loads PortAudio by (the frozen app points it at its own)
+
+    try:
+        import sounddevice
+    except OSError as exc:  # sounddevice raises this when it finds no PortAudio
+        return f"unavailable: {exc} (on Linux: apt-get install libportaudio2)"
+    outputs = [d for d in sounddevice.query_devices() if d["max_output_channels"] > 0]
+    return (f"{sounddevice.get_portaudio_version()[1]}, from {find_library('portaudio')}; "
+            f"{len(outputs)} output device(s)")
+
+
 class Player:
     def __init__(self):
         self.available = False

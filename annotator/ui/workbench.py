@@ -5,6 +5,7 @@ What the window looks like is workbench_view.py's."""
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from annotator.ui.workbench_view import InputWatcher, WorkbenchView
 
 AUTOSAVE_MS = 1500  # a draft reaches the database within 2 s of a change
 IDLE_SECONDS = 60  # the active-time clock stops after a minute without input
+log = logging.getLogger(__name__)
 
 
 class Workbench(WorkbenchView):
@@ -154,6 +156,7 @@ class Workbench(WorkbenchView):
         self._tick()
         self.status.setText("Draft restored from your last session." if item.draft else "")
         self.media_retry.watch(item)
+        log.info("item shown: %s, assignment %s", item.external_id, item.assignment_id)
         self.item_shown.emit(item)
         self._claim_ahead()
 
@@ -285,6 +288,7 @@ class Workbench(WorkbenchView):
         self.status_changed.emit(text)
 
     def _submitted(self, outcome, wait: bool) -> None:
+        log.info("handed in: %s", "accepted" if outcome.accepted else outcome.message)
         self._set_today(self.today + (1 if outcome.accepted else 0))
         self.pay_line.refresh()
         if self.offline is not None:

@@ -100,3 +100,15 @@ def test_annotator_with_no_command_opens_the_login_window(tmp_path):
         out = run(*args, db=db, env_extra=env)
         assert out.stdout.startswith("login-shown "), out.stdout + out.stderr
         assert "QThread" not in out.stderr  # the worker, started after the paint, was stopped
+
+
+def test_about_names_this_desktops_folders_and_whether_audio_can_play(tmp_path):
+    from ctypes.util import find_library
+
+    out = run("about", env_extra={"ANNOTATOR_DATA_DIR": str(tmp_path)}).stdout
+    assert f"Data folder: {tmp_path}" in out
+    audio = next(line for line in out.splitlines() if line.startswith("Audio playback: "))
+    if find_library("portaudio"):
+        assert re.search(r"PortAudio V\d+\.\d+", audio), audio
+    else:  # a desktop without it is told what to install
+        assert "apt-get install libportaudio2" in audio, audio
