@@ -8,6 +8,8 @@ from pathlib import Path
 from datetime import datetime
 from typing import Any
 
+from annotator.errors import BadInput
+
 
 @dataclass(frozen=True)
 class ImportedAnswer:
@@ -56,8 +58,9 @@ def _nul_field(value: Any, name: str) -> str | None:
 def refuse_nul_characters(record: ItemRecord) -> None:
     """PostgreSQL cannot store a NUL character in text or JSON, and SQLite would keep it where no
     one sees it: refuse it, naming where it is, on both backends alike."""
-    from annotator.errors import BadInput
-
+    # A NUL shows in the repr as \x00 (C speed); only then is each field walked, to name it.
+    if "\\x00" not in repr((record.external_id, record.payload, record.gold, record.prediction)):
+        return
     parts = {"id": record.external_id, "": record.payload, "answer": record.gold, "prediction": record.prediction}
     for name, value in parts.items():
         field = _nul_field(value, name)

@@ -196,6 +196,27 @@ def test_an_unknown_label_in_a_gold_csv_is_named_with_its_line(db, operator, tmp
     assert "gold.csv, line 3" in message
 
 
+def test_a_csv_imports_as_written_blank_lines_skipped_short_rows_filled(db, operator, tmp_path):
+    """The plain import writes at the driver's speed (db/bulk.py): what it stores must read back
+    as the ORM's own insert would have stored it, on both backends."""
+    from datetime import datetime, timedelta, timezone
+
+    make_project(db, "p", overlap=2)
+    f = tmp_path / "items.csv"
+    f.write_text("id,text,source,priority\n1,  first  ,mail,3\n\n2,second\n3,third,,\n", encoding="utf-8")
+    with db.write() as s:
+        assert import_items(s, operator, "p", f).added == 3
+    got = items(db)
+    assert [(i.external_id, i.payload, i.priority) for i in got] == [
+        ("1", {"text": "  first  ", "meta": {"source": "mail"}}, 3), ("2", {"text": "second"}, 0),
+        ("3", {"text": "third"}, 0)]
+    now = datetime.now(timezone.utc)
+    for item in got:
+        assert (item.open_slots, item.is_gold, item.done_by_model, item.version) == (2, False, False, 1)
+        assert (item.prediction, item.confidence, item.media_sha256, item.width) == (None, -1.0, None, None)
+        assert now - timedelta(minutes=1) < item.created_at <= now
+
+
 def test_a_csv_with_a_ragged_row_is_refused(db, operator, tmp_path):
     make_project(db, "p")
     f = tmp_path / "ragged.csv"
