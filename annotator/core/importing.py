@@ -7,6 +7,7 @@ import gc
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from itertools import chain
 from dataclasses import dataclass, field as dataclass_field
 from pathlib import Path
 from typing import Callable
@@ -29,13 +30,14 @@ from annotator.formats.sources import ANSWER_FORMATS, read_source
 from annotator.media import MediaError, file_sha256, to_payload_path
 from annotator.media.audio import inspect_audio
 from annotator.media.desktop import store_for
-from annotator.media.images import inspect_image
+from annotator.media.images import checked_image
 from annotator.tasks import registry
 
 # progress(done, total, what): called while checking records; the CLI draws a rich bar with it.
 Progress = Callable[[int, int, str], None]
 
-CHECKERS = 4  # media files checked and hashed at once: two cores, and reads that wait on the disk
+CHECKERS = 2  # media files checked and hashed at once: two cores (more threads only pass the GIL around)
+CHECK_BATCH = 32
 
 
 @dataclass(frozen=True)
@@ -60,10 +62,10 @@ def _check_media(record: ItemRecord, media_root: str | None, pixel_limit: int, u
         try:
             if field == "audio":
                 inspect_audio(path)
+                digest = file_sha256(path)
             else:
-                info = inspect_image(path, pixel_limit)
+                info, digest = checked_image(path, pixel_limit)
                 record.size = (info.width, info.height)
-            digest = file_sha256(path)
         except MediaError as exc:
             if record.line is None:  # a folder or VOC import: the media file is the source
                 raise BadInput(str(path), str(exc)) from None
@@ -208,7 +210,13 @@ def _prepare(session, project_name, given: _Source, fetched: Path, progress) -> 
     pool = ThreadPoolExecutor(PARALLEL if uploader else CHECKERS)  # uploads wait on the network, not the CPU
     fresh = [r for r in records if r.external_id not in existing_ids]
     if any(r.media for r in fresh):
-        checked = pool.map(lambda r: _check_media(r, project.media_root, project.pixel_limit, uploader), fresh)
+        media_root, pixel_limit = project.media_root, project.pixel_limit
+        # Local files in batches: a thread hop per photo costs as much as its check. Uploads one
+        # by one, each waiting on the network.
+        size = 1 if uploader else CHECK_BATCH
+        batches = [fresh[n:n + size] for n in range(0, len(fresh), size)]
+        checked = chain.from_iterable(pool.map(
+            lambda batch: [_check_media(r, media_root, pixel_limit, uploader) for r in batch], batches))
     else:  # text: nothing to check or hash, and a thread hop per record would cost more than the rest
         checked = iter([None] * len(fresh))
     try:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
+import os
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -10,9 +13,10 @@ from typing import Iterator
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from annotator.media import MediaError
+from annotator.media import MediaError, file_sha256
 
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp", ".gif"}
+WHOLE_READ_BYTES = 64 << 20  # a larger image is hashed as it is read, a MB at a time
 # EXIF orientations 5..8 swap width and height.
 _SWAPS_AXES = {5, 6, 7, 8}
 
@@ -48,17 +52,30 @@ def check_pixels(width: int, height: int, pixel_limit: int) -> None:
         )
 
 
-def inspect_image(path: str | Path, pixel_limit: int) -> ImageInfo:
-    """Open, check the size against the pixel limit before decoding anything, then check the
-    whole file for truncation and corruption: a JPEG by its structure, anything else by decoding it."""
+def checked_image(path: str | Path, pixel_limit: int) -> tuple[ImageInfo, str]:
+    """The image's upright size and format, and its sha256. The size is checked against the pixel
+    limit before anything is decoded, then the whole file for truncation and corruption: a JPEG
+    by its structure, anything else by decoding it. One read of the file, where it is no larger
+    than a photo: an import checks thousands on threads, and each read hands the interpreter's
+    lock over once more."""
     try:
-        with Image.open(path) as img:
+        size = os.stat(path).st_size
+    except FileNotFoundError:
+        raise MediaError("file not found") from None
+    data = Path(path).read_bytes() if size <= WHOLE_READ_BYTES else None
+    info = _inspect(io.BytesIO(data) if data is not None else path, data, pixel_limit)
+    return info, hashlib.sha256(data).hexdigest() if data is not None else file_sha256(path)
+
+
+def _inspect(source, data: bytes | None, pixel_limit: int) -> ImageInfo:
+    try:
+        with Image.open(source) as img:
             width, height = img.size
             check_pixels(width, height, pixel_limit)
             orientation = exif_orientation(img)
             fmt = img.format or "unknown"
             if fmt == "JPEG":
-                check_jpeg_structure(Path(path))
+                check_jpeg_structure(data if data is not None else Path(source).read_bytes())
             else:
                 with warnings.catch_warnings():
                     warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -76,12 +93,11 @@ def inspect_image(path: str | Path, pixel_limit: int) -> ImageInfo:
     return ImageInfo(width, height, fmt, orientation)
 
 
-def check_jpeg_structure(path: Path) -> None:
+def check_jpeg_structure(data: bytes) -> None:
     """The JPEG's segments, walked from its start to its first scan, and an end-of-image marker
     after that scan. A JPEG cut short, the usual damage of a copy or download that stopped, has
     none. A decode would also catch some damage inside the scan data, but at import it costs more
     than the upload (docs/adr/0013); such a file says so by name when it is shown."""
-    data = path.read_bytes()
     pos, size = 2, len(data)
     while True:
         if pos + 4 > size:

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from annotator.media import MediaError
-from annotator.media.images import inspect_image
+from annotator.media.images import checked_image
 from tests.helpers import shared
 
 LIMIT = 178_956_970
@@ -27,18 +27,18 @@ def write(tmp_path, data: bytes, name="p.jpg"):
 
 @pytest.mark.parametrize("save", [{}, {"progressive": True}, {"quality": 95, "optimize": True}])
 def test_whole_photos_pass_baseline_or_progressive(tmp_path, save):
-    assert inspect_image(write(tmp_path, photo_bytes(**save)), LIMIT).width == 500
+    assert checked_image(write(tmp_path, photo_bytes(**save)), LIMIT)[0].width == 500
 
 
 def test_bytes_a_camera_appends_after_the_end_are_not_a_fault(tmp_path):
-    assert inspect_image(write(tmp_path, photo_bytes() + b"motion-photo trailer" * 100), LIMIT).height == 338
+    assert checked_image(write(tmp_path, photo_bytes() + b"motion-photo trailer" * 100), LIMIT)[0].height == 338
 
 
 @pytest.mark.parametrize("keep", [0.99, 0.5, 0.02])
 def test_a_photo_cut_short_anywhere_is_refused_as_truncated(tmp_path, keep):
     data = photo_bytes(progressive=keep == 0.5)
     with pytest.raises(MediaError, match="truncated|corrupt"):
-        inspect_image(write(tmp_path, data[: int(len(data) * keep)]), LIMIT)
+        checked_image(write(tmp_path, data[: int(len(data) * keep)]), LIMIT)
 
 
 def test_garbage_among_the_headers_is_refused_as_corrupt(tmp_path):
@@ -46,4 +46,4 @@ def test_garbage_among_the_headers_is_refused_as_corrupt(tmp_path):
     start = data.index(b"\xff\xdb")  # the first quantization table's segment
     data[start:start + 2] = b"\x12\x34"
     with pytest.raises(MediaError, match="corrupt|cannot identify|not an image"):
-        inspect_image(write(tmp_path, bytes(data)), LIMIT)
+        checked_image(write(tmp_path, bytes(data)), LIMIT)
