@@ -13,7 +13,7 @@ import html
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterable, TextIO
 
@@ -50,11 +50,33 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 
 
 def mturk_time(when: datetime | None) -> str:
-    """As MTurk writes it (`Mon Nov 04 21:32:54 PST 2019`), in UTC."""
+    """As MTurk writes it (`Mon Nov 04 21:32:54 PST 2019`), in UTC. A results file writes three
+    per row: the day's words are made once per day, the time of day from tables, since
+    formatting each field costs more than writing the row (benchmarks/formats_bench.py)."""
     if when is None:
         return ""
-    return (f"{_DAYS[when.weekday()]} {_MONTHS[when.month - 1]} {when.day:02d} {when.hour:02d}:{when.minute:02d}:"
-            f"{when.second:02d} UTC {when.year}")
+    if when.tzinfo is None:  # the database's naive times are UTC
+        when = when.replace(tzinfo=timezone.utc)
+    since = when - _EPOCH  # exact to the microsecond, days before 1970 negative and seconds never
+    day, second = since.days, since.seconds
+    words = _DAY_WORDS.get(day)
+    if words is None:
+        date = _EPOCH + timedelta(days=day)
+        words = _DAY_WORDS[day] = (f"{_DAYS[date.weekday()]} {_MONTHS[date.month - 1]} {date.day:02d} ",
+                                   f" UTC {date.year}")
+    hours, minutes_seconds = _clock()
+    hour, rest = divmod(second, 3600)
+    return f"{words[0]}{hours[hour]}{minutes_seconds[rest]}{words[1]}"
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_DAY_WORDS: dict[int, tuple[str, str]] = {}  # days since 1970: ("Thu Dec 03 ", " UTC 2026")
+
+
+@functools.cache
+def _clock() -> tuple[list[str], list[str]]:
+    """"00".."23", and ":00:00"..":59:59": made at the first use, not at every start."""
+    return [f"{h:02d}" for h in range(24)], [f":{m:02d}:{s:02d}" for m in range(60) for s in range(60)]
 
 
 @functools.lru_cache(maxsize=4096)  # a worker's rate is the same on each of their rows
@@ -72,6 +94,7 @@ def write_results(out: TextIO, inputs: list[str], answers: list[str], rows: Iter
     """`inputs` and `answers`: the payload and answer fields, for the Input.* and Answer.* columns."""
     writer = csv.writer(out, lineterminator="\r\n")  # as MTurk's own downloads
     writer.writerow([*FIXED, *(f"Input.{k}" for k in inputs), *(f"Answer.{k}" for k in answers), "Approve", "Reject"])
+    write = writer.writerow
     count = 0
     for count, r in enumerate(rows, 1):
         answer = r.answer or {}
@@ -82,7 +105,7 @@ def write_results(out: TextIO, inputs: list[str], answers: list[str], rows: Iter
         row += [_cell(payload.get(k)) for k in inputs]
         row += [_cell(answer.get(k)) for k in answers]
         row += ("", "")
-        writer.writerow(row)
+        write(row)
         if progress:
             progress(count, 0, r.item)
     return count
