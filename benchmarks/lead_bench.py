@@ -2,8 +2,9 @@
 assignments in the states a month of work leaves (overlap 2, 20 annotators), 100,000 of them
 waiting for review, through the real windows, worker and services.
 
-Each measure runs in a fresh process, as a lead opens the window in a running app: the worker
-is connected, and the window's module is imported inside the clock. The first open is the
+Each measure runs in a fresh process, as a lead opens the window in a running app: the app's
+own controller has logged the lead in through its log-in window and painted the project picker
+(what those import is the app's), and the window's module is imported inside the clock. The first open is the
 headline; the median of warm reopens goes beside it. Clocks end when the pixels are painted:
 the table's first page, the row scrolled to, every plot of the dashboard.
 
@@ -153,18 +154,30 @@ def _plain(parameters):
 
 
 def connected_worker(app, url: str):
-    """A worker that has logged in as the lead and answered a query, as after a lead's log-in."""
-    from annotator.ui.worker import DbWorker
+    """The running app as a lead has it when they open a window from the project picker: the
+    real controller (ui/app.py), its log-in window filled in and submitted, and the picker
+    painted with its projects. What the log-in and the picker load is the app's, not the
+    window's; the window's own imports stay inside its clock. Returns the app's worker."""
+    import tempfile
 
-    worker = DbWorker(url)
-    worker.start()
-    done = []
-    worker.log_in("lead", LEAD_PASSWORD, done.append, done.append)
-    wait_for(app, lambda: bool(done))
-    done.clear()
-    worker.call(lambda s: s.execute(text("SELECT 1")).scalar(), done.append, write=False)
-    wait_for(app, lambda: bool(done))
-    return worker
+    from PySide6.QtCore import QSettings
+
+    from annotator.ui.app import AppController
+
+    folder = tempfile.mkdtemp(prefix="lead-bench-app-")
+    os.environ["ANNOTATOR_DATA_DIR"] = folder  # the app's journal and caches
+    controller = AppController(url, QSettings(f"{folder}/settings.ini", QSettings.Format.IniFormat))
+    controller.start()
+    wait_for(app, lambda: controller.worker.isRunning())
+    controller.login.user.setText("lead")
+    controller.login.password.setText(LEAD_PASSWORD)
+    controller.login.submit()
+    wait_for(app, lambda: controller.picker is not None and bool(controller.picker.cards))
+    clock = PaintClock(controller.picker.table)
+    controller.picker.table.viewport().update()
+    wait_for(app, lambda: bool(clock.ends))
+    app.processEvents()  # what the picker's first paint starts (heap.settle) runs
+    return controller.worker
 
 
 def model_changes(model) -> list[float]:

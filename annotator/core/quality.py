@@ -218,7 +218,6 @@ def score_pending_gold(session: Session, actor: Actor, project_ref: str | int | 
     from sqlalchemy.orm import undefer
 
     from annotator.db.models import GoldAnswer
-    from annotator.tasks import registry
 
     now = now or utcnow()
     query = (
@@ -237,6 +236,8 @@ def score_pending_gold(session: Session, actor: Actor, project_ref: str | int | 
     projects: dict[int, Project] = {}
     scored: dict[tuple[int, int], None] = {}  # (user, project) pairs, in the order first scored
     rows = session.execute(query).all()
+    if rows:  # the kinds' code (plugins found by entry point) only when there is gold to score
+        from annotator.tasks import registry
     for assignment, gold in rows:
         project = projects.get(assignment.project_id) or session.get(Project, assignment.project_id)
         projects[project.id] = project

@@ -135,6 +135,9 @@ class AppController(QObject):
         self.picker.pay_report_requested.connect(self.open_pay_report)
         self.picker.rejected.connect(lambda: self.workbench is None and self.quit())
         self.picker.show()
+        from annotator.ui.heap import settle
+
+        after_first_paint(self.picker, settle)  # the log-in's imports (SQLAlchemy, the models) are in
 
     def open_project(self, card) -> None:
         from annotator.ui.workbench import Workbench

@@ -177,18 +177,22 @@ class ReviewWindow(QMainWindow):
         self._count_conflicts()
 
     def _load(self, filters: dict[str, Any]) -> None:
-        # Work past its auto-approve delay is approved first, as MTurk would have, and gold a
-        # team database keeps unscored is scored (docs/adr/0009), in the same transaction as
-        # the first page.
+        """The first page, then the lazy duties of opening the queue: work past its auto-approve
+        delay approved, as MTurk would have, and gold that a team database keeps unscored scored
+        (docs/adr/0009). The page comes first, so the lead reads it while they run; if they
+        changed anything, the queue is read again."""
         from annotator.core.quality import score_pending_gold
 
+        self.model.reload(**filters)
         actor = self.actor
 
-        def first(s) -> None:
-            score_pending_gold(s, actor)
-            review.auto_approve(s, actor)
+        def duties(s) -> int:
+            return score_pending_gold(s, actor) + review.auto_approve(s, actor)
 
-        self.model.reload(first=first, **filters)
+        self.worker.call(duties, lambda changed: changed and self.model.reload(**filters), self._duties_failed)
+
+    def _duties_failed(self, exc: Exception) -> None:
+        self.message.setText(f"Could not apply the auto-approvals: {exc}")
 
     def _count_conflicts(self) -> None:
         from annotator.core.conflicts import list_conflicts

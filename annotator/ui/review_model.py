@@ -41,16 +41,15 @@ class ReviewModel(QAbstractTableModel):
         self._generation = 0
         self._text: dict[int, tuple[str, ...]] = {}  # row → its formatted cells
 
-    def reload(self, first=None, **filters) -> None:
-        """Start again with these filters. `first(session)` runs in the first page's
-        transaction, before it is read (the window's auto-approval)."""
+    def reload(self, **filters) -> None:
+        """Start again with these filters."""
         self.beginResetModel()
         self._text = {}
         self.rows, self.cursor, self.done, self.filters, self.total = [], None, False, filters, None
         self.pending = set()
         self._generation += 1
         self.endResetModel()
-        self._fetch(first)
+        self._fetch()
         generation, actor = self._generation, self.actor
         self.worker.call(lambda s: review.review_count(s, actor, **filters), lambda n: self._counted(generation, n),
                          self._failed, write=False)
@@ -85,9 +84,9 @@ class ReviewModel(QAbstractTableModel):
         return not parent.isValid() and not self.done and not self.loading and self.total is None
 
     def fetchMore(self, parent=QModelIndex()) -> None:
-        self._fetch(None)
+        self._fetch()
 
-    def _fetch(self, first) -> None:
+    def _fetch(self) -> None:
         if self.loading or self.done:
             return
         self.loading = True
@@ -95,11 +94,9 @@ class ReviewModel(QAbstractTableModel):
         limit = FIRST_PAGE if cursor is None else PAGE
 
         def page(s):
-            if first is not None:
-                first(s)
             return review.review_queue(s, actor, after=cursor, limit=limit, **filters)
 
-        self.worker.call(page, lambda p: self._arrived(generation, p), self._failed, write=first is not None)
+        self.worker.call(page, lambda p: self._arrived(generation, p), self._failed, write=False)
 
     def _arrived(self, generation: int, page: review.ReviewPage) -> None:
         self.loading = False

@@ -21,6 +21,7 @@ from annotator.errors import AnnotatorError, NothingLeft, QueueError
 from annotator.formats.mturk import fill_template
 from annotator.tasks import registry
 from annotator.ui.claim_ahead import ClaimAhead
+from annotator.ui.heap import settle
 from annotator.ui.task_widgets import make_task_widget
 from annotator.ui.workbench_view import InputWatcher, WorkbenchView
 
@@ -42,6 +43,7 @@ class Workbench(WorkbenchView):
         self.ahead = ClaimAhead()  # the next item, claimed while this one is worked on
         self._waiting_feedback = False
         self._journal_trouble = False  # the lasting warning is about the journal
+        self._settled = False  # heap.settle() once the first item is on screen
         self.active_seconds = 0.0
         self.offline = None  # a BundleStatus when this database is an offline bundle
         self.widget = self._make_widget()
@@ -157,6 +159,9 @@ class Workbench(WorkbenchView):
         self.status.setText("Draft restored from your last session." if item.draft else "")
         self.media_retry.watch(item)
         log.info("item shown: %s, assignment %s", item.external_id, item.assignment_id)
+        if not self._settled:  # the kind's widget and its imports are in: out of the collector's way
+            self._settled = True
+            QTimer.singleShot(0, settle)
         self.item_shown.emit(item)
         self._claim_ahead()
 

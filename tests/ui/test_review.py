@@ -1,14 +1,16 @@
 """The lead's review window on a real database: filter, approve, reject, fix, bulk-approve."""
 
 import json
+from datetime import timedelta
 
 from PySide6.QtCore import Qt
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from annotator.core import queue
 from annotator.core.auth import Actor
 from annotator.core.importing import import_items
-from annotator.db.models import Assignment, Item, Review
+from annotator.db.base import utcnow
+from annotator.db.models import Assignment, Item, Project, Review
 from annotator.ui.app import AppController
 from annotator.ui.review import ReviewWindow
 from tests.helpers import connected_as, make_project, make_user, shared
@@ -186,3 +188,17 @@ def test_the_table_has_its_full_height_at_once_and_a_jump_loads_just_that_page(q
     finally:
         window.close()
         worker.stop()
+
+
+def test_opening_the_queue_approves_work_past_its_delay_and_shows_the_queue_without_it(qtbot, db, db_url, tmp_path):
+    lead = submitted_work(db, tmp_path)
+    with db.write() as s:  # the project's auto-approve delay: work older than a minute is due
+        s.execute(Project.__table__.update().values(auto_approve_seconds=60))
+        s.execute(Assignment.__table__.update().where(Assignment.id.in_(select(Assignment.id).limit(3)))
+                  .values(submitted_at=utcnow() - timedelta(hours=1)))
+    window, worker = open_review(qtbot, db_url, lead)
+    qtbot.waitUntil(lambda: window.model.total == 1 and len(window.model.rows) == 1, timeout=10_000)
+    with db.read() as s:
+        assert sorted(s.scalars(select(Assignment.status)).all()) == ["approved"] * 3 + ["submitted"]
+        assert s.scalar(select(func.count()).select_from(Review).where(Review.reviewer_id.is_(None))) == 3
+    worker.stop()
