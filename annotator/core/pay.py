@@ -20,7 +20,7 @@ from annotator.core.money import (
 )
 from annotator.core.projects import get_project
 from annotator.db.base import utcnow
-from annotator.db.models import Membership, User
+from annotator.db.models import Membership, Project, User
 from annotator.db.pay_models import PAY_PERIODS, Bonus, Earning, PaySettings
 from annotator.errors import AnnotatorError
 
@@ -52,6 +52,16 @@ def _terms(row: PaySettings) -> PayTerms:
 def pay_terms(session: Session, project_id: int) -> PayTerms | None:
     row = session.get(PaySettings, project_id)
     return _terms(row) if row else None
+
+
+def paying_project(session: Session, project_ref: str | int) -> tuple[Project, PayTerms]:
+    """The project and its pay terms; refused, saying how to set them, where it pays nothing."""
+    project = get_project(session, project_ref)
+    terms = pay_terms(session, project.id)
+    if terms is None:
+        raise AnnotatorError(f"{project.name} pays nothing: no pay is set for it "
+                             f"(`annotator pay set {project.name} …`, or Pay in the project's dialog)")
+    return project, terms
 
 
 def set_pay(session: Session, actor: Actor, project_ref: str | int, *, currency: str, reward: str | Decimal = "0",
@@ -91,10 +101,7 @@ def pay_bonus(session: Session, actor: Actor, user_name: str, project_ref: str |
     """A lead's bonus to a member of their project, audited; in the current period unless named."""
     require(actor, "lead", "pay bonuses")
     now = now or utcnow()
-    project = get_project(session, project_ref)
-    terms = pay_terms(session, project.id)
-    if terms is None:
-        raise AnnotatorError(f"{project.name} has no pay set; set it first (`annotator pay set {project.name} …`)")
+    project, terms = paying_project(session, project_ref)
     if not reason or not reason.strip():
         raise AnnotatorError("a bonus needs a reason: the person reads it on their statement")
     user = session.scalar(select(User).where(User.name == user_name))

@@ -17,12 +17,12 @@ from sqlalchemy.orm import Session
 from annotator.core import audit
 from annotator.core.auth import Actor, require
 from annotator.core.money import minor_unit, period_bounds, period_of
-from annotator.core.pay import PayTerms, Settlement, bonus_sums, gold_accuracy, ledger_sums, pay_terms, settle
+from annotator.core.pay import (
+    PayTerms, Settlement, bonus_sums, gold_accuracy, ledger_sums, pay_terms, paying_project, settle)
 from annotator.core.projects import get_project
 from annotator.db.base import utcnow
 from annotator.db.models import User
 from annotator.db.pay_models import Earning
-from annotator.errors import AnnotatorError
 
 CSV_COLUMNS = ("period", "project", "person", "currency", "approved_items", "active_hours", "rewards", "bonuses",
                "rule_bonus", "top_up", "total", "effective_hourly_rate", "floor")
@@ -53,10 +53,7 @@ def pay_report(session: Session, actor: Actor, project_ref: str | int, period: s
                *, now: datetime | None = None) -> PayReport:
     require(actor, "lead", "see the pay report")
     now = now or utcnow()
-    project = get_project(session, project_ref)
-    terms = pay_terms(session, project.id)
-    if terms is None:
-        raise AnnotatorError(f"{project.name} pays nothing: no pay is set for it (`annotator pay set`)")
+    project, terms = paying_project(session, project_ref)
     period = period or period_of(now, terms.period)
     start, end = period_bounds(period, now=now)
     bonuses = bonus_sums(session, project.id, period)

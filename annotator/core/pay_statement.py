@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from annotator.core.auth import Actor, PermissionDenied
 from annotator.core.money import period_bounds, period_of, to_decimal
-from annotator.core.pay import PayTerms, Settlement, bonus_sums, gold_accuracy, ledger_sums, pay_terms, settle
-from annotator.core.projects import get_project
+from annotator.core.pay import (
+    PayTerms, Settlement, bonus_sums, gold_accuracy, ledger_sums, pay_terms, paying_project, settle)
 from annotator.db.base import utcnow
 from annotator.db.models import Assignment, Item, Review, User
 from annotator.db.pay_models import Bonus, Earning
@@ -41,10 +41,7 @@ def statement(session: Session, actor: Actor, user_name: str, project_ref: str |
     now = now or utcnow()
     if user_name != actor.name and not actor.has("lead"):
         raise PermissionDenied(actor.name, f"read {user_name}'s statement", "lead")
-    project = get_project(session, project_ref)
-    terms = pay_terms(session, project.id)
-    if terms is None:
-        raise AnnotatorError(f"{project.name} pays nothing: no pay is set for it")
+    project, terms = paying_project(session, project_ref)
     user_id = session.scalar(select(User.id).where(User.name == user_name))
     if user_id is None:
         raise AnnotatorError(f"no user is named {user_name!r}")
