@@ -33,11 +33,10 @@ def about(ctx: typer.Context) -> None:
     from annotator.config import cache_dir, data_dir, default_database_url
     from annotator.ui.playback import playback_status  # no Qt in it
 
-    console.print(f"Annotator {annotator.__version__}")
-    console.print(f"Data folder: {data_dir()}")
-    console.print(f"Media cache: {cache_dir() / 'media'}")
-    console.print(f"Default database: {default_database_url()}")
-    console.print(f"Audio playback: {playback_status()}", soft_wrap=True)
+    for line in (f"Annotator {annotator.__version__}", f"Data folder: {data_dir()}",
+                 f"Media cache: {cache_dir() / 'media'}", f"Default database: {default_database_url()}",
+                 f"Audio playback: {playback_status()}"):
+        console.print(line, soft_wrap=True, markup=False, highlight=False)  # paths whole, as they are
 
 
 @app.command("kinds")

@@ -125,7 +125,8 @@ def import_into(db: Database, actor: Actor, project_name: str | int, source: str
 @contextmanager
 def _no_cycle_collection():
     """An import holds every record it read until it writes them, all alive and acyclic: the
-    cyclic collector's passes over them find nothing and cost a quarter of a large import."""
+    cyclic collector's passes over them find nothing and cost a quarter of a large import. (The
+    collector is the process's: the app's other threads make few cycles in that time.)"""
     was_enabled = gc.isenabled()
     gc.disable()
     try:

@@ -192,7 +192,7 @@ class ReviewWindow(QMainWindow):
         self.worker.call(duties, lambda changed: changed and self.model.reload(**filters), self._duties_failed)
 
     def _duties_failed(self, exc: Exception) -> None:
-        self.message.setText(f"Could not apply the auto-approvals: {exc}")
+        self.message.setText(f"Could not approve the work past its delay, or score the gold waiting: {exc}")
 
     def _count_conflicts(self) -> None:
         from annotator.core.conflicts import list_conflicts
