@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from annotator.media import MediaError, file_sha256
 
@@ -147,8 +147,11 @@ def load_upright(path: str | Path, pixel_limit: int, max_side: int | None = None
             factor = max(1, max(img.size) // max_side)
             if factor > 1:
                 img = img.reduce(factor)
+        orientation = exif_orientation(img)
         img.load()
-        return ImageOps.exif_transpose(img)
+        # Only the turn: ImageOps.exif_transpose also copies an upright image whole and rewrites
+        # its EXIF, a fifth of a 12 MP photo's reduced decode, for a picture that is only shown.
+        return img.transpose(_TRANSPOSE[orientation]) if orientation in _TRANSPOSE else img
 
 
 def inspect_size_upright(path: str | Path, pixel_limit: int) -> tuple[int, int]:
