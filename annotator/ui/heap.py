@@ -10,6 +10,8 @@ import gc
 
 def settle() -> None:
     """Collect what is garbage now, then freeze the rest: later collections walk only objects
-    made after this. Cheap when called again, since the frozen objects are not walked."""
+    made after this. Cheap when called again, since the frozen objects are not walked. A frozen
+    object that dies later is still freed when its last reference goes; only a cycle among such
+    objects (a closed window's) waits for the app's exit."""
     gc.collect()
     gc.freeze()

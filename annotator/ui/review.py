@@ -189,7 +189,9 @@ class ReviewWindow(QMainWindow):
         def duties(s) -> int:
             return score_pending_gold(s, actor) + review.auto_approve(s, actor)
 
-        self.worker.call(duties, lambda changed: changed and self.model.reload(**filters), self._duties_failed)
+        # Read again with the filters shown by then: the lead may have changed them meanwhile.
+        self.worker.call(duties, lambda changed: changed and self.model.reload(**self.model.filters),
+                         self._duties_failed)
 
     def _duties_failed(self, exc: Exception) -> None:
         self.message.setText(f"Could not approve the work past its delay, or score the gold waiting: {exc}")
