@@ -83,6 +83,31 @@ def submitted(db: Path, user: str) -> int:
             (user, PROJECT)).fetchone()[0]
 
 
+def drive(app: App, env: dict, started: float, screenshot: str | None) -> tuple[float, str, int]:
+    """Log in, open the project, pick a label, submit, quit: (seconds to the log-in window's
+    paint, the log line of the item shown, the app's exit code)."""
+    app.wait_for("log-in window painted")
+    painted = time.time() - started
+    focus(env, "log in")
+    xdotool(env, "type", "--delay", "20", "annotator")
+    xdotool(env, "key", "Tab")
+    xdotool(env, "type", "--delay", "20", "annotator")
+    xdotool(env, "key", "Return")
+    app.wait_for("projects listed")
+    focus(env, "projects for annotator")
+    xdotool(env, "type", "--delay", "20", PROJECT)  # the table's type-ahead selects the row
+    xdotool(env, "key", "Return")
+    first = app.wait_for("item shown")
+    focus(env, PROJECT)
+    xdotool(env, "key", "1")  # the first label
+    if screenshot:
+        subprocess.run(["import", "-window", "root", screenshot], env=env, check=True, timeout=WAIT_S)
+    xdotool(env, "key", "ctrl+Return")
+    app.wait_for("handed in: accepted")
+    xdotool(env, "key", "ctrl+q")
+    return painted, first, app.proc.wait(WAIT_S)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("exe", nargs="?", default=str(ROOT / "dist" / "annotator" / "annotator"))
@@ -95,7 +120,7 @@ def main() -> None:
         # Its own data, settings and cache folders: a first start on a fresh desktop.
         env = {**os.environ, **display, "ANNOTATOR_DATA_DIR": tmp, "XDG_CONFIG_HOME": f"{tmp}/config",
                "XDG_CACHE_HOME": f"{tmp}/cache", "ANNOTATOR_LOG": "info"}
-        env.pop("ANNOTATOR_DB", None)
+        env.pop("ANNOTATOR_DATABASE_URL", None)
         subprocess.run([str(exe), "demo", "--no-gui"], env=env, check=True, stdout=subprocess.DEVNULL)
         db = Path(tmp) / "demo.sqlite3"
         before = submitted(db, "annotator")
@@ -107,27 +132,13 @@ def main() -> None:
 
         started = time.time()
         app = App(exe, db, env)
-        app.wait_for("log-in window painted")
-        painted = time.time() - started
-        focus(env, "log in")
-        xdotool(env, "type", "--delay", "20", "annotator")
-        xdotool(env, "key", "Tab")
-        xdotool(env, "type", "--delay", "20", "annotator")
-        xdotool(env, "key", "Return")
-        app.wait_for("projects listed")
-        focus(env, "projects for annotator")
-        xdotool(env, "type", "--delay", "20", PROJECT)  # the table's type-ahead selects the row
-        xdotool(env, "key", "Return")
-        first = app.wait_for("item shown")
-        focus(env, PROJECT)
-        xdotool(env, "key", "1")  # the first label
-        if a.screenshot:
-            subprocess.run(["import", "-window", "root", a.screenshot], env=env, check=True, timeout=WAIT_S)
-        xdotool(env, "key", "ctrl+Return")
-        app.wait_for("handed in: accepted")
+        try:
+            painted, first, code = drive(app, env, started, a.screenshot)
+        finally:
+            if app.proc.poll() is None:  # a failed step leaves no app behind
+                app.proc.kill()
+                app.proc.wait(WAIT_S)
         after = submitted(db, "annotator")
-        xdotool(env, "key", "ctrl+q")
-        code = app.proc.wait(WAIT_S)
         if after != before + 1:
             fail(f"{after - before} answers in the database after one submit", app.log)
         if code != 0:
