@@ -153,11 +153,12 @@ def _plain(parameters):
     return parameters
 
 
-def connected_worker(app, url: str):
+def running_app(app, url: str):
     """The running app as a lead has it when they open a window from the project picker: the
     real controller (ui/app.py), its log-in window filled in and submitted, and the picker
     painted with its projects. What the log-in and the picker load is the app's, not the
-    window's; the window's own imports stay inside its clock. Returns the app's worker."""
+    window's; the window's own imports stay inside its clock. Returns the controller, which the
+    caller keeps (with its picker open) for as long as it uses the worker, as the app does."""
     import tempfile
 
     from PySide6.QtCore import QSettings
@@ -177,7 +178,7 @@ def connected_worker(app, url: str):
     controller.picker.table.viewport().update()
     wait_for(app, lambda: bool(clock.ends))
     app.processEvents()  # what the picker's first paint starts (heap.settle) runs
-    return controller.worker
+    return controller
 
 
 def model_changes(model) -> list[float]:
@@ -193,7 +194,8 @@ def review_window(app, url: str, lead_id: int, runs: int) -> dict:
     is painted, then drag to row 50,000 until it is painted."""
     from annotator.core.auth import Actor
 
-    worker = connected_worker(app, url)
+    controller = running_app(app, url)
+    worker = controller.worker
     recorder = Statements(worker.db.engine)
     lead = Actor(lead_id, "lead", "lead")
     opens, jumps, page_sql, jump_sql = [], [], [], []
@@ -238,7 +240,8 @@ def dashboard(app, url: str, lead_id: int, runs: int) -> dict:
     data came; then refresh it, the same way."""
     from annotator.core.auth import Actor
 
-    worker = connected_worker(app, url)
+    controller = running_app(app, url)
+    worker = controller.worker
     recorder = Statements(worker.db.engine)
     lead = Actor(lead_id, "lead", "lead")
     times, sql = [], []

@@ -63,19 +63,20 @@ def checked_image(path: str | Path, pixel_limit: int) -> tuple[ImageInfo, str]:
     except FileNotFoundError:
         raise MediaError("file not found") from None
     data = Path(path).read_bytes() if size <= WHOLE_READ_BYTES else None
-    info = _inspect(io.BytesIO(data) if data is not None else path, data, pixel_limit)
+    info = _inspect(Path(path), data, pixel_limit)
     return info, hashlib.sha256(data).hexdigest() if data is not None else file_sha256(path)
 
 
-def _inspect(source, data: bytes | None, pixel_limit: int) -> ImageInfo:
+def _inspect(path: Path, data: bytes | None, pixel_limit: int) -> ImageInfo:
+    """checked_image's check, of the file's bytes when they were read whole, else of the file."""
     try:
-        with Image.open(source) as img:
+        with Image.open(io.BytesIO(data) if data is not None else path) as img:
             width, height = img.size
             check_pixels(width, height, pixel_limit)
             orientation = exif_orientation(img)
             fmt = img.format or "unknown"
             if fmt == "JPEG":
-                check_jpeg_structure(data if data is not None else Path(source).read_bytes())
+                check_jpeg_structure(data if data is not None else path.read_bytes())
             else:
                 with warnings.catch_warnings():
                     warnings.simplefilter("error", Image.DecompressionBombWarning)
