@@ -20,8 +20,9 @@ from annotator.core.workspace import ProjectCard, today_count
 from annotator.errors import AnnotatorError, NothingLeft, QueueError
 from annotator.formats.mturk import fill_template
 from annotator.tasks import registry
-from annotator.ui.claim_ahead import ClaimAhead
+from annotator.ui.claim_ahead import Ahead, ClaimAhead
 from annotator.ui.heap import settle
+from annotator.ui.media_ahead import MediaAhead
 from annotator.ui.task_widgets import make_task_widget
 from annotator.ui.workbench_view import InputWatcher, WorkbenchView
 
@@ -41,6 +42,7 @@ class Workbench(WorkbenchView):
         self.kind = registry.get(card.kind)
         self.current: queue.ClaimedItem | None = None
         self.ahead = ClaimAhead()  # the next item, claimed while this one is worked on
+        self.media_ahead = MediaAhead(self._fetch_media, self)  # and its media, after the paint
         self._waiting_feedback = False
         self._journal_trouble = False  # the lasting warning is about the journal
         self._settled = False  # heap.settle() once the first item is on screen
@@ -175,19 +177,13 @@ class Workbench(WorkbenchView):
                             lambda _exc: self._ahead_arrived(None))
 
     def _with_media(self, item: queue.ClaimedItem | None, then) -> None:
-        """`then(item)` once the item's media are on this desktop: a store-backed item's object is
-        fetched through the cache on the worker (the prefetch that hides the store), as a job of its
-        own after the claim's, so that it runs once the item on screen is painted, not beside it."""
-        if item is None:
-            then(None)
-            return
+        """`then(item)` once the item's media are on this desktop (media_ahead.py)."""
+        self.media_ahead.bring(item, then, waited_for=self.ahead.state is Ahead.WANTED)
+
+    def _fetch_media(self, item: queue.ClaimedItem, then) -> None:
         actor = self.actor
-
-        def fetch() -> None:
-            self.worker.call_db(lambda db: localize(db, actor, item), then,
-                                lambda exc: then(dataclasses.replace(item, media_error=str(exc))))
-
-        QTimer.singleShot(0, self, fetch)  # after the events already queued: the paint on screen is one
+        self.worker.call_db(lambda db: localize(db, actor, item), then,
+                            lambda exc: then(dataclasses.replace(item, media_error=str(exc))))
 
     def _ahead_arrived(self, item: queue.ClaimedItem | None) -> None:
         """The item claimed ahead (None: none came) is shown at once if the annotator is
@@ -206,6 +202,7 @@ class Workbench(WorkbenchView):
         if step == "show":
             self._show(item)
         elif step == "wait":  # the next item is on its way; it is shown when it comes
+            self.media_ahead.hurry()
             self._set_buttons(False)
             self.stack.setCurrentWidget(self.message)
             self.message.setText("Claiming an item…")
@@ -384,6 +381,7 @@ class Workbench(WorkbenchView):
         # Jobs run in order, so this runs after any claim-ahead still in flight.
         keep = (self.current.assignment_id,) if self.current is not None else ()
         self.ahead.drop()  # an item still on its way is given back with the rest
+        self.media_ahead.drop()
         self.worker.call(lambda s: queue.release_held(s, self.actor, self.card.project_id, keep=keep))
         QApplication.instance().removeEventFilter(self.watcher)
         if self.widget is not None:
