@@ -193,3 +193,31 @@ def test_read_only_review_overlays_each_answer_in_its_own_colour(qtbot, db, db_u
     drag(w.canvas, (20, 20), (120, 120))  # read-only: no new box
     assert w.canvas.boxes == [] and w.answer() == {"boxes": []}
     close(bench, worker)
+
+
+def test_the_photo_shown_before_is_let_go_once_the_next_is_painted(qtbot):
+    """Loading the next photo keeps the last one's pixmaps until the new one is painted (freeing
+    them at once stalled the new decode), and nothing piles up after."""
+    from types import SimpleNamespace
+
+    from annotator.tasks.image_boxes.widget import ImageBoxesWidget
+
+    widget = ImageBoxesWidget()
+    qtbot.addWidget(widget)
+    widget.resize(800, 600)
+    widget.show()
+    canvas = widget.canvas
+
+    def shown(path):
+        with qtbot.waitSignal(widget.image_ready, check_params_cb=lambda d: d.path == str(path), timeout=10_000):
+            widget.load(SimpleNamespace(payload={"image": str(path)}, config={"labels": ["face"]}, prediction=None,
+                                        draft=None, confidence=None, pixel_limit=178_956_970))
+            kept = list(canvas.shown_before)  # as load() left it, before any event is handled
+        canvas.viewport().repaint()
+        qtbot.waitUntil(lambda: not canvas.shown_before, timeout=2_000)
+        return kept
+
+    shown(shared("images", "hopper.jpg"))
+    kept = shown(shared("voc-sample", "2011_000003.jpg"))
+    assert [p.size().toTuple() for p in kept if not p.isNull()] == [(128, 128)]  # hopper's, until the next is painted
+    assert canvas.image_size == (500, 338)

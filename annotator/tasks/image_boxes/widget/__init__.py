@@ -120,15 +120,18 @@ class ImageBoxesWidget(TaskWidget):
         self.cache.request(self.media_paths(item, media_root)[0], self.pixel_limit)
 
     def load(self, item: Any, media_root: str | None = None) -> None:
+        self.path = self.media_paths(item, media_root)[0]
+        self.pixel_limit = getattr(item, "pixel_limit", None) or self.pixel_limit
+        media_error = getattr(item, "media_error", "")  # the project's store could not give this desktop the image
+        # The decode is asked for first: it runs on its own thread while this one resets the canvas.
+        decoded = None if media_error else self.cache.request(self.path, self.pixel_limit)
         config = item.config
         if list(config.get("labels", [])) != self.labels:
             self._set_labels(list(config.get("labels", [])), config.get("colors") or {})
         self.item = item
-        self.pixel_limit = getattr(item, "pixel_limit", None) or self.pixel_limit
         self.undo_stack.clear()
         self.canvas.clear_boxes()
         self.error.hide()
-        self.path = self.media_paths(item, media_root)[0]
         self._pending_boxes = ((item.draft or {}).get("boxes", []), bool(item.prediction and not item.draft))
         self.canvas.set_image(None, (0, 0))
         if item.prediction and not item.draft:
@@ -138,11 +141,10 @@ class ImageBoxesWidget(TaskWidget):
             self.model_note.show()
         else:
             self.model_note.hide()
-        if getattr(item, "media_error", ""):  # the project's store could not give this desktop the image
-            self.error.setText(f"Cannot show this image: {item.media_error}\nSkip it with Ctrl+Shift+K.")
+        if media_error:
+            self.error.setText(f"Cannot show this image: {media_error}\nSkip it with Ctrl+Shift+K.")
             self.error.show()
             return
-        decoded = self.cache.request(self.path, self.pixel_limit)
         if decoded is not None:  # prefetched: shown in this very call
             self._decoded(decoded)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPixmapItem, QGraphicsRectItem, QGraphicsScene, QGraphicsSimpleTextItem, QGraphicsView
 
@@ -115,6 +115,7 @@ class Canvas(QGraphicsView):
         self.detail_rect: QRectF | None = None
         self.detail_scale = 0.0
         self.image_size = (0, 0)
+        self.shown_before: list[QPixmap] = []  # let go once the next image is painted (set_image)
         self.boxes: list[BoxItem] = []
         self.overlays: list[BoxItem] = []
         self._drag: Drag | None = None
@@ -129,6 +130,11 @@ class Canvas(QGraphicsView):
 
     # image
     def set_image(self, image: QImage | None, full_size: tuple[int, int]) -> None:
+        # What was shown (up to a full-resolution photo's 48 MB) is let go after the next image is
+        # painted, not now: giving that much back to the kernel holds the process's memory map,
+        # and stalls the next photo's decode, which starts at this moment on another thread.
+        self.shown_before += [self.pixmap.pixmap(), self.detail.pixmap()]
+        del self.shown_before[:-4]  # items skipped faster than they paint keep no more than two
         self.image_size = full_size
         self.set_detail(None, None, 0.0)
         if image is None:
@@ -323,4 +329,6 @@ class Canvas(QGraphicsView):
 
     def paintEvent(self, event) -> None:
         super().paintEvent(event)
+        if self.shown_before and self.image_size != (0, 0):  # the new image is on screen
+            QTimer.singleShot(0, self, self.shown_before.clear)
         self.painted.emit()

@@ -8,6 +8,7 @@ from collections import OrderedDict
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from PySide6.QtGui import QImage
 
+from annotator.media.allocator import reuse_freed_memory
 from annotator.ui.qimage import to_qimage
 
 SCREEN_SIDE = 1400  # the first, reduced decode: about a fitted canvas on a 1080p or 1440p screen
@@ -56,6 +57,7 @@ class ImageCache(QObject):
 
     def __init__(self, size: int = 3):
         super().__init__()
+        reuse_freed_memory()  # each decode reuses the last one's pages (media/allocator.py)
         self.items: OrderedDict[str, Decoded] = OrderedDict()
         self.pending: set[tuple[str, bool]] = set()
         self.size = size
