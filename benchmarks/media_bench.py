@@ -5,7 +5,11 @@ screen) beside a bare GET and decode; submit → next photo painted in the workb
 beside the same with the photos as local files; and the cache over 5,000 items of 1 MB with a
 1 GB cap, its size and this process's memory.
 
-The photos are offline_bench's: distinct 4000×3000 JPEGs of about 3 MB."""
+The photos are offline_bench's: distinct 4000×3000 JPEGs of about 3 MB.
+
+Each measure starts with the machine's disk done with the last one's writes (os.sync): an
+upload of 3 GB leaves gigabytes of dirty pages, and the kernel then throttles whoever writes
+next; a desktop's cache would pay for the floor's upload, or for our own import."""
 
 from __future__ import annotations
 
@@ -129,6 +133,7 @@ def main() -> None:
             client.create_bucket(Bucket=bucket)
 
         floor_s = bare_put(client, "floor", files)
+        os.sync()
         db = open_database(sqlite_url(tmp / "team.sqlite3"))
         operator = Actor.local_operator()
         with db.write() as s:
@@ -139,6 +144,7 @@ def main() -> None:
             import_items(s, operator, "photos", photos)
         ours_s = time.perf_counter() - start
         db.dispose()
+        os.sync()
 
         # First views of photos not in the cache, as on a new desktop: fetched into a fresh
         # cache and hashed, decoded by the workbench's canvas and painted.
@@ -155,6 +161,7 @@ def main() -> None:
         client.create_bucket(Bucket="workbench")
         steps = 15 if a.quick else 100  # the p95 is the 5th worst: of 40 it was the 2nd, and flapped
         # Each in a process of its own, so that neither pays the other's cold start.
+        os.sync()
         by_file = in_fresh_process("benchmarks.canvas_bench", "submit_to_next", files[:8], tmp, steps)
         by_store = in_fresh_process("benchmarks.canvas_bench", "submit_to_next", files[:8], tmp, steps, "s3://workbench")
 
