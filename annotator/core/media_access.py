@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import Any, TypeVar
+from typing import Any, Callable, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,6 +17,7 @@ from annotator.core.auth import Actor
 from annotator.core.queue_items import ClaimedItem
 from annotator.db import Database
 from annotator.db.models import Item, Project
+from annotator.media.arriving import ArrivingBytes
 from annotator.media.desktop import local_copy, store_for
 from annotator.media.store import StoreError, StoreUnreachable
 from annotator.tasks import registry
@@ -25,14 +26,16 @@ log = logging.getLogger(__name__)
 Shown = TypeVar("Shown")  # a ClaimedItem or a review.ReviewDetail: kind, payload, external_id, media_error
 
 
-def localize(db: Database, actor: Actor, claimed: ClaimedItem | None) -> ClaimedItem | None:
+def localize(db: Database, actor: Actor, claimed: ClaimedItem | None,
+             watch: Callable[[ArrivingBytes], None] | None = None) -> ClaimedItem | None:
     """The claimed item with its media pointing at a verified local copy; or, when the object
     cannot be had, with `media_error` saying which object, where, and why. An object missing or
-    changed is reported for a lead."""
+    changed is reported for a lead. `watch` is handed the bytes of a fetch as they arrive (a
+    widget's decode starts on them: media/arriving.py)."""
     if claimed is None or not _media_field(claimed.kind, claimed.payload):
         return claimed
     with db.read() as session:
-        shown, fault = with_local_media(session, claimed, Project.id == claimed.project_id)
+        shown, fault = with_local_media(session, claimed, Project.id == claimed.project_id, watch)
     _report(db, actor, shown, fault)
     return shown
 
@@ -62,7 +65,8 @@ def _media_field(kind: str, payload: dict[str, Any]) -> str | None:
     return next((f for f in registry.get(kind).media_fields if f in payload), None)
 
 
-def with_local_media(session: Session, shown: Shown, which_project) -> tuple[Shown, str | None]:
+def with_local_media(session: Session, shown: Shown, which_project,
+                     watch: Callable[[ArrivingBytes], None] | None = None) -> tuple[Shown, str | None]:
     """The item pointing at its local copy, and the fault ("missing", "mismatch") if it has none."""
     found = session.execute(
         select(Project.media_store, Item.media_sha256).join(Item, Item.project_id == Project.id)
@@ -72,7 +76,7 @@ def with_local_media(session: Session, shown: Shown, which_project) -> tuple[Sho
         return shown, None  # files by path, as before stores
     store_url, sha = found
     try:
-        path = local_copy(store_url, sha)
+        path = local_copy(store_url, sha, watch)
     except StoreError as exc:
         log.warning("item %s: %s", shown.external_id, exc)
         if isinstance(exc, StoreUnreachable) and hasattr(shown, "media_unreachable"):

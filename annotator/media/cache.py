@@ -11,7 +11,9 @@ import tempfile
 import threading
 from collections import OrderedDict
 from pathlib import Path
+from typing import Callable
 
+from annotator.media.arriving import ArrivingBytes
 from annotator.media.store import MediaStore, StoreError, object_key
 
 log = logging.getLogger(__name__)
@@ -23,15 +25,19 @@ class HashMismatch(StoreError):
 
 
 class HashingWriter:
-    """A file-like target that hashes what is written to it, and passes it on to `fh` if given."""
+    """A file-like target that hashes what is written to it, and passes it on to `fh` if given,
+    and to `also` (bytes arriving for a decoder that starts early)."""
 
-    def __init__(self, fh=None):
-        self.fh, self.digest, self.size = fh, hashlib.sha256(), 0
+    def __init__(self, fh=None, also: ArrivingBytes | None = None):
+        self.fh, self.also, self.digest, self.size = fh, also, hashlib.sha256(), 0
 
     def write(self, data: bytes) -> int:
         self.digest.update(data)
         self.size += len(data)
-        return self.fh.write(data) if self.fh is not None else len(data)
+        written = self.fh.write(data) if self.fh is not None else len(data)
+        if self.also is not None:
+            self.also.write(data)
+        return written
 
 
 class MediaCache:
@@ -47,8 +53,10 @@ class MediaCache:
     def path(self, sha: str) -> Path:
         return self.root / object_key(sha)
 
-    def get(self, store: MediaStore, sha: str) -> Path:
-        """A local path to the object's verified bytes, fetched from the store if need be."""
+    def get(self, store: MediaStore, sha: str, watch: Callable[[ArrivingBytes], None] | None = None) -> Path:
+        """A local path to the object's verified bytes, fetched from the store if need be.
+        `watch` is handed the bytes of a fetch as they arrive, before they are verified, so that
+        a decode can start during the download; it is told at the end whether they matched."""
         target = self.path(sha)
         try:
             os.utime(target)  # most recently used, for the next start's index too
@@ -58,9 +66,13 @@ class MediaCache:
             pass  # not here yet
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".fetch-")
+        arriving = None
+        if watch is not None:
+            arriving = ArrivingBytes(str(target))
+            watch(arriving)
         try:
             with os.fdopen(fd, "wb") as fh:
-                hashing = HashingWriter(fh)
+                hashing = HashingWriter(fh, arriving)
                 store.fetch(sha, hashing)
             if hashing.digest.hexdigest() != sha:
                 log.error("object %s from %s does not match its hash (got %s); refused", sha, store.where(sha),
@@ -71,6 +83,9 @@ class MediaCache:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        finally:
+            if arriving is not None:  # a verified object is in place by now; anything else is not
+                arriving.finish(verified=target.exists())
         self._used(sha, hashing.size)
         return target
 

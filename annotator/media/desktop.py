@@ -7,8 +7,10 @@ import json
 import os
 import threading
 from pathlib import Path
+from typing import Callable
 
 from annotator.config import cache_dir, data_dir
+from annotator.media.arriving import ArrivingBytes
 from annotator.media.cache import DEFAULT_CAP, MediaCache
 from annotator.media.store import MediaStore, open_store
 
@@ -68,6 +70,7 @@ def store_for(store_url: str) -> MediaStore:
         return _stores[key]
 
 
-def local_copy(store_url: str, sha: str) -> Path:
-    """The verified bytes of one object on this desktop: from the cache, or fetched into it."""
-    return media_cache().get(store_for(store_url), sha)
+def local_copy(store_url: str, sha: str, watch: Callable[[ArrivingBytes], None] | None = None) -> Path:
+    """The verified bytes of one object on this desktop: from the cache, or fetched into it
+    (`watch`: see MediaCache.get)."""
+    return media_cache().get(store_for(store_url), sha, watch)

@@ -9,7 +9,7 @@ import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import BinaryIO, Iterator
 
 from PIL import Image, UnidentifiedImageError
 
@@ -134,11 +134,13 @@ def _reading_for_display(path: str | Path) -> Iterator[None]:
         raise MediaError(f"{path}: the image cannot be read ({exc})") from None
 
 
-def load_upright(path: str | Path, pixel_limit: int, max_side: int | None = None) -> Image.Image:
+def load_upright(path: str | Path, pixel_limit: int, max_side: int | None = None,
+                 fp: BinaryIO | None = None) -> Image.Image:
     """Decode for display: reduced-size first when max_side is given (JPEG draft, else reduce),
-    then turned upright by its EXIF orientation."""
+    then turned upright by its EXIF orientation. Read from `fp` when given (the bytes of `path`
+    as they arrive: media/arriving.py)."""
     with _reading_for_display(path):
-        img = Image.open(path)
+        img = Image.open(path if fp is None else fp)
         width, height = img.size
         check_pixels(width, height, pixel_limit)
         if max_side and max(width, height) > max_side:
@@ -155,9 +157,9 @@ def load_upright(path: str | Path, pixel_limit: int, max_side: int | None = None
         return img.transpose(_TRANSPOSE[orientation]) if orientation in _TRANSPOSE else img
 
 
-def inspect_size_upright(path: str | Path, pixel_limit: int) -> tuple[int, int]:
+def inspect_size_upright(path: str | Path, pixel_limit: int, fp: BinaryIO | None = None) -> tuple[int, int]:
     """(width, height) of the upright image from its header alone, after the pixel-limit check."""
-    with _reading_for_display(path), Image.open(path) as img:
+    with _reading_for_display(path), Image.open(path if fp is None else fp) as img:
         width, height = img.size
         check_pixels(width, height, pixel_limit)
         orientation = exif_orientation(img)

@@ -180,7 +180,9 @@ class S3Store:
 
         try:
             body = self.client.get_object(Bucket=self.bucket, Key=self.key(sha))["Body"]
-            for chunk in body.iter_chunks(1 << 20):
+            # Pieces of 128 KB, not more: a decoder reading the object as it arrives starts on
+            # the first piece (media/arriving.py).
+            for chunk in body.iter_chunks(128 << 10):
                 out.write(chunk)
         except (BotoCoreError, ClientError) as exc:
             raise self._error(exc, sha) from None

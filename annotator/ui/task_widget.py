@@ -4,11 +4,13 @@ its own undo stack, can be read-only (review) and can overlay other answers (gol
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QWidget
+
+from annotator.media.arriving import ArrivingBytes
 
 
 class TaskWidget(QWidget):
@@ -52,6 +54,12 @@ class TaskWidget(QWidget):
 
     def prefetch(self, item: Any, media_root: str | None = None) -> None:
         """Start preparing the next item's media (decoding, say) while this one is worked on."""
+
+    def arrival_watcher(self, item: Any) -> Callable[[ArrivingBytes], None] | None:
+        """Where the item's media bytes go as they arrive from the project's store, before the
+        item is shown: called on the worker thread that fetches them, so that a decode can start
+        during the download. None: this kind reads its media once they are in the cache."""
+        return None
 
     def stop(self) -> None:
         """Stop anything that goes on by itself (playback) before the window closes."""

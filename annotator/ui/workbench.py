@@ -182,7 +182,8 @@ class Workbench(WorkbenchView):
 
     def _fetch_media(self, item: queue.ClaimedItem, then) -> None:
         actor = self.actor
-        self.worker.call_db(lambda db: localize(db, actor, item), then,
+        watch = None if self.widget is None else self.widget.arrival_watcher(item)  # a decode during the download
+        self.worker.call_db(lambda db: localize(db, actor, item, watch), then,
                             lambda exc: then(dataclasses.replace(item, media_error=str(exc))))
 
     def _ahead_arrived(self, item: queue.ClaimedItem | None) -> None:

@@ -177,3 +177,59 @@ def test_the_leads_dashboard_names_the_items_whose_media_an_annotator_could_not_
     assert not board.media_faults.isHidden()
     assert "1 item(s) cannot be shown" in board.media_faults.text() and "hopper.jpg (missing)" in board.media_faults.text()
     worker.stop()
+
+
+def test_a_photo_paints_from_its_bytes_as_they_arrive_and_one_that_fails_its_hash_is_never_kept(qtbot, tmp_path,
+                                                                                               s3_bucket):
+    """The fetch hands the canvas's decoder the object's bytes as they come from SeaweedFS (as
+    the workbench's worker does), so the first view is decoded while the object downloads: it
+    paints even with the cache's file gone. An object whose bytes no longer match their hash is
+    refused by the fetch, and what was decoded from it is thrown away, not kept for its path."""
+    import threading
+    from types import SimpleNamespace
+
+    from annotator.media.cache import HashMismatch, MediaCache
+    from annotator.media.store import S3Store
+    from annotator.tasks.image_boxes.widget import ImageBoxesWidget
+    from tests.media.test_media_store import sha
+
+    photo, other = shared("voc-sample", "2011_000003.jpg"), shared("images", "hopper.jpg")
+    store = S3Store(f"s3://{s3_bucket}/team")
+    store.put(sha(photo), photo)
+    store.put(sha(other), photo)  # the wrong bytes under hopper's key: a store changed behind our back
+    cache = MediaCache(tmp_path / "cache")
+    widget = ImageBoxesWidget()
+    qtbot.addWidget(widget)
+    widget.resize(800, 600)
+    widget.show()
+    shown = []
+    widget.image_ready.connect(lambda decoded: shown.append(decoded.path))
+
+    def fetched(digest):
+        item = SimpleNamespace(payload={}, config={"labels": ["car"]}, prediction=None, draft=None, confidence=None,
+                               pixel_limit=178_956_970)
+        outcome = []
+
+        def fetch():
+            try:
+                outcome.append(cache.get(store, digest, widget.arrival_watcher(item)))
+            except HashMismatch as exc:
+                outcome.append(exc)
+
+        thread = threading.Thread(target=fetch)
+        thread.start()
+        qtbot.waitUntil(lambda: not thread.is_alive(), timeout=10_000)
+        item.payload["image"] = str(cache.path(digest))
+        return item, outcome[0]
+
+    item, path = fetched(sha(photo))
+    path.unlink()  # read from the file, the photo could not be shown now
+    with qtbot.waitSignal(widget.image_ready, check_params_cb=lambda d: d.path == str(path), timeout=10_000):
+        widget.load(item)
+    assert widget.canvas.image_size == (500, 338) and not widget.error.isVisible()
+
+    item, refused = fetched(sha(other))
+    assert isinstance(refused, HashMismatch)
+    qtbot.waitUntil(lambda: not widget.cache.pending, timeout=10_000)
+    assert item.payload["image"] not in widget.cache.items and item.payload["image"] not in shown
+    assert not widget.cache.arriving

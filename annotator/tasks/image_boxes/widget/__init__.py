@@ -10,12 +10,13 @@ Enter accepts all predicted boxes, A accepts the selected one."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QSplitter, QVBoxLayout, QWidget
 
+from annotator.media.arriving import ArrivingBytes
 from annotator.tasks.image_boxes.widget.canvas import BoxItem, Canvas
 from annotator.tasks.image_boxes.widget.commands import RemoveBoxes, SetBox
 from annotator.tasks.image_boxes.widget.decoding import Decoded, ImageCache
@@ -29,6 +30,7 @@ PALETTE = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f
 class ImageBoxesWidget(TaskWidget):
     image_ready = Signal(object)  # Decoded: tests and benchmarks wait on it
     tile_shown = Signal(object)  # tiles.Tile of a large photo, laid over the first view
+    arriving = Signal(object, int)  # ArrivingBytes and the pixel limit, from the worker thread to the decoder
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -40,6 +42,8 @@ class ImageBoxesWidget(TaskWidget):
         self.pixel_limit = 178_956_970
         self.cache = ImageCache()
         self.cache.ready.connect(self._decoded)
+        # Emitted on the thread that fetches; the decode is started from this one.
+        self.arriving.connect(self.cache.expect, Qt.ConnectionType.QueuedConnection)
         self.tiles = TileLoader()
         self.tiles.ready.connect(self._tile_ready)
         self.canvas = Canvas(self)
@@ -118,6 +122,10 @@ class ImageBoxesWidget(TaskWidget):
 
     def prefetch(self, item: Any, media_root: str | None = None) -> None:
         self.cache.request(self.media_paths(item, media_root)[0], self.pixel_limit)
+
+    def arrival_watcher(self, item: Any) -> Callable[[ArrivingBytes], None]:
+        limit = getattr(item, "pixel_limit", None) or self.pixel_limit
+        return lambda arriving: self.arriving.emit(arriving, limit)
 
     def load(self, item: Any, media_root: str | None = None) -> None:
         self.path = self.media_paths(item, media_root)[0]

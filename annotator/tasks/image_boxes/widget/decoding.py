@@ -1,5 +1,7 @@
 """Decoding photos off the UI thread for the box canvas: a reduced first view of the current and
-next image, then the current one at full resolution, each in a pool of its own."""
+next image, then the current one at full resolution, each in a pool of its own. A photo being
+fetched from the project's store is decoded as its bytes arrive, and kept only once they have
+matched their hash (media/arriving.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from PySide6.QtGui import QImage
 
 from annotator.media.allocator import reuse_freed_memory
+from annotator.media.arriving import ArrivingBytes
 from annotator.ui.qimage import to_qimage
 
 SCREEN_SIDE = 1400  # the first, reduced decode: about a fitted canvas on a 1080p or 1440p screen
@@ -19,6 +22,7 @@ class Decoded:
                  requested_full: bool = False):
         self.path, self.image, self.full_size, self.error, self.full = path, image, full_size, error, full
         self.requested_full = requested_full
+        self.verified = True  # False: decoded from arriving bytes that did not match their hash
 
 
 class _DecodeSignals(QObject):
@@ -26,18 +30,21 @@ class _DecodeSignals(QObject):
 
 
 class _Decode(QRunnable):
-    def __init__(self, path: str, pixel_limit: int, max_side: int | None):
+    def __init__(self, path: str, pixel_limit: int, max_side: int | None, arriving: ArrivingBytes | None = None):
         super().__init__()
-        self.path, self.pixel_limit, self.max_side = path, pixel_limit, max_side
+        self.path, self.pixel_limit, self.max_side, self.arriving = path, pixel_limit, max_side, arriving
         self.signals = _DecodeSignals()
 
     def run(self) -> None:
         from annotator.media import MediaError
         from annotator.media.images import inspect_size_upright, load_upright
 
+        def reader():
+            return None if self.arriving is None else self.arriving.reader()
+
         try:
-            full_size = inspect_size_upright(self.path, self.pixel_limit)
-            img = load_upright(self.path, self.pixel_limit, self.max_side)
+            full_size = inspect_size_upright(self.path, self.pixel_limit, reader())
+            img = load_upright(self.path, self.pixel_limit, self.max_side, reader())
             decoded = Decoded(self.path, to_qimage(img), full_size,
                               full=self.max_side is None or max(full_size) <= self.max_side)
         except MediaError as exc:
@@ -45,6 +52,8 @@ class _Decode(QRunnable):
         except Exception as exc:  # never let a bad file take the app down
             decoded = Decoded(self.path, None, (0, 0), f"{self.path}: cannot be shown ({exc})")
         decoded.requested_full = self.max_side is None
+        if self.arriving is not None:
+            decoded.verified = self.arriving.verified()
         self.signals.done.emit(decoded)
 
 
@@ -60,6 +69,7 @@ class ImageCache(QObject):
         reuse_freed_memory()  # each decode reuses the last one's pages (media/allocator.py)
         self.items: OrderedDict[str, Decoded] = OrderedDict()
         self.pending: set[tuple[str, bool]] = set()
+        self.arriving: dict[str, ArrivingBytes] = {}  # photos decoded as they are fetched
         self.size = size
         self.quick_pool = QThreadPool(self)
         self.quick_pool.setMaxThreadCount(2)
@@ -81,9 +91,25 @@ class ImageCache(QObject):
             (self.full_pool if full else self.quick_pool).start(job)
         return None
 
+    def expect(self, arriving: ArrivingBytes, pixel_limit: int) -> None:
+        """The first view of a photo whose bytes are on their way into the media cache (whose
+        path is arriving.name), decoded as they come."""
+        path = arriving.name
+        if path in self.items or (path, False) in self.pending:
+            return
+        self.pending.add((path, False))
+        self.arriving[path] = arriving
+        job = _Decode(path, pixel_limit, SCREEN_SIDE, arriving)
+        job.signals.done.connect(self._done)
+        self.quick_pool.start(job)
+
     def _done(self, decoded: Decoded) -> None:
         full = decoded.requested_full
         self.pending.discard((decoded.path, full))
+        if not full:
+            self.arriving.pop(decoded.path, None)
+        if not decoded.verified:  # never shown, never kept: the item says why (core/media_access.py)
+            return
         if full:  # one full-resolution image at a time: they are large
             for key in [k for k in self.items if k.endswith("#full")]:
                 del self.items[key]
@@ -93,7 +119,10 @@ class ImageCache(QObject):
         self.ready.emit(decoded)
 
     def wait(self) -> None:
-        """Let running decodes finish (on close), so none reports to a deleted widget."""
+        """Let running decodes finish (on close), so none reports to a deleted widget; one still
+        waiting for a download ends now, not when the download does."""
+        for arriving in self.arriving.values():
+            arriving.abandon()
         self.full_pool.clear()
         self.quick_pool.waitForDone()
         self.full_pool.waitForDone()
