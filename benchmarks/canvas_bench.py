@@ -213,8 +213,10 @@ def submit_to_next(twelve: list[Path], tmp: Path, items: int, media_store: str |
     first = time.perf_counter() - opened
     times = []
     for _ in range(items):
-        # a person spends seconds on an image: the next one is claimed and decoded by then
-        wait(app, lambda: bench.ahead.held is not None and bench.ahead.held.payload["image"] in w.cache.items)
+        # A person spends seconds on an image: the next one is claimed and decoded by then, and
+        # this one's full-resolution decode (for zooming in) is done too.
+        wait(app, lambda: bench.ahead.held is not None and bench.ahead.held.payload["image"] in w.cache.items
+             and not w.cache.pending)
         before = len(ready)
         t = time.perf_counter()
         QTest.keyClick(bench, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)

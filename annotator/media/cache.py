@@ -66,7 +66,7 @@ class MediaCache:
             pass  # not here yet
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".fetch-")
-        arriving = None
+        arriving, verified = None, False
         if watch is not None:
             arriving = ArrivingBytes(str(target))
             watch(arriving)
@@ -80,12 +80,13 @@ class MediaCache:
                 raise HashMismatch(f"The object at {store.where(sha)} does not match its hash: it changed after "
                                    "import. It was refused and not shown; a lead should re-import it.")
             os.replace(tmp, target)
+            verified = True
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
         finally:
-            if arriving is not None:  # a verified object is in place by now; anything else is not
-                arriving.finish(verified=target.exists())
+            if arriving is not None:
+                arriving.finish(verified)
         self._used(sha, hashing.size)
         return target
 
