@@ -107,8 +107,11 @@ class S3Store:
 
             endpoint = os.environ.get("ANNOTATOR_S3_ENDPOINT") or os.environ.get("AWS_ENDPOINT_URL") or None
             # Retries with backoff for a store that is briefly away; boto3's client is thread-safe.
+            # No CRC check of what is read: every read is checked against its sha256 (media/cache.py),
+            # and the CRC would be one more pass over every byte on the fetching thread. Uploads
+            # keep theirs: the store checks it, and so refuses bytes damaged on their way in.
             config = Config(retries={"max_attempts": 4, "mode": "standard"}, connect_timeout=5, read_timeout=30,
-                            max_pool_connections=16)
+                            max_pool_connections=16, response_checksum_validation="when_required")
             # A session of its own: boto3's default one keeps the credentials it first found for the
             # whole process, and a store made after the configuration changed must see the change.
             self._client = boto3.session.Session().client("s3", endpoint_url=endpoint, config=config)
