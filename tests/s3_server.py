@@ -71,12 +71,13 @@ class ThrowawaySeaweed:
         self.proc = subprocess.Popen(self.args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         self._wait_until_up()
 
-    def client(self):
+    def client(self, **config):
         import boto3
+        from botocore.config import Config
 
         return boto3.client("s3", endpoint_url=self.endpoint, aws_access_key_id=self.ACCESS_KEY,
                             aws_secret_access_key=self.ACCESS_KEY,
-                            region_name="us-east-1")
+                            region_name="us-east-1", config=Config(**config))
 
     def _wait_until_up(self, timeout: float = 120.0) -> None:
         from botocore.exceptions import BotoCoreError, ClientError
