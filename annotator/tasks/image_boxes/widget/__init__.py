@@ -30,7 +30,7 @@ PALETTE = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f
 class ImageBoxesWidget(TaskWidget):
     image_ready = Signal(object)  # Decoded: tests and benchmarks wait on it
     tile_shown = Signal(object)  # tiles.Tile of a large photo, laid over the first view
-    arriving = Signal(object, int)  # ArrivingBytes and the pixel limit, from the worker thread to the decoder
+    bytes_arriving = Signal(object, int)  # ArrivingBytes and the pixel limit, from the worker thread to the decoder
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -43,7 +43,7 @@ class ImageBoxesWidget(TaskWidget):
         self.cache = ImageCache()
         self.cache.ready.connect(self._decoded)
         # Emitted on the thread that fetches; the decode is started from this one.
-        self.arriving.connect(self.cache.expect, Qt.ConnectionType.QueuedConnection)
+        self.bytes_arriving.connect(self.cache.expect, Qt.ConnectionType.QueuedConnection)
         self.tiles = TileLoader()
         self.tiles.ready.connect(self._tile_ready)
         self.canvas = Canvas(self)
@@ -125,7 +125,7 @@ class ImageBoxesWidget(TaskWidget):
 
     def arrival_watcher(self, item: Any) -> Callable[[ArrivingBytes], None]:
         limit = getattr(item, "pixel_limit", None) or self.pixel_limit
-        return lambda arriving: self.arriving.emit(arriving, limit)
+        return lambda arriving: self.bytes_arriving.emit(arriving, limit)
 
     def load(self, item: Any, media_root: str | None = None) -> None:
         self.path = self.media_paths(item, media_root)[0]
