@@ -64,12 +64,16 @@ class MediaCache:
             return target
         except FileNotFoundError:
             pass  # not here yet
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".fetch-")
         arriving, verified = None, False
         if watch is not None:
             arriving = ArrivingBytes(str(target))
-            watch(arriving)
+            try:
+                watch(arriving)
+            except Exception:  # noqa: BLE001 - the window that wanted them is gone: fetch without it
+                log.debug("nobody to hand the bytes of %s to as they arrive", sha, exc_info=True)
+                arriving = None
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".fetch-")
         try:
             with os.fdopen(fd, "wb") as fh:
                 hashing = HashingWriter(fh, arriving)

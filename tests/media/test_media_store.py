@@ -355,3 +355,22 @@ def test_a_checkout_packs_the_stores_objects_into_the_bundle(db, operator, tmp_p
     with sqlite3.connect(out) as bundle:
         packed = {hashlib.sha256(data).hexdigest() for (data,) in bundle.execute("SELECT data FROM bundle_media")}
     assert packed == {sha(shared("images", n)) for n in PHOTOS[:2]}
+
+
+def test_a_fetch_goes_on_when_the_window_that_wanted_its_bytes_is_gone(tmp_path):
+    """The workbench closed mid-claim: handing it the arriving bytes fails, the object still
+    lands in the cache, verified, and no half-written file is left behind."""
+    from annotator.media.cache import MediaCache
+    from annotator.media.store import FolderStore
+
+    photo = shared("images", "hopper.jpg")
+    store = FolderStore((tmp_path / "share").as_uri())
+    store.put(sha(photo), photo)
+    cache = MediaCache(tmp_path / "cache")
+
+    def closed_window(arriving):
+        raise RuntimeError("Internal C++ object (ImageBoxesWidget) already deleted.")
+
+    path = cache.get(store, sha(photo), closed_window)
+    assert path.read_bytes() == photo.read_bytes()
+    assert [p.name for p in path.parent.iterdir()] == [path.name]
