@@ -56,7 +56,8 @@ class ArrivingBytes:
             self._changed.wait_for(lambda: len(self._data) >= pos + size or self._ended is not None)
             if self._ended is False:
                 raise ArrivalFailed(f"{self.name}: the object did not arrive whole and verified")
-            return bytes(self._data[pos:pos + size])
+            with memoryview(self._data) as view:  # one copy, not a bytearray slice and then bytes of it
+                return bytes(view[pos:pos + size])
 
     def length(self) -> int:
         """The whole object's length, once it has all come."""
