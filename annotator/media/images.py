@@ -9,7 +9,7 @@ import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import Any, BinaryIO, Callable, Iterator
 
 from PIL import Image, UnidentifiedImageError
 
@@ -17,6 +17,8 @@ from annotator.media import MediaError, file_sha256
 
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp", ".gif"}
 WHOLE_READ_BYTES = 64 << 20  # a larger image is hashed as it is read, a MB at a time
+# Given (width, height), a writable buffer for that many RGBX pixels (load_upright's `into`).
+PixelBuffer = Callable[[tuple[int, int]], Any]
 # EXIF orientations 5..8 swap width and height.
 _SWAPS_AXES = {5, 6, 7, 8}
 
@@ -135,14 +137,20 @@ def _reading_for_display(path: str | Path) -> Iterator[None]:
 
 
 def load_upright(path: str | Path, pixel_limit: int, max_side: int | None = None,
-                 fp: BinaryIO | None = None) -> Image.Image:
+                 fp: BinaryIO | None = None, into: PixelBuffer | None = None) -> Image.Image:
     """Decode for display: reduced-size first when max_side is given (JPEG draft, else reduce),
     then turned upright by its EXIF orientation. Read from `fp` when given (the bytes of `path`
-    as they arrive: media/arriving.py)."""
+    as they arrive: media/arriving.py).
+
+    `into(size)`, when given, is asked for a writable buffer of width × height pixels of four
+    bytes (R, G, B, 255; rows unpadded) when the decoded image will be shown as it comes out of
+    the decoder: an upright JPEG in colour. The pixels are then decoded into it, and the image
+    returned is a view of it: the display need not copy 12–48 MB once more."""
     with _reading_for_display(path):
         img = Image.open(path if fp is None else fp)
         width, height = img.size
         check_pixels(width, height, pixel_limit)
+        factor = 1
         if max_side and max(width, height) > max_side:
             if img.format == "JPEG":  # the longest side stays at least max_side (draft keeps both sides above)
                 longest = max(width, height)
@@ -151,10 +159,25 @@ def load_upright(path: str | Path, pixel_limit: int, max_side: int | None = None
             if factor > 1:
                 img = img.reduce(factor)
         orientation = exif_orientation(img)
+        if into is not None and factor == 1 and orientation not in _TRANSPOSE and img.format == "JPEG" \
+                and img.mode == "RGB":
+            return _decoded_into(img, into(img.size))
         img.load()
         # Only the turn: ImageOps.exif_transpose also copies an upright image whole and rewrites
         # its EXIF, a fifth of a 12 MP photo's reduced decode, for a picture that is only shown.
         return img.transpose(_TRANSPOSE[orientation]) if orientation in _TRANSPOSE else img
+
+
+def _decoded_into(img: Image.Image, buffer) -> Image.Image:
+    """An RGB image decoded into `buffer`. Pillow keeps an RGB pixel in four bytes, as RGBX, so an
+    RGBX image mapped on the buffer is the memory the decoder fills, once Pillow is given it to
+    load into (ImageFile.load_prepare makes its own only when the image has none)."""
+    mapped = Image.frombuffer("RGBX", img.size, buffer, "raw", "RGBX", img.size[0] * 4, 1)
+    img.im = mapped.im
+    img.load()
+    if img.im is not mapped.im:  # a Pillow that decodes into memory of its own: copied, still correct
+        memoryview(buffer).cast("B")[:] = img.convert("RGBX").tobytes()
+    return mapped
 
 
 def inspect_size_upright(path: str | Path, pixel_limit: int, fp: BinaryIO | None = None) -> tuple[int, int]:

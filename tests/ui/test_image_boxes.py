@@ -221,3 +221,37 @@ def test_the_photo_shown_before_is_let_go_once_the_next_is_painted(qtbot):
     kept = shown(shared("voc-sample", "2011_000003.jpg"))
     assert [p.size().toTuple() for p in kept if not p.isNull()] == [(128, 128)]  # hopper's, until the next is painted
     assert canvas.image_size == (500, 338)
+
+
+
+def test_a_photo_is_shown_with_exactly_the_pixels_it_decodes_to_first_reduced_then_whole(qtbot, tmp_path):
+    """The picture is decoded straight into the QImage that is shown (media/images.py's `into`):
+    the canvas shows its first, reduced view, and then its full resolution, with the photo's own
+    pixels."""
+    from types import SimpleNamespace
+
+    from PySide6.QtGui import QImage
+
+    from annotator.media.images import load_upright
+    from annotator.tasks.image_boxes.widget import ImageBoxesWidget
+    from annotator.tasks.image_boxes.widget.decoding import SCREEN_SIDE
+
+    path = tmp_path / "terrain.jpg"  # a real photo at 4000 px, so that its first view is reduced
+    Image.open(shared("coco", "sahi_terrain", "terrain1.jpg")).resize((4000, 2666)).save(path, quality=90)
+    widget = ImageBoxesWidget()
+    qtbot.addWidget(widget)
+    widget.resize(800, 600)
+    widget.show()
+    shown = []
+    widget.image_ready.connect(lambda decoded: shown.append(widget.canvas.pixmap.pixmap().toImage()))
+    widget.load(SimpleNamespace(payload={"image": str(path)}, config={"labels": ["face"]}, prediction=None,
+                                draft=None, confidence=None, pixel_limit=178_956_970))
+    qtbot.waitUntil(lambda: bool(shown), timeout=10_000)
+    widget.canvas.viewport().repaint()  # once the first view is painted, the full resolution is decoded
+    qtbot.waitUntil(lambda: len(shown) == 2, timeout=10_000)
+    for image, max_side in zip(shown, (SCREEN_SIDE, None)):
+        expected = load_upright(path, 178_956_970, max_side).convert("RGBX")
+        image = image.convertToFormat(QImage.Format.Format_RGBX8888)
+        assert (image.width(), image.height()) == expected.size
+        assert image.constBits().tobytes() == expected.tobytes()
+    assert [image.width() for image in shown] == [2000, 4000]

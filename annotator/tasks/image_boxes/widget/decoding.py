@@ -29,6 +29,19 @@ class _DecodeSignals(QObject):
     done = Signal(object)
 
 
+class _QImageTarget:
+    """The QImage a photo is decoded straight into (load_upright's `into`), when it can be."""
+
+    def __init__(self):
+        self.image: QImage | None = None
+
+    def __call__(self, size: tuple[int, int]) -> memoryview:
+        self.image = QImage(size[0], size[1], QImage.Format.Format_RGBX8888)
+        if self.image.isNull():
+            raise MemoryError(f"no memory for a {size[0]}×{size[1]} picture")
+        return self.image.bits()
+
+
 class _Decode(QRunnable):
     def __init__(self, path: str, pixel_limit: int, max_side: int | None, arriving: ArrivingBytes | None = None):
         super().__init__()
@@ -42,10 +55,11 @@ class _Decode(QRunnable):
         def reader():
             return None if self.arriving is None else self.arriving.reader()
 
+        target = _QImageTarget()
         try:
             full_size = inspect_size_upright(self.path, self.pixel_limit, reader())
-            img = load_upright(self.path, self.pixel_limit, self.max_side, reader())
-            decoded = Decoded(self.path, to_qimage(img), full_size,
+            img = load_upright(self.path, self.pixel_limit, self.max_side, reader(), into=target)
+            decoded = Decoded(self.path, target.image if target.image is not None else to_qimage(img), full_size,
                               full=self.max_side is None or max(full_size) <= self.max_side)
         except MediaError as exc:
             decoded = Decoded(self.path, None, (0, 0), str(exc))
