@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QRectF, QRunnable, QThreadPool, Signal
 
-from annotator.ui.qimage import to_qimage
+from annotator.ui.qimage import for_display, to_qimage
 
 TILED_ABOVE_PIXELS = 40_000_000
 MARGIN = 0.25  # of the view on each side, so that a short pan needs no new tile
@@ -53,8 +53,8 @@ class _TileJob(QRunnable):
         try:
             img, covered = load_region_upright(self.path, self.pixel_limit, (r.left(), r.top(), r.right(), r.bottom()),
                                                self.scale)
-            tile = Tile(self.path, to_qimage(img), QRectF(covered[0], covered[1], covered[2] - covered[0],
-                                                          covered[3] - covered[1]), self.scale)
+            covers = QRectF(covered[0], covered[1], covered[2] - covered[0], covered[3] - covered[1])
+            tile = Tile(self.path, for_display(to_qimage(img)), covers, self.scale)
         except Exception:  # the first view stays; the error was shown when it failed, if it did
             tile = Tile(self.path, None, r, self.scale)
         self.signals.done.emit(tile)

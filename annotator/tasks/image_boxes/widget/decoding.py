@@ -12,7 +12,7 @@ from PySide6.QtGui import QImage
 
 from annotator.media.allocator import reuse_freed_memory
 from annotator.media.arriving import ArrivingBytes
-from annotator.ui.qimage import to_qimage
+from annotator.ui.qimage import for_display, to_qimage
 
 SCREEN_SIDE = 1400  # the first, reduced decode: about a fitted canvas on a 1080p or 1440p screen
 
@@ -59,7 +59,8 @@ class _Decode(QRunnable):
         try:
             full_size = inspect_size_upright(self.path, self.pixel_limit, reader())
             img = load_upright(self.path, self.pixel_limit, self.max_side, reader(), into=target)
-            decoded = Decoded(self.path, target.image if target.image is not None else to_qimage(img), full_size,
+            image = target.image if target.image is not None else to_qimage(img)
+            decoded = Decoded(self.path, for_display(image), full_size,
                               full=self.max_side is None or max(full_size) <= self.max_side)
         except MediaError as exc:
             decoded = Decoded(self.path, None, (0, 0), str(exc))
