@@ -255,3 +255,17 @@ def test_a_photo_is_shown_with_exactly_the_pixels_it_decodes_to_first_reduced_th
         assert (image.width(), image.height()) == expected.size
         assert image.constBits().tobytes() == expected.tobytes()
     assert [image.width() for image in shown] == [2000, 4000]
+
+
+def test_closing_the_workbench_ends_the_decodes_of_its_photo_first(qtbot, db, db_url, tmp_path):
+    """The workbench closes its window, not the canvas's: the decodes still running end before it
+    is gone, so none reports to a widget that no longer exists."""
+    big = tmp_path / "terrain.jpg"  # 4000 px: its full-resolution decode takes a while
+    Image.open(shared("coco", "sahi_terrain", "terrain1.jpg")).resize((4000, 2666)).save(big, quality=90)
+    actor = image_project(db, tmp_path, [big])
+    bench, worker = open_workbench(qtbot, db_url, actor, project="photos")
+    w = ready(qtbot, bench)
+    w.canvas.viewport().repaint()  # the first view is painted: its full resolution is decoded now
+    qtbot.waitUntil(lambda: any(full for _path, full in w.cache.pending), timeout=10_000)
+    close(bench, worker)
+    assert w.cache.full_pool.activeThreadCount() == 0 and w.cache.quick_pool.activeThreadCount() == 0

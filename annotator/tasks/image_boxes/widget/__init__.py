@@ -217,9 +217,14 @@ class ImageBoxesWidget(TaskWidget):
         for shortcut in self.editing_shortcuts:
             shortcut.setEnabled(not read_only)
 
-    def closeEvent(self, event) -> None:
+    def stop(self) -> None:
+        """The window is closing: decodes still running end first, so none reports to a widget
+        that is gone (the workbench closes its window, not this widget)."""
         self.cache.wait()
         self.tiles.wait()
+
+    def closeEvent(self, event) -> None:
+        self.stop()
         super().closeEvent(event)
 
     def show_overlay(self, overlays: list[tuple[str, dict[str, Any], str]]) -> None:
