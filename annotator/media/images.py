@@ -145,7 +145,7 @@ def load_upright(path: str | Path, pixel_limit: int, max_side: int | None = None
     `into(size)`, when given, is asked for a writable buffer of width × height pixels of four
     bytes (R, G, B, 255; rows unpadded) when the decoded image will be shown as it comes out of
     the decoder: an upright JPEG in colour. The pixels are then decoded into it, and the image
-    returned is a view of it: the display need not copy 12–48 MB once more."""
+    returned is a view of it: the display need not copy the whole picture once more."""
     with _reading_for_display(path):
         img = Image.open(path if fp is None else fp)
         width, height = img.size

@@ -25,9 +25,9 @@ def to_qimage(img) -> QImage:
 def for_display(image: QImage) -> QImage:
     """The image in the format a screen's pixmaps keep (32-bit RGB, or premultiplied ARGB where
     it has alpha), converted where this is called: a decoding thread. QPixmap.fromImage on the UI
-    thread then shares its pixels instead of converting them, which took 2–4 ms there for a
-    photo's first view and 25 ms for its full resolution. A platform whose pixmaps keep another
-    format converts in fromImage, as before."""
+    thread then shares its pixels instead of converting them, a pass over every pixel that a
+    person drawing a box would feel when a photo's full resolution arrives. A platform whose
+    pixmaps keep another format converts in fromImage, as before."""
     wanted = QImage.Format.Format_ARGB32_Premultiplied if image.hasAlphaChannel() else QImage.Format.Format_RGB32
     if image.format() != wanted:
         image.convertTo(wanted)
