@@ -124,12 +124,15 @@ class ImageBoxesWidget(TaskWidget):
         self.cache.request(self.media_paths(item, media_root)[0], self.pixel_limit)
 
     def arrival_watcher(self, item: Any) -> Callable[[ArrivingBytes], None]:
-        limit = getattr(item, "pixel_limit", None) or self.pixel_limit
+        limit = self._pixel_limit_of(item)
         return lambda arriving: self.bytes_arriving.emit(arriving, limit)
+
+    def _pixel_limit_of(self, item: Any) -> int:
+        return getattr(item, "pixel_limit", None) or self.pixel_limit
 
     def load(self, item: Any, media_root: str | None = None) -> None:
         self.path = self.media_paths(item, media_root)[0]
-        self.pixel_limit = getattr(item, "pixel_limit", None) or self.pixel_limit
+        self.pixel_limit = self._pixel_limit_of(item)
         media_error = getattr(item, "media_error", "")  # the project's store could not give this desktop the image
         # The decode is asked for first: it runs on its own thread while this one resets the canvas.
         decoded = None if media_error else self.cache.request(self.path, self.pixel_limit)

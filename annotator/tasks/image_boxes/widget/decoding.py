@@ -100,10 +100,7 @@ class ImageCache(QObject):
             if full:  # an older full decode still queued is for an image no longer shown
                 self.full_pool.clear()
                 self.pending = {p for p in self.pending if not p[1]}
-            self.pending.add((path, full))
-            job = _Decode(path, pixel_limit, None if full else SCREEN_SIDE)
-            job.signals.done.connect(self._done)
-            (self.full_pool if full else self.quick_pool).start(job)
+            self._start(path, pixel_limit, full)
         return None
 
     def expect(self, arriving: ArrivingBytes, pixel_limit: int) -> None:
@@ -112,11 +109,14 @@ class ImageCache(QObject):
         path = arriving.name
         if path in self.items or (path, False) in self.pending:
             return
-        self.pending.add((path, False))
         self.arriving[path] = arriving
-        job = _Decode(path, pixel_limit, SCREEN_SIDE, arriving)
+        self._start(path, pixel_limit, False, arriving)
+
+    def _start(self, path: str, pixel_limit: int, full: bool, arriving: ArrivingBytes | None = None) -> None:
+        self.pending.add((path, full))
+        job = _Decode(path, pixel_limit, None if full else SCREEN_SIDE, arriving)
         job.signals.done.connect(self._done)
-        self.quick_pool.start(job)
+        (self.full_pool if full else self.quick_pool).start(job)
 
     def _done(self, decoded: Decoded) -> None:
         full = decoded.requested_full
