@@ -3,7 +3,7 @@
 A screen-size decode of a 12 MP photo makes buffers of 9 to 12 MB (Pillow's pixels, their copy
 for Qt) and frees them when the next photo comes. With glibc's defaults each such buffer is
 mapped fresh from the kernel and returned to it when freed, so every decode paid for faulting
-in and zeroing its memory again: a third of a first view's decode-to-paint time. Keeping
+in and zeroing its memory again, a large part of a first view's decode. Keeping
 buffers under 32 MB on the heap, and up to 64 MB of freed memory in the process before it is
 given back, lets the next photo reuse the last one's pages (benchmarks/media_bench.py, first
 view). Elsewhere than glibc this does nothing."""

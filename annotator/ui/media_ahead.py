@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QTimer
 
-AFTER_PAINT_MS = 100  # a Submit's paint takes 5–30 ms
+AFTER_PAINT_MS = 100  # well after a Submit's paint, and well before a person moves on
 
 
 class MediaAhead(QObject):
