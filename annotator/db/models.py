@@ -311,8 +311,9 @@ class AuditEvent(Base):
     entity_type: Mapped[str] = mapped_column(String(50))
     entity_id: Mapped[Optional[str]] = mapped_column(String(100))
     details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
-    # On PostgreSQL a trigger sets it from what the event names, and a lead's row-level security
-    # reads it (migration 0008); SQLite leaves it empty.
+    # On PostgreSQL a trigger sets it from what the event names (migration 0008), except in the
+    # queue's own claim and submit events, which name it themselves (0014); a lead's row-level
+    # security reads it. SQLite leaves it empty.
     project_id: Mapped[Optional[int]] = mapped_column(Integer)
 
 

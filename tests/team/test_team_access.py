@@ -230,9 +230,14 @@ def test_a_lead_reads_the_audit_trail_of_their_projects_only(team_url, team):
     everything = trail(team["admin"])
     assert {project for _, project in everything} == {"p", "q", None} and len(everything) > len(led)
     q = next(project_id for project_id, name in team["projects"].items() if name == "q")
+    p = next(project_id for project_id, name in team["projects"].items() if name == "p")
     with raw(team_url, team["lead"]) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
         conn.execute("INSERT INTO audit_events (at, actor, action, entity_type, entity_id, details)"
                      " VALUES (now(), 'x', 'forged', 'project', %s, '{}')", (str(q),))
+    with raw(team_url, team["lead"]) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+        # an event about q that claims to be about p: the server works out its project itself
+        conn.execute("INSERT INTO audit_events (at, actor, action, entity_type, entity_id, details, project_id)"
+                     " VALUES (now(), 'x', 'forged', 'project', %s, '{}', %s)", (str(q), p))
     with raw(team_url, team["alice"]) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
         conn.execute("SELECT count(*) FROM audit_events")  # an annotator reads none of it
 
