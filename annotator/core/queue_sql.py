@@ -214,6 +214,7 @@ WHERE a.id = :id AND p.id = a.project_id AND i.id = a.item_id AND a.user_id = :u
   AND p.kind = :kind AND (p.config = :config OR json(p.config) = json(:config))
 RETURNING status, active_seconds, item_id,
     -- nearly always false: then the submit needs no statement to supersede an older answer
+    -- (`uid` is the updated assignment's: RETURNING does not see the alias `a` inside a subquery)
     EXISTS (SELECT 1 FROM conflicts c WHERE c.assignment_uid = uid AND c.resolved_at IS NULL)
 """
 
