@@ -200,8 +200,10 @@ class SqliteHot:
         return status
 
 
+# NOT INDEXED: the row is found by its id. Otherwise, with the statistics of a database that
+# held few live claims, SQLite walks the claims' lease index and tests each row for the id.
 _SUBMIT_CHECKED = f"""
-UPDATE assignments AS a SET
+UPDATE assignments AS a NOT INDEXED SET
     answer = :answer, draft = NULL, submitted_at = :now,
     active_seconds = annotator_clamp_seconds(:secs, a.claimed_at, :now),
     lease_until = min(a.lease_until, :now),
@@ -213,9 +215,10 @@ WHERE a.id = :id AND p.id = a.project_id AND i.id = a.item_id AND a.user_id = :u
   AND {rules.LIVE_ORDINARY_CLAIM}
   AND p.kind = :kind AND (p.config = :config OR json(p.config) = json(:config))
 RETURNING status, active_seconds, item_id,
-    -- nearly always false: then the submit needs no statement to supersede an older answer
-    -- (`uid` is the updated assignment's: RETURNING does not see the alias `a` inside a subquery)
-    EXISTS (SELECT 1 FROM conflicts c WHERE c.assignment_uid = uid AND c.resolved_at IS NULL)
+    -- nearly always false: then the submit needs no statement to supersede an older answer.
+    -- The uid by :id, not the updated row's: only a constant lets the search use the index.
+    EXISTS (SELECT 1 FROM conflicts c WHERE c.resolved_at IS NULL
+            AND c.assignment_uid = (SELECT x.uid FROM assignments x WHERE x.id = :id))
 """
 
 
