@@ -162,3 +162,22 @@ def test_a_claim_starts_after_the_users_last_item_not_at_the_dead_front(db, oper
     finally:
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
             c.exec_driver_sql("ALTER TABLE items RESET (autovacuum_enabled)")  # the schema serves the next tests
+
+
+def test_with_overlap_above_one_a_slot_given_back_behind_the_full_items_comes_next(db, operator, tmp_path):
+    """The items before the first one with a free slot are all full, until a skip gives one of
+    them a slot back: the next claim of a user who has not answered it takes it."""
+    make_project(db, "p", overlap=2)
+    add_texts(db, operator, texts(6), tmp_path)
+    ann, bob, cat = make_user(db, "ann"), make_user(db, "bob"), make_user(db, "cat")
+    anns = queue_direct.claim(connected_as(db, ann), ann, "p")
+    bobs = queue_direct.claim(connected_as(db, bob), bob, "p")
+    cats = queue_direct.claim(connected_as(db, cat), cat, "p")
+    assert (anns.external_id, bobs.external_id, cats.external_id) == ("i0", "i0", "i1")  # i0 is full
+    anns = submit_and_next(db, ann, anns)
+    assert anns.external_id == "i1"  # i1 is full too
+    with connected_as(db, bob).write() as s:
+        queue.skip(s, bob, bobs.assignment_id)  # i0 has a slot again
+    assert submit_and_next(db, cat, cats).external_id == "i0"
+    assert submit_and_next(db, ann, anns).external_id == "i2"
+
