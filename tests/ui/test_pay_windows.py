@@ -33,8 +33,11 @@ def paying(db, reward="0.05", floor="12", review_policy="none"):
 
 
 def hand_in(db, user, seconds, label="billing"):
-    """Work done this morning, `seconds` long: claimed then submitted by the person's own login."""
-    start = utcnow() - timedelta(minutes=10)
+    """Work done earlier today, `seconds` long: claimed then submitted by the person's own login.
+    Ten minutes ago, or at midnight UTC when that is later: today's and this week's figures start
+    there, and work from before it would fall in yesterday's, or last week's statement."""
+    now = utcnow()
+    start = max(now - timedelta(minutes=10), now.replace(hour=0, minute=0, second=0, microsecond=0))
     with connected_as(db, user).write() as s:
         c = queue.claim_next(s, user, "intents", now=start)
         queue.submit(s, user, c.assignment_id, {"label": label}, seconds, now=start + timedelta(seconds=seconds))
