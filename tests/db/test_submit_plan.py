@@ -30,7 +30,7 @@ def test_a_submit_searches_its_assignment_and_its_conflicts_never_scans_them(db)
     mine = connected_as(db, ann)
     claimed = queue_direct.claim(mine, ann, "p")
     with db.engine.connect() as c:
-        c.exec_driver_sql("ANALYZE")  # one live claim: the lease index looks cheaper to walk than the id
+        c.exec_driver_sql("ANALYZE")  # as on a desk that has run a while: the plan follows these statistics
 
     statements: list[str] = []
     with mine.driver_connection() as conn:
