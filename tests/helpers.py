@@ -33,17 +33,21 @@ VOC_LABELS = ["aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "c
 
 
 def copy_plain_items(db, project_id: int, n: int) -> None:
-    """n text items i0… with one open slot each, by PostgreSQL's COPY: the import service would
-    take minutes for the hundreds of thousands that the claim index's tests need."""
+    """n text items i0… with one open slot each, in bulk (PostgreSQL's COPY; one executemany on
+    SQLite): the import service would take minutes for the hundreds of thousands that the claim
+    index's tests need."""
+    columns = ("project_id, external_id, payload, priority, confidence, open_slots, is_gold, done_by_model,"
+               " spot_check, version, created_at")
+    created = "2026-01-01 00:00:00" if db.is_sqlite else "2026-01-01T00:00:00Z"  # each backend's UTC text
+    rows = ((project_id, f"i{i}", '{"text": "t"}', 0, -1.0, 1, False, False, False, 1, created) for i in range(n))
     raw = db.engine.raw_connection()
     try:
-        with raw.driver_connection.cursor().copy(
-            "COPY items (project_id, external_id, payload, priority, confidence, open_slots, is_gold, done_by_model,"
-            " spot_check, version, created_at) FROM STDIN"
-        ) as cp:
-            for i in range(n):
-                cp.write_row((project_id, f"i{i}", '{"text": "t"}', 0, -1.0, 1, False, False, False, 1,
-                              "2026-01-01T00:00:00Z"))
+        if db.is_sqlite:
+            raw.driver_connection.executemany(f"INSERT INTO items ({columns}) VALUES ({', '.join('?' * 11)})", rows)
+        else:
+            with raw.driver_connection.cursor().copy(f"COPY items ({columns}) FROM STDIN") as cp:
+                for row in rows:
+                    cp.write_row(row)
         raw.commit()
     finally:
         raw.close()

@@ -6,18 +6,15 @@ import pytest
 from sqlalchemy import text
 
 from annotator.core import queue_direct
-from tests.helpers import connected_as, make_project, make_user
+from tests.helpers import connected_as, copy_plain_items, make_project, make_user
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # PostgreSQL's submit is the server's function
 def test_a_submit_searches_its_assignment_and_its_conflicts_never_scans_them(db):
     pid = make_project(db, "p")
     ann = make_user(db, "ann")
+    copy_plain_items(db, pid, 3000)
     with db.write() as s:
-        s.execute(text("INSERT INTO items (project_id, external_id, payload, priority, confidence, open_slots,"
-                       " is_gold, done_by_model, spot_check, version, created_at)"
-                       " VALUES (:p, :e, '{\"text\": \"t\"}', 0, -1.0, 1, 0, 0, 0, 1, '2026-01-01 00:00:00')"),
-                  [{"p": pid, "e": f"i{n}"} for n in range(3000)])
         # a long history: answered work, and resolved conflicts, none of them this assignment's
         s.execute(text("INSERT INTO assignments (uid, item_id, user_id, project_id, status, claimed_at, lease_until,"
                        " submitted_at, active_seconds, answer, is_gold, needs_review, skipped, offline)"
