@@ -32,7 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import create_engine, event, text  # noqa: E402
 
 from benchmarks.common import (  # noqa: E402
     Measure, PaintClock, drop_pg_schema, fresh_pg_schema, in_fresh_process, report, wait_for)
@@ -135,8 +135,6 @@ class Statements:
     """The statements the worker's engine sends, while `recording`."""
 
     def __init__(self, engine):
-        from sqlalchemy import event
-
         self.recording, self.sent = False, []
 
         @event.listens_for(engine, "before_cursor_execute")
