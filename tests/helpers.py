@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -9,7 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from annotator.core import queue
 from annotator.core.auth import Actor
+from annotator.core.importing import import_items
 from annotator.core.projects import ProjectSpec, create_project
 from annotator.core.users import add_user
 from annotator.db.models import AuditEvent, Item
@@ -30,6 +33,26 @@ def shared(*parts: str) -> Path:
 
 VOC_LABELS = ["aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair", "cow", "diningtable",
               "dog", "horse", "motorbike", "person", "potted plant", "sheep", "sofa", "train", "tv/monitor"]
+
+
+def add_texts(db, operator, rows, tmp_path, project="p", gold=False, name=None) -> None:
+    """Import these rows (the JSON lines of a file) into a project, by the import service."""
+    path = tmp_path / (name or ("gold.jsonl" if gold else "items.jsonl"))
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    with db.write() as s:
+        import_items(s, operator, project, path, gold=gold)
+
+
+def claim(db, user, project="p", **kw):
+    """queue.claim_next in a session of the user's own connection."""
+    with connected_as(db, user).write() as s:
+        return queue.claim_next(s, user, project, **kw)
+
+
+def submit(db, user, claimed, answer=None, seconds=5.0, **kw):
+    """queue.submit, of an answer {"label": "a"} unless told, in a session of the user's own connection."""
+    with connected_as(db, user).write() as s:
+        return queue.submit(s, user, claimed.assignment_id, answer or {"label": "a"}, seconds, **kw)
 
 
 def copy_plain_items(db, project_id: int, n: int) -> None:

@@ -11,20 +11,12 @@ from annotator.core import quality, queue, review
 from annotator.core.aggregate import aggregate_project
 from annotator.core.agreement import category_alpha, project_agreement
 from annotator.core.exporting import export_results
-from annotator.core.importing import import_items
 from annotator.core.projects import get_project
 from annotator.core.stats import project_stats, queue_status
 from annotator.db.base import utcnow
 from annotator.db.models import Assignment, AuditEvent, Consensus, Item, Review
 from annotator.errors import AnnotatorError, PermissionDenied, UserPaused
-from tests.helpers import connected_as, make_project, make_user
-
-
-def add_texts(db, operator, rows, tmp_path, project="p", gold=False):
-    path = tmp_path / ("gold.jsonl" if gold else "items.jsonl")
-    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
-    with db.write() as s:
-        import_items(s, operator, project, path, gold=gold)
+from tests.helpers import add_texts, connected_as, make_project, make_user
 
 
 def work(db, user, label="a", project="p", now=None, seconds=5):

@@ -8,6 +8,7 @@ from PySide6.QtCore import QSettings
 
 from annotator.core.auth import Actor
 from annotator.core.importing import import_items
+from annotator.ui.app import AppController
 from tests.helpers import make_project, make_user
 from tests.ui.thread_guard import ThreadGuard
 
@@ -20,6 +21,14 @@ def no_threads_left(qapp, monkeypatch):
     running = guard.running()
     guard.stop_all()
     assert not running, "left running: " + ", ".join(running)
+
+
+@pytest.fixture
+def controller(db_url, settings):
+    """The whole app on this database; shut down (its worker stopped) even when a test fails."""
+    app = AppController(db_url, settings)
+    yield app
+    app.shutdown()
 
 
 @pytest.fixture

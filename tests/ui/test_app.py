@@ -9,67 +9,11 @@ from sqlalchemy import select
 
 from annotator.core.auth import Actor
 from annotator.core.importing import import_items
-from annotator.core.projects import ProjectSpec, create_project
-from annotator.core.workspace import my_projects
 from annotator.db.models import Assignment, Item
 from annotator.ui.app import AppController
-from annotator.ui.workbench import Workbench
 from tests.helpers import connected_as, make_project, make_user, shared
+from tests.ui.desk import close, log_in, open_workbench, submit_and_check_stored
 from tests.ui.workers import worker_as
-
-
-def log_in(qtbot, controller, name="ann", password="secret"):
-    controller.start()
-    qtbot.addWidget(controller.login)
-    controller.login.user.setText(name)
-    controller.login.password.setText(password)
-    controller.login.submit()
-
-
-def open_workbench(qtbot, db_url, actor, project="intents", data_dir=None):
-    from annotator.config import data_dir as dd
-    from annotator.core.journal import Journal
-
-    worker = worker_as(qtbot, db_url, actor)
-    with worker_db(db_url, actor) as s:
-        card = next(c for c in my_projects(s, actor) if c.name == project)
-    bench = Workbench(actor, card, worker, Journal(dd(), db_url, actor.name))
-    qtbot.addWidget(bench)
-    bench.show()
-    with qtbot.waitSignal(bench.item_shown, timeout=10_000):
-        bench.start()
-    return bench, worker
-
-
-class worker_db:
-    """A read as this person's own connection."""
-
-    def __init__(self, url, actor):
-        from annotator.db import Database
-        from annotator.db.logins import is_team_url, with_login
-
-        self.db = Database(with_login(url, actor.name, "secret") if is_team_url(url) else url)
-
-    def __enter__(self):
-        self.cm = self.db.read()
-        return self.cm.__enter__()
-
-    def __exit__(self, *exc):
-        self.cm.__exit__(*exc)
-        self.db.dispose()
-
-
-def close(bench, worker):
-    bench.close()
-    worker.stop()
-
-
-@pytest.fixture
-def controller(db_url, settings):
-    """The whole app on this database; shut down (its worker stopped) even when a test fails."""
-    app = AppController(db_url, settings)
-    yield app
-    app.shutdown()
 
 
 def test_log_in_pick_a_project_answer_with_the_keyboard_and_get_the_next(qtbot, db, controller, text_project, settings):
@@ -134,45 +78,6 @@ def test_quick_submits_never_show_an_item_twice_and_hand_each_answer_in(qtbot, d
                              .where(Assignment.answer.is_not(None))).all()
     assert sorted(x for x, _ in answered) == sorted(shown[:3]) and {st for _, st in answered} == {"approved"}
     close(bench, worker)
-
-
-@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the shared PostgreSQL trusts every password
-def test_a_wrong_password_gets_a_clear_message(qtbot, db_url, text_project, settings):
-    controller = AppController(db_url, settings)
-    log_in(qtbot, controller, password="nope")
-    qtbot.waitUntil(lambda: "Wrong user name or password" in controller.login.error.text(), timeout=10_000)
-    assert controller.login.isVisible() and controller.picker is None
-    controller.worker.stop()
-
-
-def test_the_log_in_window_logs_in_to_a_team_server_as_the_person(qtbot, team_url, names, settings, tmp_path):
-    """On a server that checks passwords, the window's password is the connection's own: a wrong
-    one is refused by the server, a role that is no Annotator user is told whom to ask, and the
-    right one opens the person's projects, with a URL that holds no password."""
-    from annotator.core.members import add_member
-    from annotator.core.users import add_user
-    from annotator.db import Database
-    from annotator.db.logins import with_login
-
-    owner = Database(team_url)
-    ann = names("ann")
-    with owner.write() as s:
-        add_user(s, Actor.local_operator(), ann, "her own secret")
-        create_project(s, Actor.local_operator(), ProjectSpec(name="intents", kind="text_categories",
-                                                              config={"labels": ["a", "b"]}))
-        add_member(s, Actor.local_operator(), ann, "intents")
-    owner.dispose()
-    desktop_url = with_login(team_url, "", None)  # what a desktop keeps: the server and database only
-    assert "throwaway" not in desktop_url
-    controller = AppController(desktop_url, settings)
-    log_in(qtbot, controller, ann, "not it")
-    qtbot.waitUntil(lambda: "Wrong user name or password" in controller.login.error.text(), timeout=20_000)
-    assert controller.picker is None
-    controller.login.password.setText("her own secret")
-    controller.login.submit()
-    qtbot.waitUntil(lambda: bool(controller.picker is not None and controller.picker.cards), timeout=20_000)
-    assert [c.name for c in controller.picker.cards] == ["intents"] and controller.actor.name == ann
-    controller.shutdown()
 
 
 def test_closing_mid_item_keeps_the_draft_and_reopening_restores_it(qtbot, db, db_url, text_project):
@@ -283,15 +188,6 @@ def test_transcribe_a_real_clip_and_submit(qtbot, db, db_url, tmp_path):
         assert w.status.text().startswith("Playback unavailable: ")
     submit_and_check_stored(qtbot, db, bench, {"text": "the child almost hurt the small dog"})
     close(bench, worker)
-
-
-def submit_and_check_stored(qtbot, db, bench, answer) -> None:
-    """Ctrl+Enter on the item on screen, and its answer is in the database as shown."""
-    item = bench.current
-    qtbot.keyClick(bench, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
-    qtbot.waitUntil(lambda: bench.today == 1, timeout=10_000)
-    with db.read() as s:
-        assert s.get(Assignment, item.assignment_id).answer == answer
 
 
 def test_training_mode_shows_the_correct_answer_after_a_gold_item(qtbot, db, db_url, tmp_path):
@@ -462,24 +358,3 @@ def test_long_label_lists_are_searchable(qtbot, db, db_url, tmp_path):
     qtbot.keyClick(w.search, Qt.Key.Key_Return)
     assert w.answer() == {"label": "card_arrival"}
     close(bench, worker)
-
-
-def test_closing_a_project_goes_back_to_the_picker_and_log_out_to_the_log_in(qtbot, db, controller, text_project):
-    log_in(qtbot, controller)
-    qtbot.waitUntil(lambda: bool(controller.picker is not None and controller.picker.cards), timeout=10_000)
-    qtbot.keyClick(controller.picker.table, Qt.Key.Key_Return)
-    bench = controller.workbench
-    with qtbot.waitSignal(bench.item_shown, timeout=10_000):
-        pass
-    first = bench.current.assignment_id
-    qtbot.keyClick(bench, Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier)  # File → Close project
-    assert controller.workbench is None and controller.picker.isVisible()
-    qtbot.waitUntil(lambda: bool(controller.picker.cards), timeout=10_000)
-    qtbot.keyClick(controller.picker.table, Qt.Key.Key_Return)
-    bench = controller.workbench
-    with qtbot.waitSignal(bench.item_shown, timeout=10_000):
-        pass
-    assert bench.current.assignment_id == first  # the item held is taken up again, not another
-    bench.leave("login")  # File → Log out
-    assert controller.workbench is None and controller.login.isVisible() and controller.actor is None
-    qtbot.addWidget(controller.login)

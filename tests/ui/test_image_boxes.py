@@ -14,7 +14,7 @@ from annotator.core.exporting import export_results
 from annotator.core.importing import import_items
 from annotator.db.models import Assignment
 from tests.helpers import VOC_LABELS, make_project, make_user, shared
-from tests.ui.test_app import close, open_workbench
+from tests.ui.desk import close, open_workbench
 
 
 def vp(canvas, x, y) -> QPoint:

@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from annotator.db.models import Assignment
-from tests.ui.test_app import close, open_workbench
+from tests.ui.desk import close, open_workbench
 
 REASONS = {"read-only": "Read-only file system", "full": "No space left on device"}
 

@@ -8,7 +8,7 @@ from PySide6.QtCore import QObject, Qt
 
 from annotator.ui.media_ahead import MediaAhead
 from tests.helpers import shared
-from tests.ui.test_app import close, open_workbench
+from tests.ui.desk import close, open_workbench
 from tests.ui.test_image_boxes import image_project, ready
 
 

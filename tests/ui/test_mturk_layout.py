@@ -4,7 +4,7 @@ from annotator.core.auth import Actor
 from annotator.core.importing import import_items
 from annotator.core.projects import update_project
 from tests.helpers import make_project, make_user
-from tests.ui.test_app import close, open_workbench
+from tests.ui.desk import close, open_workbench
 
 
 def test_the_workbench_fills_the_hit_layout_with_the_items_values(qtbot, db, db_url, tmp_path):

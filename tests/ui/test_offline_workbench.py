@@ -13,7 +13,7 @@ from annotator.core import offline
 from annotator.db.models import Assignment
 from annotator.ui.app import AppController
 from tests.helpers import VOC_LABELS, as_person, shared
-from tests.ui.test_app import log_in
+from tests.ui.desk import log_in
 from tests.ui.test_image_boxes import drag, image_project, ready
 
 

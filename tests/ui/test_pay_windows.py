@@ -19,7 +19,7 @@ from annotator.ui.pay_report import BELOW, PayReportWindow
 from annotator.ui.pay_statement import StatementWindow
 from annotator.ui.picker import COLUMNS, ProjectPicker
 from tests.helpers import connected_as, make_user
-from tests.ui.test_app import close, open_workbench
+from tests.ui.desk import close, open_workbench
 from tests.ui.workers import worker_as
 
 

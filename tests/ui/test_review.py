@@ -14,7 +14,7 @@ from annotator.db.models import Assignment, Item, Project, Review
 from annotator.ui.app import AppController
 from annotator.ui.review import ReviewWindow
 from tests.helpers import connected_as, make_project, make_user, shared
-from tests.ui.test_app import log_in
+from tests.ui.desk import log_in
 from tests.ui.workers import worker_as
 
 

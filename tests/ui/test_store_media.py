@@ -12,7 +12,7 @@ from annotator.core.auth import Actor
 from annotator.core.importing import import_items
 from annotator.db.models import Assignment
 from tests.helpers import make_project, make_user, shared
-from tests.ui.test_app import close, open_workbench, submit_and_check_stored
+from tests.ui.desk import close, open_workbench, submit_and_check_stored
 from tests.ui.test_image_boxes import image_project, ready
 
 
