@@ -29,12 +29,14 @@ def test_the_log_in_window_logs_in_to_a_team_server_as_the_person(qtbot, team_ur
     from annotator.db.logins import with_login
 
     owner = Database(team_url)
-    ann = names("ann")
+    ann, stranger = names("ann"), names("stranger")
     with owner.write() as s:
         add_user(s, Actor.local_operator(), ann, "her own secret")
         create_project(s, Actor.local_operator(), ProjectSpec(name="intents", kind="text_categories",
                                                               config={"labels": ["a", "b"]}))
         add_member(s, Actor.local_operator(), ann, "intents")
+    with owner.engine.begin() as c:  # a login of the server's own, made outside Annotator
+        c.exec_driver_sql(f"CREATE ROLE {stranger} LOGIN PASSWORD 'his secret'")
     owner.dispose()
     desktop_url = with_login(team_url, "", None)  # what a desktop keeps: the server and database only
     assert "throwaway" not in desktop_url
@@ -42,6 +44,12 @@ def test_the_log_in_window_logs_in_to_a_team_server_as_the_person(qtbot, team_ur
     log_in(qtbot, controller, ann, "not it")
     qtbot.waitUntil(lambda: "Wrong user name or password" in controller.login.error.text(), timeout=20_000)
     assert controller.picker is None
+    controller.login.user.setText(stranger)
+    controller.login.password.setText("his secret")
+    controller.login.submit()
+    qtbot.waitUntil(lambda: "no Annotator user" in controller.login.error.text(), timeout=20_000)
+    assert "ask your admin" in controller.login.error.text() and controller.picker is None
+    controller.login.user.setText(ann)
     controller.login.password.setText("her own secret")
     controller.login.submit()
     qtbot.waitUntil(lambda: bool(controller.picker is not None and controller.picker.cards), timeout=20_000)
