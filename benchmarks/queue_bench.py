@@ -55,6 +55,7 @@ from annotator.db import Database  # noqa: E402
 from annotator.db.engine import make_engine  # noqa: E402
 from annotator.db.models import Assignment, Item  # noqa: E402
 from benchmarks.common import Measure, drop_pg_schema, print_table, report  # noqa: E402
+from benchmarks.pg_paced_floor import paced_floor  # noqa: E402
 from benchmarks.queue_runs import (  # noqa: E402
     duplicates, history, join_project, run_floor, run_processes, run_threads)
 from benchmarks.queue_setup import (  # noqa: E402
@@ -85,6 +86,9 @@ def measures(results: dict, big: int) -> list[Measure]:
                 floor("pg_1_thread", "claim_p50_ms"), "ms", 1.8, note="floor: 1 thread"),
         Measure(f"PostgreSQL 32 paced at {big:,} items, claim p99", pg[f"paced_{big}"]["claim_p99_ms"],
                 floor("pg_1_thread", "claim_p99_ms"), "ms", 3.0, note="floor: 1 thread"),
+        Measure(f"PostgreSQL 32 paced at {big:,} items, claim p50, beside the floor paced",
+                pg[f"paced_{big}"]["claim_p50_ms"], floor("pg_32_paced", "claim_p50_ms"), "ms",
+                note="no target: the floor's own claim, paced as ours, pays the same wake-up"),
         Measure(f"PostgreSQL one annotator back to back at {big:,} items, claim p50",
                 pg["one_annotator_back_to_back"]["claim_p50_last_500_ms"], floor("pg_1_thread", "claim_p50_ms"), "ms",
                 note="no target: the paced claim above is the target; both back to back"),
@@ -190,6 +194,8 @@ def main() -> None:
         floor_url = pg_base.replace("postgresql+psycopg://", "postgresql://")
         results["floors"]["pg_1_thread"] = run_floor("pg_claim_floor.py", [floor_url, "--items", str(big), "--threads", "1", "--seconds", "10"])
         results["floors"]["pg_32_threads"] = run_floor("pg_claim_floor.py", [floor_url, "--items", str(big), "--threads", "32", "--seconds", "20"])
+        if "error" not in results["floors"]["pg_32_threads"]:  # on the tables that run left
+            results["floors"]["pg_32_paced"] = paced_floor(floor_url, seconds=secs)
         with create_engine(pg_base, isolation_level="AUTOCOMMIT").connect() as c:
             c.execute(text("DROP TABLE IF EXISTS asg; DROP TABLE IF EXISTS item"))
         for name, f in results["floors"].items():
