@@ -19,18 +19,23 @@ and each serves a reader; a partial (user, status) index of open work only saved
 
 Where the SQLite run's time goes, timed per hold of the write lock (BEGIN IMMEDIATE to the end
 of COMMIT) in each process: the lock is held nearly all the time, by one process for a long run
-of cycles, so cycles a second are one over the mean hold. That hold is longer with 8 processes
-than with one, in every part of its distribution, and COMMIT (the log pages a cycle writes,
-and now and then a checkpoint, run by the committer while the others sleep in the busy
-handler) is its largest part. A cycle that had to wait for the lock waited through the busy
-handler's sleeps, of a millisecond and more: the claim p99 falls among those waits or just
-below them, by how often the lock changes hands, which is why it swings from run to run. Also
-tried: SQLite 3.51 (pysqlite3-binary) in place of the system's 3.40, slower.
+of cycles while the others sleep in the busy handler, so cycles a second are one over that
+process's whole cycle, its hold and the short gap before its next BEGIN. Moving work from the
+hold into the gap gains nothing for that reason, and handing the lock to a waiting process
+costs more than the gap: a process woken on the other core starts running tens of microseconds
+later, a large part of a hold (a pipe's ping-pong between two processes shows it). The hold is
+longer with 8 processes than with one, in every part of its distribution; COMMIT (the log pages
+a cycle writes, and now and then a checkpoint) is its largest part. A cycle that had to wait
+for the lock waited through the busy handler's sleeps, of a millisecond and more: the claim p99
+falls among those waits or just below them, by how often the lock changes hands, which is why
+it swings from run to run. Also tried: SQLite 3.51 (pysqlite3-binary) in place of the system's
+3.40, slower; no automatic checkpoint at all, no faster (the growing log slows each COMMIT).
 
 On PostgreSQL the server's two cores bound the saturated run; a claim's update of the item
 cannot be HOT (`open_slots` is in the claim index's predicate), so it writes every index of
 `items`. A paced claim pays the machine's wake-up after an idle second, which the floor's one
-thread, run back to back, does not: hence the back-to-back run printed beside it. Tried and
+thread, run back to back, does not: hence our back-to-back run, and the floor's own claim paced
+as ours (pg_paced_floor.py), printed beside it. Tried and
 dropped: a project-wide claim front for overlap above 1 (the first item with a free slot, kept
 per queue epoch), which skipped the dead front in a quiet run (9 index pages a claim instead of
 40). In the realistic run give-backs bump the epoch about fifty times a second, and each claim
