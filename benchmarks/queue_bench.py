@@ -205,7 +205,7 @@ def main() -> None:
             c.execute(text("DROP TABLE IF EXISTS asg; DROP TABLE IF EXISTS item"))
         for name, f in results["floors"].items():
             if "error" not in f:
-                rows.append([f"floor: {name}", f["cycles_per_s"], f["claim_p50_ms"], f["claim_p99_ms"], "", f.get("duplicates")])
+                rows.append([f"floor: {name}", f["cycles_per_s"], f["claim_p50_ms"], f["claim_p99_ms"], "", f.get("duplicates", "")])
 
     print_table("Work queue: claim+submit", ["run", "cycles/s", "claim p50 ms", "claim p99 ms", "submit p50 ms", "duplicates"], rows)
     pg = results["pg"]
