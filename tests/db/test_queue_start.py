@@ -199,3 +199,67 @@ def test_a_vacuum_clears_claimed_items_out_of_the_claim_index(db, operator):
 
     assert index_scan_pages(before, "ix_items_claim") > 10, before  # it reads past the dead entries
     assert index_scan_pages(after, "ix_items_claim") <= 4, after  # the root, an inner page and the first leaf
+
+
+def answered(conn, user_id: int, project_id: int, items: str) -> None:
+    """Approved answers by this user to the items whose ids the query `items` gives, in bulk."""
+    conn.exec_driver_sql(
+        "INSERT INTO assignments (uid, item_id, user_id, project_id, status, claimed_at, lease_until, submitted_at,"
+        " active_seconds, answer, is_gold, needs_review, skipped, offline)"
+        f" SELECT 'old-{user_id}-' || id, id, {user_id}, {project_id}, 'approved', now(), now(), now(), 1, '{{}}',"
+        f" false, false, false, false FROM items WHERE id IN ({items})")
+
+
+def flush_counts(mine) -> None:
+    """The statistics this connection's server process holds back (for up to a second), sent now:
+    the flag is taken up when the process next goes idle, which is at the end of this statement."""
+    with mine.driver_connection() as conn:
+        conn.execute("SELECT pg_stat_force_next_flush()")
+
+
+def assignment_blocks_read(db) -> int:
+    """Blocks of `assignments` and its indexes read so far, as the server's statistics count them."""
+    with db.read() as s:
+        return s.scalar(text("SELECT heap_blks_hit + heap_blks_read + idx_blks_hit + idx_blks_read"
+                             " FROM pg_statio_user_tables WHERE schemaname = current_schema() AND relname = 'assignments'"))
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)  # SQLite's claims take no hint
+def test_a_claim_checks_its_hint_by_key_on_a_connection_planned_when_the_table_was_young(db, operator):
+    """Each direct connection plans the claim once (generically) and keeps the plan. One made
+    while `assignments` was empty must still check the start hint by the (item, user) key: by
+    the user's (user_id, status) range instead, every later claim read the user's whole history."""
+    pid = make_project(db, "p")
+    copy_plain_items(db, pid, 10_000)
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+        c.exec_driver_sql("ANALYZE items")  # as after an import
+    # The statistics of a young table: a pilot in which each of 20 people answered one item.
+    pilots = [make_user(db, f"pilot{n}") for n in range(20)]
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+        for n, pilot in enumerate(pilots):
+            answered(c, pilot.id, pid, f"SELECT id FROM items WHERE external_id = 'i{9_999 - n}'")
+        c.exec_driver_sql("ANALYZE assignments")
+    ann = make_user(db, "ann")
+    mine = connected_as(db, ann)
+    first = queue_direct.claim(mine, ann, "p")  # planned now, with those statistics
+    queue_direct.submit(mine, ann, first.assignment_id, {"label": "a"}, 1.0)
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+        c.exec_driver_sql("ALTER TABLE assignments SET (autovacuum_enabled = false)")  # no reader but the claim
+        try:
+            # a long history: 5,000 items after the first one, answered by ann
+            first_item = c.exec_driver_sql("SELECT item_id FROM assignments WHERE id = %s" % first.assignment_id).scalar()
+            c.exec_driver_sql(f"UPDATE items SET open_slots = 0 WHERE id IN (SELECT id FROM items WHERE project_id = {pid}"
+                              f" AND id > {first_item} ORDER BY id LIMIT 5000)")
+            answered(c, ann.id, pid, f"SELECT id FROM items WHERE project_id = {pid} AND id > {first_item} AND open_slots = 0")
+            # the next claim's item becomes the hint: its assignment is the newest of ann's
+            second = queue_direct.claim(mine, ann, "p")
+            queue_direct.submit(mine, ann, second.assignment_id, {"label": "a"}, 1.0)
+            flush_counts(mine)
+            before = assignment_blocks_read(db)
+            claimed = queue_direct.claim(mine, ann, "p")
+            flush_counts(mine)
+            read = assignment_blocks_read(db) - before
+        finally:
+            c.exec_driver_sql("ALTER TABLE assignments RESET (autovacuum_enabled)")
+    assert (second.external_id, claimed.external_id) == ("i5001", "i5002")  # past the answered ones
+    assert read < 60, f"the claim read {read} blocks of assignments: the user's history, not a key"
