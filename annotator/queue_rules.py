@@ -1,17 +1,18 @@
 """The queue's rules on SQLite, each written once.
 
 The session code (core/queue.py), the plain-SQL common path (core/queue_sql.py) and the offline
-check-in all use these. The SQL among them calls the Python rules as SQLite functions, which
-db/engine.py registers on every connection; that is why this module sits beside errors.py and
-imports nothing of the project. On PostgreSQL each rule is written once in the server's
-functions (migration 0007). ADR 11 lists where each rule lives on both backends.
+check-in all use these: the SQL ones as fragments of their statements, the Python ones called
+before a statement, whose result it writes. The module imports nothing of the project, so that
+every layer may use it; that is why it sits beside errors.py. On PostgreSQL each rule is
+written once in the server's functions (migration 0007). ADR 11 lists where each rule lives on
+both backends.
 """
 
 from __future__ import annotations
 
 import random
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import datetime
+from typing import Any
 
 # DESIGN §4: the highest priority first, then what the model is least sure of, then import order.
 CLAIM_ORDER = "priority DESC, confidence, id"
@@ -85,23 +86,3 @@ def needs_review(policy: str, sample: float) -> bool:
 
 def status_for(policy: str, sample: float) -> tuple[str, bool]:
     return review_status(policy), needs_review(policy, sample)
-
-
-# ---- the same rules as SQLite functions ------------------------------------------------------
-
-
-def _sqlite_time(value: str) -> datetime:
-    # The text SQLAlchemy's DateTime stores on SQLite is naive UTC.
-    return datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
-
-
-def _sqlite_clamp(reported: float, claimed_at: str, now: str) -> float:
-    return clamp_seconds(reported, _sqlite_time(claimed_at), _sqlite_time(now))
-
-
-SQLITE_FUNCTIONS: tuple[tuple[str, int, Callable[..., Any], bool], ...] = (
-    # name, number of arguments, the rule, deterministic
-    ("annotator_clamp_seconds", 3, _sqlite_clamp, True),
-    ("annotator_review_status", 1, review_status, True),
-    ("annotator_needs_review", 2, lambda policy, sample: int(needs_review(policy, sample)), False),
-)

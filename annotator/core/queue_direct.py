@@ -25,7 +25,7 @@ from typing import Any, Iterator
 
 from annotator.core import queue, queue_pg
 from annotator.core.auth import Actor
-from annotator.core.queue_sql import SqliteHot
+from annotator.core.queue_sql import SqliteHot, SubmitGuard
 from annotator.db import Database
 from annotator.db.base import utcnow
 from annotator.errors import AnnotatorError, QueueError
@@ -38,6 +38,13 @@ class _Fallback(Exception):
     """The direct path does not apply: let the session code decide (nothing was written)."""
 
 
+@dataclass(frozen=True)
+class _ClaimedUnder:
+    kind: str
+    config: dict[str, Any]
+    guard: SubmitGuard | None  # SQLite's common claims: what the submit is worked out against
+
+
 class _ClaimedKinds:
     """The kind and configuration each assignment was claimed under, kept by the process that
     claimed it, so that its submit can check the answer before writing (guarded by the kind and
@@ -47,16 +54,16 @@ class _ClaimedKinds:
     LIMIT = 10_000  # a client holds a handful; the benchmarks' processes a few thousand at most
 
     def __init__(self):
-        self._by_key: dict[tuple[str, int], tuple[str, dict[str, Any]]] = {}
+        self._by_key: dict[tuple[str, int], _ClaimedUnder] = {}
         self._lock = threading.Lock()  # the app's worker and the benchmarks' threads share it
 
-    def remember(self, db: Database, claimed: queue.ClaimedItem) -> None:
+    def remember(self, db: Database, claimed: queue.ClaimedItem, guard: SubmitGuard | None) -> None:
         with self._lock:
             if len(self._by_key) >= self.LIMIT:
                 self._by_key.pop(next(iter(self._by_key)))  # the oldest: dicts keep insertion order
-            self._by_key[(db.url, claimed.assignment_id)] = (claimed.kind, claimed.config)
+            self._by_key[(db.url, claimed.assignment_id)] = _ClaimedUnder(claimed.kind, claimed.config, guard)
 
-    def take(self, db: Database, assignment_id: int) -> tuple[str, dict[str, Any]] | None:
+    def take(self, db: Database, assignment_id: int) -> _ClaimedUnder | None:
         with self._lock:
             return self._by_key.pop((db.url, assignment_id), None)
 
@@ -97,11 +104,11 @@ def claim(db: Database, actor: Actor, project_ref: str | int, *, holding: tuple[
     if actor.id is None:
         raise AnnotatorError("Only a logged-in user can claim work.")
     try:
-        claimed = _claim_postgres(db, actor, project_ref, holding, now) if not db.is_sqlite else \
+        claimed, guard = (_claim_postgres(db, actor, project_ref, holding, now), None) if not db.is_sqlite else \
             _claim_sqlite(db, actor, project_ref, holding, now or utcnow())
     except _Fallback:
-        claimed = claim_in_session(db, actor, project_ref, holding=holding, now=now or utcnow())
-    _claimed_kinds.remember(db, claimed)
+        claimed, guard = claim_in_session(db, actor, project_ref, holding=holding, now=now or utcnow()), None
+    _claimed_kinds.remember(db, claimed, guard)
     return claimed
 
 
@@ -147,10 +154,11 @@ def submit_and_claim(db: Database, actor: Actor, assignment_id: int, answer: dic
     transaction, each with its own audit event: on SQLite one hold of the write lock, whose log
     pages the two writes share; on PostgreSQL one statement. Otherwise each runs on its own. The
     submit stands whether or not a next item is given; errors of the submit raise as submit's do."""
+    guard = None
     try:
         if db.is_sqlite:
-            outcome, following = _submit_and_claim_sqlite(db, actor, assignment_id, answer, active_seconds,
-                                                          project_ref, holding, now or utcnow())
+            outcome, following, guard = _submit_and_claim_sqlite(db, actor, assignment_id, answer, active_seconds,
+                                                                 project_ref, holding, now or utcnow())
         else:
             outcome, following = _submit_and_claim_postgres(db, actor, assignment_id, answer, active_seconds,
                                                             project_ref, holding, now)
@@ -167,7 +175,7 @@ def submit_and_claim(db: Database, actor: Actor, assignment_id: int, answer: dic
             return SubmittedAndNext(outcome, None, None)
     if isinstance(following, QueueError):
         return SubmittedAndNext(outcome, None, following)
-    _claimed_kinds.remember(db, following)
+    _claimed_kinds.remember(db, following, guard)
     return SubmittedAndNext(outcome, following, None)
 
 
@@ -206,14 +214,14 @@ def _claim_postgres(db, actor, project_ref, holding, now) -> queue.ClaimedItem:
     return claimed
 
 
-def _checked_under_claim(db, assignment_id, answer) -> tuple[str, dict[str, Any]] | None:
-    """The kind and configuration the answer was checked against and passed, if this process
-    claimed the assignment; None when the database's configuration must decide."""
+def _checked_under_claim(db, assignment_id, answer) -> _ClaimedUnder | None:
+    """What the answer was checked against and passed, if this process claimed the assignment;
+    None when the database's configuration must decide."""
     claimed_under = _claimed_kinds.take(db, assignment_id)
     if claimed_under is None:
         return None
     try:
-        registry.get(claimed_under[0]).validate_answer(claimed_under[1], answer)
+        registry.get(claimed_under.kind).validate_answer(claimed_under.config, answer)
     except AnnotatorError:
         return None  # perhaps a lead changed the labels since: the full path says
     return claimed_under
@@ -226,7 +234,8 @@ def _submit_postgres(db, actor, assignment_id, answer, active_seconds, now) -> q
     # Checked already: one call, its own transaction, which writes nothing unless the project's
     # kind and configuration are still the ones the answer was checked against.
     with _postgres(db) as conn:
-        done = queue_pg.submit(conn, assignment_id, answer, active_seconds, checked=checked, now=now)
+        done = queue_pg.submit(conn, assignment_id, answer, active_seconds, checked=(checked.kind, checked.config),
+                               now=now)
     if done.status is None:
         raise _Fallback
     return queue.outcome_of(done, answer)
@@ -238,7 +247,8 @@ def _submit_and_claim_postgres(db, actor, assignment_id, answer, active_seconds,
     if checked is None:
         raise _Fallback
     with _postgres(db) as conn:
-        done, following = queue_pg.submit_and_claim(conn, assignment_id, answer, active_seconds, checked, project_ref,
+        done, following = queue_pg.submit_and_claim(conn, assignment_id, answer, active_seconds,
+                                                    (checked.kind, checked.config), project_ref,
                                                     holding=holding, now=now,
                                                     hint=_start_hints.get(db, project_ref, actor.id))
     if done.status is None:
@@ -281,14 +291,14 @@ def _sqlite_write(db) -> Iterator:
 # p99 of submit-and-next from 2.4 ms to 20 ms.
 
 
-def _claim_sqlite(db, actor, project_ref, holding, now) -> queue.ClaimedItem:
+def _claim_sqlite(db, actor, project_ref, holding, now) -> tuple[queue.ClaimedItem, SubmitGuard]:
     with _sqlite_write(db) as conn:
         return _claim_in_sqlite_transaction(conn, actor, project_ref, holding, now)
 
 
-def _claim_in_sqlite_transaction(conn, actor, project_ref, holding, now) -> queue.ClaimedItem:
-    """The common claim inside a transaction that holds the write lock. Raises _Fallback or
-    NothingLeft having written nothing."""
+def _claim_in_sqlite_transaction(conn, actor, project_ref, holding, now) -> tuple[queue.ClaimedItem, SubmitGuard]:
+    """The common claim inside a transaction that holds the write lock, and what its submit will
+    be worked out against. Raises _Fallback or NothingLeft having written nothing."""
     hot = SqliteHot(conn)
     ctx = hot.context(project_ref, actor.id, now, len(holding))
     if ctx is None or not ctx.takes_common_path:
@@ -297,38 +307,44 @@ def _claim_in_sqlite_transaction(conn, actor, project_ref, holding, now) -> queu
     taken = hot.take(ctx, actor.id, actor.name, now, lease_until, count_down=ctx.gold_rate > 0)
     if taken is None:
         raise queue.nothing_left(ctx.project_name)
-    return queue.fresh_claim(ctx, taken, now)
+    return queue.fresh_claim(ctx, taken, now), SubmitGuard.of_claim(ctx, now)
+
+
+def _store_common_sqlite(conn, actor, assignment_id, answer, active_seconds, now,
+                         checked: _ClaimedUnder | None) -> queue.SubmitOutcome | None:
+    """The common submit in the caller's write transaction; None (nothing written) when the full
+    path must decide. An answer this process has not checked against the claim (it was claimed
+    elsewhere, or through the session code) is checked against the database's configuration."""
+    hot = SqliteHot(conn)
+    if checked is None or checked.guard is None:
+        return queue.submit_common_sqlite(hot, actor, assignment_id, answer, active_seconds, now)
+    # Checked already: while the write lock is held, only the update and its audit event.
+    status = hot.submit_checked(assignment_id, actor.id, actor.name, answer, active_seconds, now, checked.guard)
+    return None if status is None else queue.SubmitOutcome(assignment_id, True, status)
 
 
 def _submit_sqlite(db, actor, assignment_id, answer, active_seconds, now) -> queue.SubmitOutcome:
     checked = _checked_under_claim(db, assignment_id, answer)
     with _sqlite_write(db) as conn:
-        if checked is not None:
-            # Checked already: while the write lock is held, only the update and its audit event.
-            status = SqliteHot(conn).submit_checked(assignment_id, actor.id, actor.name, answer, active_seconds,
-                                                    now, checked)
-            outcome = None if status is None else queue.SubmitOutcome(assignment_id, True, status)
-        else:
-            outcome = queue.submit_common_sqlite(SqliteHot(conn), actor, assignment_id, answer, active_seconds, now)
+        outcome = _store_common_sqlite(conn, actor, assignment_id, answer, active_seconds, now, checked)
         if outcome is None:
             raise _Fallback
     return outcome
 
 
 def _submit_and_claim_sqlite(db, actor, assignment_id, answer, active_seconds, project_ref, holding, now):
-    """(outcome, the next item, a QueueError, or None when the claim must run on its own)."""
+    """(outcome, the next item, a QueueError, or None when the claim must run on its own, and what
+    the next item's submit is worked out against)."""
     checked = _checked_under_claim(db, assignment_id, answer)
-    if checked is None:
-        raise _Fallback
+    guard = None
     with _sqlite_write(db) as conn:
-        status = SqliteHot(conn).submit_checked(assignment_id, actor.id, actor.name, answer, active_seconds, now,
-                                                checked)
-        if status is None:
+        outcome = _store_common_sqlite(conn, actor, assignment_id, answer, active_seconds, now, checked)
+        if outcome is None:
             raise _Fallback
         try:  # the submit is written; the claim writes nothing when it raises
-            following = _claim_in_sqlite_transaction(conn, actor, project_ref, holding, now)
+            following, guard = _claim_in_sqlite_transaction(conn, actor, project_ref, holding, now)
         except _Fallback:
             following = None
         except QueueError as exc:
             following = exc
-    return queue.SubmitOutcome(assignment_id, True, status), following
+    return outcome, following, guard

@@ -38,8 +38,11 @@ class ClaimContext:
     has_expired_leases: bool
     resumable: bool  # this user has more open work here than they hold: claimed, or expired or released (not skipped) with a free slot
     pixel_limit: int
-    overlap: int = 1
-    queue_epoch: int = 0  # see queue_epoch.py
+    overlap: int
+    queue_epoch: int  # see queue_epoch.py
+    config_text: str  # the configuration as stored, for a submit's check that it is unchanged
+    review_policy: str
+    review_sample: float
 
     @property
     def gold_due(self) -> bool:
@@ -50,6 +53,24 @@ class ClaimContext:
         return rules.claim_takes_common_path(
             membership_state=self.membership_state, qualification_project_id=self.qualification_project_id,
             has_expired_leases=self.has_expired_leases, resumable=self.resumable, gold_due=self.gold_due)
+
+
+@dataclass(frozen=True)
+class SubmitGuard:
+    """What a common submit was worked out against: the kind and configuration its answer passed,
+    the claim's time (its seconds are clamped to the time since), and the project's review
+    policy (its status). The submit writes only while the database still says all of these;
+    otherwise it writes nothing and the full path decides."""
+
+    kind: str
+    config_text: str
+    claimed_at: str  # as stored
+    review_policy: str
+    review_sample: float
+
+    @classmethod
+    def of_claim(cls, ctx: ClaimContext, claimed_at: datetime) -> SubmitGuard:
+        return cls(ctx.kind, ctx.config_text, _sqlite_time(claimed_at), ctx.review_policy, ctx.review_sample)
 
 
 @dataclass(frozen=True)
@@ -73,13 +94,14 @@ SELECT p.id AS pid, p.name, p.kind, p.config, p.instructions, p.media_root, p.le
        EXISTS (SELECT 1 FROM assignments o JOIN items oi ON oi.id = o.item_id
                WHERE o.user_id = :user AND o.project_id + 0 = p.id AND {rules.RESUMABLE}
                LIMIT 1 OFFSET :held) AS resumable,
-       p.pixel_limit, p.overlap, p.queue_epoch
+       p.pixel_limit, p.overlap, p.queue_epoch, p.review_policy, p.review_sample
 FROM projects p LEFT JOIN memberships m ON m.project_id = p.id AND m.user_id = :user
 WHERE {{where}}
 """
 
 _SUBMIT_CONTEXT = f"""
-SELECT a.user_id, ({rules.LIVE_ORDINARY_CLAIM}) AS common, p.kind, p.config
+SELECT a.user_id, ({rules.LIVE_ORDINARY_CLAIM}) AS common, p.kind, p.config, a.claimed_at, p.review_policy,
+       p.review_sample
 FROM assignments a JOIN items i ON i.id = a.item_id JOIN projects p ON p.id = a.project_id
 WHERE a.id = :id
 """
@@ -115,7 +137,9 @@ WHERE resolved_at IS NULL AND assignment_uid = (SELECT uid FROM assignments WHER
 def _sqlite_time(when: datetime) -> str:
     # The text form SQLAlchemy's DateTime stores on SQLite, so the two compare as equals.
     # isoformat is the same text as strftime("%Y-%m-%d %H:%M:%S.%f"), at a fifth of the cost.
-    return when.astimezone(timezone.utc).replace(tzinfo=None).isoformat(" ", "microseconds")
+    if when.tzinfo is not timezone.utc:
+        when = when.astimezone(timezone.utc)
+    return when.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _json(value: Any) -> Any:
@@ -134,8 +158,6 @@ class SqliteHot:
         row = self.conn.execute(sql, params).fetchone()
         if row is None:
             return None
-        row = list(row)
-        row[3] = _json(row[3])
         return _context(row)
 
     def take(self, ctx: ClaimContext, user_id: int, actor_name: str, now: datetime, lease_until: datetime,
@@ -170,32 +192,44 @@ class SqliteHot:
         ).fetchone()
         return None if row is None else row[0]
 
-    def submit_kind(self, assignment_id: int) -> tuple[int, bool, str, dict[str, Any]] | None:
-        """(user id, whether the common path may store it, kind, configuration) of an assignment."""
+    def submit_kind(self, assignment_id: int) -> tuple[int, bool, dict[str, Any], SubmitGuard] | None:
+        """(user id, whether the common path may store it, configuration, what the submit is
+        worked out against) of an assignment."""
         row = self.conn.execute(_SUBMIT_CONTEXT, {"id": assignment_id}).fetchone()
-        return None if row is None else (row[0], bool(row[1]), row[2], _json(row[3]))
+        if row is None:
+            return None
+        user_id, common, kind, config, claimed_at, policy, sample = row
+        return user_id, bool(common), _json(config), SubmitGuard(kind, config, claimed_at, policy, sample)
 
     def submit_checked(self, assignment_id: int, user_id: int, actor_name: str, answer: dict, active_seconds: float,
-                       now: datetime, checked: tuple[str, dict]) -> str | None:
-        """The common submit for an answer already checked under `checked` (kind, configuration): a
-        live claim of an ordinary item by this user, in a project whose kind and configuration are
-        still those, gets the answer (under the review policy, seconds clamped) and its audit
-        event. Returns the new status, or None (nothing written) when the full path must decide:
-        not this user's, gold, skipped, late, repeated, or the configuration changed."""
-        params = {"answer": json.dumps(answer), "now": _sqlite_time(now), "secs": float(active_seconds),
-                  "id": assignment_id, "id_text": str(assignment_id), "user": user_id, "actor": actor_name,
-                  "kind": checked[0], "config": json.dumps(checked[1])}
+                       now: datetime, guard: SubmitGuard) -> str | None:
+        """The common submit of an answer already checked against `guard`'s kind and
+        configuration: a live claim of an ordinary item by this user, made at the guard's time,
+        in a project whose kind, configuration and review policy are still the guard's, gets the
+        answer (its status by the policy, its seconds clamped) and its audit event. Returns the
+        new status, or None (nothing written) when the full path must decide: not this user's,
+        gold, skipped, late, repeated, or the project changed."""
+        at = _sqlite_time(now)
+        # The rules run here, in Python, rather than as SQLite functions called by the statement:
+        # four calls back into Python per submit cost more than the rest of the update.
+        seconds = rules.clamp_seconds(active_seconds, _parse_sqlite_time(guard.claimed_at), now)
+        status, needs_review = rules.status_for(guard.review_policy, guard.review_sample)
+        params = {"answer": json.dumps(answer), "now": at, "secs": seconds, "status": status,
+                  "reviewed_at": at if status == "approved" else None, "needs_review": int(needs_review),
+                  "id": assignment_id, "user": user_id, "kind": guard.kind, "config": guard.config_text,
+                  "claimed_at": guard.claimed_at, "policy": guard.review_policy, "sample": guard.review_sample}
         row = self.conn.execute(_SUBMIT_CHECKED, params).fetchone()
         if row is None:
             return None
-        status, seconds, item_id, has_open_conflict = row
+        item_id, has_open_conflict = row
         if has_open_conflict:
             self.conn.execute(SUPERSEDE_CONFLICTS, {"now": params["now"], "id": assignment_id})
         self.conn.execute(
             "INSERT INTO audit_events (at, actor_id, actor, action, entity_type, entity_id, details)"
             " VALUES (:now, :user, :actor, 'assignment.submit', 'assignment', :id_text,"
             " json_object('item_id', :item_id, 'active_seconds', :seconds, 'status', :status))",
-            {**params, "item_id": item_id, "seconds": seconds, "status": status},
+            {"now": at, "user": user_id, "actor": actor_name, "id_text": str(assignment_id), "item_id": item_id,
+             "seconds": seconds, "status": status},
         )
         return status
 
@@ -204,17 +238,15 @@ class SqliteHot:
 # held few live claims, SQLite walks the claims' lease index and tests each row for the id.
 _SUBMIT_CHECKED = f"""
 UPDATE assignments AS a NOT INDEXED SET
-    answer = :answer, draft = NULL, submitted_at = :now,
-    active_seconds = annotator_clamp_seconds(:secs, a.claimed_at, :now),
+    answer = :answer, draft = NULL, submitted_at = :now, active_seconds = :secs,
     lease_until = min(a.lease_until, :now),
-    status = annotator_review_status(p.review_policy),
-    reviewed_at = CASE WHEN annotator_review_status(p.review_policy) = 'approved' THEN :now END,
-    needs_review = annotator_needs_review(p.review_policy, p.review_sample)
+    status = :status, reviewed_at = :reviewed_at, needs_review = :needs_review
 FROM projects p, items i
 WHERE a.id = :id AND p.id = a.project_id AND i.id = a.item_id AND a.user_id = :user
-  AND {rules.LIVE_ORDINARY_CLAIM}
+  AND {rules.LIVE_ORDINARY_CLAIM} AND a.claimed_at = :claimed_at
   AND p.kind = :kind AND (p.config = :config OR json(p.config) = json(:config))
-RETURNING status, active_seconds, item_id,
+  AND p.review_policy = :policy AND p.review_sample = :sample
+RETURNING item_id,
     -- nearly always false: then the submit needs no statement to supersede an older answer.
     -- The uid by :id, not the updated row's: only a constant lets the search use the index.
     EXISTS (SELECT 1 FROM conflicts c WHERE c.resolved_at IS NULL
@@ -222,13 +254,18 @@ RETURNING status, active_seconds, item_id,
 """
 
 
+def _parse_sqlite_time(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+
+
 def _context(row) -> ClaimContext:
     return ClaimContext(
-        project_id=row[0], project_name=row[1], kind=row[2], config=row[3], instructions=row[4], media_root=row[5],
+        project_id=row[0], project_name=row[1], kind=row[2], config=_json(row[3]), instructions=row[4],
+        media_root=row[5],
         lease_seconds=row[6], gold_rate=row[7], qualification_project_id=row[8], membership_id=row[9],
         membership_state=row[10], membership_reason=row[11], gold_countdown=row[12] or 0,
         has_expired_leases=bool(row[13]), resumable=bool(row[14]), pixel_limit=row[15], overlap=row[16],
-        queue_epoch=row[17],
+        queue_epoch=row[17], config_text=row[3], review_policy=row[18], review_sample=row[19],
     )
 
 

@@ -99,11 +99,11 @@ def submit_common_sqlite(hot: SqliteHot, actor: Actor, assignment_id: int, answe
     found = hot.submit_kind(assignment_id)
     if found is None or found[0] != actor.id:
         raise NotYourAssignment(f"Assignment {assignment_id} is not yours.")
-    _, common, kind, config = found
-    registry.get(kind).validate_answer(config, answer)
+    _, common, config, guard = found
+    registry.get(guard.kind).validate_answer(config, answer)
     if not common:
         return None
-    status = hot.submit_checked(assignment_id, actor.id, actor.name, answer, active_seconds, now, (kind, config))
+    status = hot.submit_checked(assignment_id, actor.id, actor.name, answer, active_seconds, now, guard)
     return None if status is None else SubmitOutcome(assignment_id, True, status)
 
 

@@ -13,7 +13,6 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from annotator import queue_rules
 from annotator.db.thread_connections import ThreadConnections
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -67,10 +66,6 @@ def _sqlite_pragmas(dbapi_conn) -> None:
     cur.execute("PRAGMA wal_autocheckpoint=10000")
     cur.execute("PRAGMA journal_size_limit=67108864")
     cur.close()
-    # The queue's SQL on SQLite calls its rules written once in Python (clamping, the review
-    # sample), so every connection has them, whichever code opened it first.
-    for name, nargs, rule, deterministic in queue_rules.SQLITE_FUNCTIONS:
-        dbapi_conn.create_function(name, nargs, rule, deterministic=deterministic)
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -60,6 +60,29 @@ def test_the_app_path_stores_what_the_full_path_would(db, operator, tmp_path, po
         queue_direct.submit(connected_as(db, other), other, c.assignment_id, {"label": "a"}, 1.0)
 
 
+@pytest.mark.parametrize("call", ["submit", "submit_and_claim"])
+def test_the_review_policy_of_the_moment_decides_a_submit(db, operator, tmp_path, call):
+    """The app's submit works out the answer's status before writing, from the policy it claimed
+    under; a lead who turns on review meanwhile wins: the answer waits for review."""
+    make_project(db, "p", review_policy="none")
+    add_texts(db, operator, [{"id": i, "text": i} for i in ("x", "y", "z")], tmp_path)
+    ann = make_user(db, "ann")
+    first = queue_direct.claim(connected_as(db, ann), ann, "p")  # a first claim also makes the membership
+    queue_direct.submit(connected_as(db, ann), ann, first.assignment_id, {"label": "a"}, 1.0)
+    c = queue_direct.claim(connected_as(db, ann), ann, "p")
+    with db.write() as s:
+        s.execute(update(Project).where(Project.name == "p").values(review_policy="all"))
+    if call == "submit":
+        outcome = queue_direct.submit(connected_as(db, ann), ann, c.assignment_id, {"label": "a"}, 1.0)
+    else:
+        outcome = queue_direct.submit_and_claim(connected_as(db, ann), ann, c.assignment_id, {"label": "a"}, 1.0,
+                                                "p").outcome
+    assert outcome.accepted and outcome.status == "submitted"
+    with db.read() as s:
+        a = s.get(Assignment, c.assignment_id)
+        assert (a.status, a.needs_review, a.reviewed_at) == ("submitted", True, None)
+
+
 def test_submit_and_next_hands_in_the_answer_and_claims_the_next_item(db, operator, tmp_path):
     """The workbench's Submit: one call stores the answer as submit does (seconds clamped, review
     policy, audit) and claims the next item; at the end of the queue the answer still stands."""
@@ -130,9 +153,11 @@ def test_submit_and_next_reports_the_answer_stored_when_only_the_next_claim_fail
     """The answer is in even if claiming the next item then breaks (the connection went, say): the
     call says so, and the workbench claims again, which tells the annotator what is wrong."""
     make_project(db, "p")
-    add_texts(db, operator, [{"id": "x", "text": "t"}, {"id": "y", "text": "u"}], tmp_path)
+    add_texts(db, operator, [{"id": "x", "text": "t"}, {"id": "y", "text": "u"}, {"id": "z", "text": "v"}], tmp_path)
     ann = make_user(db, "ann")
-    c = claim(db, ann)  # claimed by another process: this one runs the submit and the claim apart
+    c = claim(db, ann)
+    claim(db, ann, holding=(c.assignment_id,))  # held besides c, and not named as held by the next claim,
+    # which resumes it, on the session path: the submit and that claim run apart
 
     def broken(*_args, **_kwargs):
         raise RuntimeError("connection lost")
