@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import time
-import uuid
 from datetime import datetime, timezone
 
 from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator
@@ -32,7 +31,8 @@ def time_ordered_uid() -> str:
     rand = int.from_bytes(os.urandom(10), "big")
     value = ((ms & 0xFFFF_FFFF_FFFF) << 80 | 0x7 << 76 | (rand >> 64 & 0xFFF) << 64
              | 0b10 << 62 | rand & 0x3FFF_FFFF_FFFF_FFFF)
-    return str(uuid.UUID(int=value))
+    text = "%032x" % value  # uuid.UUID's own text, without building one (half the cost)
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def utcnow() -> datetime:

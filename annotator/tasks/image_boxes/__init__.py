@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from annotator.errors import ConfigError, InvalidAnswer
 from annotator.tasks.base import labels_from_config, mean_pairwise
