@@ -66,3 +66,20 @@ def test_a_shared_postgresql_database_is_not_upgraded_behind_the_team(pg_schema_
 def test_database_describes_itself_without_password():
     db = Database("postgresql+psycopg://someone:hunter2@127.0.0.1:5432/test")
     assert "hunter2" not in db.describe()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_sqlite_checks_an_assignments_status_without_a_temporary_index(db):
+    """Every claim inserts an assignment and every submit changes its status: SQLite checks the
+    status constraint as plain comparisons (migration 0016), never by building a temporary index
+    of the allowed values, and the constraint still refuses a status outside them."""
+    from sqlalchemy.exc import IntegrityError
+
+    insert = ("INSERT INTO assignments (uid, item_id, user_id, project_id, status, claimed_at, lease_until,"
+              " active_seconds, is_gold, needs_review, skipped, offline) VALUES (?, ?, ?, ?, ?, '', '', 0, 0, 0, 0, 0)")
+    with db.engine.connect() as conn:
+        program = [row[1] for row in conn.exec_driver_sql("EXPLAIN " + insert, ("u", 1, 1, 1, "claimed"))]
+        assert "OpenEphemeral" not in program
+        conn.exec_driver_sql("PRAGMA foreign_keys = OFF")  # the constraint alone, with no item or user to point at
+        with pytest.raises(IntegrityError, match="ck_assignments_status"):
+            conn.exec_driver_sql(insert, ("u", 1, 1, 1, "finished"))
