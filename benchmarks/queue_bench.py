@@ -30,6 +30,13 @@ for the lock waited through the busy handler's sleeps, of a millisecond and more
 falls among those waits or just below them, by how often the lock changes hands, which is why
 it swings from run to run. Also tried: SQLite 3.51 (pysqlite3-binary) in place of the system's
 3.40, slower; no automatic checkpoint at all, no faster (the growing log slows each COMMIT).
+The floor gets no more cycles a second from 8 processes than from one, and neither do we, so
+the ratio is in effect one process's cycle against the floor's. That is best compared by the
+instructions it runs (valgrind's callgrind), which vary far less from run to run than time:
+what cut them was SQLite work the cycle did not need (Python rules called back from the
+submit's statement, an IN-list constraint checked through a temporary index, UPDATE … FROM's
+temporary copy of the joined row). Replayed with no application code, our statements alone are
+most of the cycle; the rest is the application's Python.
 
 On PostgreSQL the server's two cores bound the saturated run; a claim's update of the item
 cannot be HOT (`open_slots` is in the claim index's predicate), so it writes every index of
