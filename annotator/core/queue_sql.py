@@ -20,7 +20,7 @@ from annotator.db.base import time_ordered_uid
 
 
 # The records below are NamedTuples, not frozen dataclasses: each claim makes several, and a
-# frozen dataclass sets each field through object.__setattr__, ten times the cost (Python 3.11).
+# frozen dataclass sets each field through object.__setattr__, which is many times slower.
 class ClaimContext(NamedTuple):
     project_id: int
     project_name: str
