@@ -12,9 +12,14 @@ from tests.ui.workers import worker_as
 def log_in(qtbot, controller, name="ann", password="secret"):
     controller.start()
     qtbot.addWidget(controller.login)
-    controller.login.user.setText(name)
-    controller.login.password.setText(password)
-    controller.login.submit()
+    type_log_in(controller.login, name, password)
+
+
+def type_log_in(login, name, password="secret"):
+    """A name and password typed into the log-in window on screen, and Log in pressed."""
+    login.user.setText(name)
+    login.password.setText(password)
+    login.submit()
 
 
 def open_workbench(qtbot, db_url, actor, project="intents", data_dir=None):

@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from annotator.core.auth import Actor
 from annotator.core.projects import ProjectSpec, create_project
 from annotator.ui.app import AppController
-from tests.ui.desk import log_in
+from tests.ui.desk import log_in, type_log_in
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the shared PostgreSQL trusts every password
@@ -44,14 +44,10 @@ def test_the_log_in_window_logs_in_to_a_team_server_as_the_person(qtbot, team_ur
     log_in(qtbot, controller, ann, "not it")
     qtbot.waitUntil(lambda: "Wrong user name or password" in controller.login.error.text(), timeout=20_000)
     assert controller.picker is None
-    controller.login.user.setText(stranger)
-    controller.login.password.setText("his secret")
-    controller.login.submit()
+    type_log_in(controller.login, stranger, "his secret")
     qtbot.waitUntil(lambda: "no Annotator user" in controller.login.error.text(), timeout=20_000)
     assert "ask your admin" in controller.login.error.text() and controller.picker is None
-    controller.login.user.setText(ann)
-    controller.login.password.setText("her own secret")
-    controller.login.submit()
+    type_log_in(controller.login, ann, "her own secret")
     qtbot.waitUntil(lambda: bool(controller.picker is not None and controller.picker.cards), timeout=20_000)
     assert [c.name for c in controller.picker.cards] == ["intents"] and controller.actor.name == ann
     controller.shutdown()

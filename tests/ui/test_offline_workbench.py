@@ -13,7 +13,7 @@ from annotator.core import offline
 from annotator.db.models import Assignment
 from annotator.ui.app import AppController
 from tests.helpers import VOC_LABELS, as_person, shared
-from tests.ui.desk import log_in
+from tests.ui.desk import log_in, type_log_in
 from tests.ui.test_image_boxes import drag, image_project, ready
 
 
@@ -69,9 +69,7 @@ def test_file_open_offline_bundle_switches_the_app_to_it(qtbot, db, db_url, text
     controller.workbench.open_bundle_requested.emit(str(bundle))
     qtbot.waitUntil(lambda: controller.login is not None and controller.login.isVisible(), timeout=10_000)
     assert "ann.annot" in controller.login.db_label.text()
-    controller.login.user.setText("ann")
-    controller.login.password.setText("secret")
-    controller.login.submit()
+    type_log_in(controller.login, "ann")
     qtbot.waitUntil(lambda: bool(controller.picker is not None and controller.picker.cards), timeout=10_000)
     assert [c.name for c in controller.picker.cards] == ["intents"]
     controller.shutdown()
