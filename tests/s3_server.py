@@ -51,7 +51,10 @@ class ThrowawaySeaweed:
                 f"-volume.port.grpc={grpc[1]}", f"-filer.port={filer}", f"-filer.port.grpc={grpc[2]}",
                 "-s3", f"-s3.port={s3}", f"-s3.port.grpc={grpc[3]}", f"-s3.config={self._identities()}",
                 # Off: their fixed default ports would clash with a second server, and nothing here uses them.
-                "-s3.port.iceberg=0", "-s3.port.lance=0", "-volume.max=0", "-master.volumeSizeLimitMB=64"]
+                "-s3.port.iceberg=0", "-s3.port.lance=0", "-volume.max=0", "-master.volumeSizeLimitMB=64",
+                # A master started again on its own data waits out an election before it serves:
+                # 10 s by default, for a cluster of one.
+                "-master.electionTimeout=1s"]
         self.args = args
         self.start()
 
@@ -109,12 +112,10 @@ class ThrowawaySeaweed:
     def halt(self) -> None:
         """Stops the server and keeps its data, as a store that goes down does."""
         if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=3)  # it seldom exits on SIGTERM; a crash is as real an outage
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+            # Killed, not asked: it seldom exits on SIGTERM within seconds, and a crash is as real
+            # an outage as any.
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
 
 
 def point_this_desktop_at(server: ThrowawaySeaweed, monkeypatch) -> None:

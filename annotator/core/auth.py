@@ -17,7 +17,10 @@ if TYPE_CHECKING:  # the app's start-up imports this module; SQLAlchemy loads on
 
     from annotator.db.models import User
 
-_hasher = PasswordHasher()
+# argon2id with the library's defaults (RFC 9106's low-memory profile). The test suite swaps in
+# argon2's cheapest profile: the hashes are argon2 all the same, and a login checks each with the
+# parameters written in it.
+PASSWORD_HASHER = PasswordHasher()
 _RANK = {role: i for i, role in enumerate(ROLES)}  # annotator < lead < admin
 
 
@@ -57,12 +60,12 @@ def require(actor: Actor, role: str, action: str) -> None:
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return PASSWORD_HASHER.hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash, password)
+        return PASSWORD_HASHER.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -78,7 +81,7 @@ def login(session: Session, name: str, password: str) -> Actor:
         raise AuthenticationFailed("Wrong user name or password.")
     if not user.active:
         raise AuthenticationFailed(f"The account {name!r} is deactivated; ask a lead to reactivate it.")
-    if _hasher.check_needs_rehash(user.password_hash):
+    if PASSWORD_HASHER.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return Actor.of(user)
 
