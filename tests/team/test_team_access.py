@@ -21,7 +21,7 @@ from annotator.core.importing import import_items
 from annotator.core.members import add_member
 from annotator.core.projects import ProjectSpec, create_project
 from annotator.core.queue_pg import refusals
-from annotator.core.users import add_user, migrate_logins, set_active
+from annotator.core.users import add_user, migrate_logins, set_active, set_role
 from annotator.db import Database
 from annotator.db.logins import with_login
 from annotator.db.models import AuditEvent, Project
@@ -193,6 +193,26 @@ def test_an_admin_adds_a_user_who_can_then_log_in(team_url, team, names):
     with lead_db.write() as s, pytest.raises(Exception, match="admin"):  # a lead may not make logins
         s.execute(text("SELECT user_add('mallory', NULL, 'admin')"))
     lead_db.dispose()
+
+
+def test_a_role_change_moves_the_login_to_its_new_group_and_the_server_has_nothing_to_warn_of(team_url, team, names):
+    """`user add` and `set-role` grant and revoke only the group memberships that change: the
+    login ends in its new role's group alone, and the server says nothing (it used to warn, and
+    log, twice each time: once for each group the login had never been in)."""
+    admin_db, admin = login(team_url, team["admin"])
+    newcomer = names("erin")
+    heard = []
+    with admin_db.write() as s:
+        s.connection().connection.driver_connection.add_notice_handler(
+            lambda notice: heard.append(f"{notice.severity}: {notice.message_primary}"))
+        add_user(s, admin, newcomer, PASSWORD, "annotator")
+        set_role(s, admin, newcomer, "lead")
+    admin_db.dispose()
+    assert heard == []
+    with raw(team_url, newcomer) as conn:
+        groups = conn.execute("SELECT g.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid"
+                              " JOIN pg_roles r ON r.oid = m.member WHERE r.rolname = session_user").fetchall()
+    assert groups == [("annotator_leads",)]
 
 
 def test_audit_events_name_the_login_that_wrote_them(team_url, team):
