@@ -21,7 +21,7 @@ import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Iterator
+from typing import Any, Iterator, NamedTuple
 
 from annotator.core import queue, queue_pg
 from annotator.core.auth import Actor
@@ -38,8 +38,7 @@ class _Fallback(Exception):
     """The direct path does not apply: let the session code decide (nothing was written)."""
 
 
-@dataclass(frozen=True)
-class _ClaimedUnder:
+class _ClaimedUnder(NamedTuple):
     kind: str
     config: dict[str, Any]
     guard: SubmitGuard | None  # SQLite's common claims: what the submit is worked out against
@@ -264,23 +263,39 @@ def _submit_and_claim_postgres(db, actor, assignment_id, answer, active_seconds,
 # ---- SQLite ------------------------------------------------------------------------------------
 
 
-@contextmanager
-def _sqlite_write(db) -> Iterator:
+class _SqliteWrite:
     """This thread's driver connection in a transaction that holds the write lock: committed at
-    the end, rolled back if anything raises."""
-    import sqlite3
+    the end, rolled back if anything raises. A class rather than a generator: every Submit
+    enters one."""
 
-    with db.driver_connection() as conn:
+    __slots__ = ("_outer", "_conn")
+
+    def __init__(self, db: Database):
+        self._outer = db.driver_connection()
+
+    def __enter__(self):
+        import sqlite3
+
+        conn = self._conn = self._outer.__enter__()
         try:
             conn.execute("BEGIN IMMEDIATE")  # waits up to the busy timeout for the write lock
-        except sqlite3.OperationalError:
+        except sqlite3.OperationalError as exc:
+            self._outer.__exit__(type(exc), exc, exc.__traceback__)
             raise _Fallback from None  # still locked: the session path retries with a backoff
+        return conn
+
+    def __exit__(self, exc_type, exc, tb) -> None:
         try:
-            yield conn
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+            if exc_type is None:
+                try:
+                    self._conn.execute("COMMIT")
+                except BaseException:
+                    self._conn.execute("ROLLBACK")
+                    raise
+            else:
+                self._conn.execute("ROLLBACK")
+        finally:
+            self._outer.__exit__(exc_type, exc, tb)
 
 
 # The small Python work of a transaction (JSON, a new uid, the DTO) is done while the write
@@ -292,7 +307,7 @@ def _sqlite_write(db) -> Iterator:
 
 
 def _claim_sqlite(db, actor, project_ref, holding, now) -> tuple[queue.ClaimedItem, SubmitGuard]:
-    with _sqlite_write(db) as conn:
+    with _SqliteWrite(db) as conn:
         return _claim_in_sqlite_transaction(conn, actor, project_ref, holding, now)
 
 
@@ -325,7 +340,7 @@ def _store_common_sqlite(conn, actor, assignment_id, answer, active_seconds, now
 
 def _submit_sqlite(db, actor, assignment_id, answer, active_seconds, now) -> queue.SubmitOutcome:
     checked = _checked_under_claim(db, assignment_id, answer)
-    with _sqlite_write(db) as conn:
+    with _SqliteWrite(db) as conn:
         outcome = _store_common_sqlite(conn, actor, assignment_id, answer, active_seconds, now, checked)
         if outcome is None:
             raise _Fallback
@@ -337,7 +352,7 @@ def _submit_and_claim_sqlite(db, actor, assignment_id, answer, active_seconds, p
     the next item's submit is worked out against)."""
     checked = _checked_under_claim(db, assignment_id, answer)
     guard = None
-    with _sqlite_write(db) as conn:
+    with _SqliteWrite(db) as conn:
         outcome = _store_common_sqlite(conn, actor, assignment_id, answer, active_seconds, now, checked)
         if outcome is None:
             raise _Fallback

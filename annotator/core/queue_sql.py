@@ -66,10 +66,12 @@ class SubmitGuard(NamedTuple):
     claimed_at: str  # as stored
     review_policy: str
     review_sample: float
+    claimed_time: datetime  # claimed_at, parsed
 
     @classmethod
     def of_claim(cls, ctx: ClaimContext, claimed_at: datetime) -> SubmitGuard:
-        return cls(ctx.kind, ctx.config_text, _sqlite_time(claimed_at), ctx.review_policy, ctx.review_sample)
+        return cls(ctx.kind, ctx.config_text, _sqlite_time(claimed_at), ctx.review_policy, ctx.review_sample,
+                   claimed_at)
 
 
 class Taken(NamedTuple):
@@ -83,17 +85,20 @@ class Taken(NamedTuple):
 
 # The (held+1)-th piece of resumable work (queue_rules.RESUMABLE), asked for rather than counted:
 # the work the client holds (the current item, and the one a submit-and-next hands in) counts
-# among the first `held`.
+# among the first `held`. Its columns are ClaimContext's fields, in order (the configuration twice:
+# parsed, and as stored). Parameters by number, not name: sqlite3 makes and hashes a new string
+# for each named parameter of each execution. ?1 the time, ?2 the user, ?3 held, ?4 the project's
+# name, ?5 its id.
 _CONTEXT = f"""
-SELECT p.id AS pid, p.name, p.kind, p.config, p.instructions, p.media_root, p.lease_seconds, p.gold_rate,
-       p.qualification_project_id AS qual, m.id AS mid, m.state, m.reason, m.gold_countdown,
+SELECT p.id, p.name, p.kind, p.config, p.instructions, p.media_root, p.lease_seconds, p.gold_rate,
+       p.qualification_project_id, m.id, m.state, m.reason, coalesce(m.gold_countdown, 0),
        (SELECT e.lease_until FROM assignments e WHERE e.project_id = p.id AND e.status = 'claimed'
-        AND e.lease_until < :now ORDER BY e.lease_until LIMIT 1) IS NOT NULL AS expired,
+        AND e.lease_until < ?1 ORDER BY e.lease_until LIMIT 1) IS NOT NULL,
        EXISTS (SELECT 1 FROM assignments o JOIN items oi ON oi.id = o.item_id
-               WHERE o.user_id = :user AND o.project_id + 0 = p.id AND {rules.RESUMABLE}
-               LIMIT 1 OFFSET :held) AS resumable,
-       p.pixel_limit, p.overlap, p.queue_epoch, p.review_policy, p.review_sample
-FROM projects p LEFT JOIN memberships m ON m.project_id = p.id AND m.user_id = :user
+               WHERE o.user_id = ?2 AND o.project_id + 0 = p.id AND {rules.RESUMABLE}
+               LIMIT 1 OFFSET ?3),
+       p.pixel_limit, p.overlap, p.queue_epoch, p.config, p.review_policy, p.review_sample
+FROM projects p LEFT JOIN memberships m ON m.project_id = p.id AND m.user_id = ?2
 WHERE {{where}}
 """
 
@@ -120,8 +125,8 @@ RETURNING id, external_id, payload, prediction, confidence
 """
 
 # The statement is built once: a claim should not format and hash 3 KB of SQL each time.
-_SQLITE_CONTEXT = {True: _CONTEXT.format(where="(p.id = :pid OR p.name = :name)"),
-                   False: _CONTEXT.format(where="p.name = :name")}
+_SQLITE_CONTEXT = {True: _CONTEXT.format(where="(p.id = ?5 OR p.name = ?4)"),
+                   False: _CONTEXT.format(where="p.name = ?4")}
 # A newer answer to an assignment is in: an older one kept as a conflict is superseded, so that a
 # lead accepting it later cannot replace this one (0007_queue.sql does the same on PostgreSQL).
 SUPERSEDE_CONFLICTS = """
@@ -150,14 +155,12 @@ class SqliteHot:
         self.conn = conn  # sqlite3's connection
 
     def context(self, project_ref: str | int, user_id: int, now: datetime, held: int = 0) -> ClaimContext | None:
-        by_id = _by_id(project_ref)
-        sql = _SQLITE_CONTEXT[by_id]
-        params = {"now": _sqlite_time(now), "user": user_id, "name": str(project_ref),
-                  "pid": int(project_ref) if by_id else None, "held": held}
-        row = self.conn.execute(sql, params).fetchone()
-        if row is None:
-            return None
-        return _context(row)
+        if _by_id(project_ref):
+            row = self.conn.execute(_SQLITE_CONTEXT[True],
+                                    (_sqlite_time(now), user_id, held, str(project_ref), int(project_ref))).fetchone()
+        else:
+            row = self.conn.execute(_SQLITE_CONTEXT[False], (_sqlite_time(now), user_id, held, project_ref)).fetchone()
+        return None if row is None else _context(row)
 
     def take(self, ctx: ClaimContext, user_id: int, actor_name: str, now: datetime, lease_until: datetime,
              count_down: bool) -> Taken | None:
@@ -198,7 +201,8 @@ class SqliteHot:
         if row is None:
             return None
         user_id, common, kind, config, claimed_at, policy, sample = row
-        return user_id, bool(common), _json(config), SubmitGuard(kind, config, claimed_at, policy, sample)
+        return user_id, bool(common), _json(config), SubmitGuard(kind, config, claimed_at, policy, sample,
+                                                                 _parse_sqlite_time(claimed_at))
 
     def submit_checked(self, assignment_id: int, user_id: int, actor_name: str, answer: dict, active_seconds: float,
                        now: datetime, guard: SubmitGuard) -> str | None:
@@ -211,24 +215,22 @@ class SqliteHot:
         at = _sqlite_time(now)
         # The rules run here, in Python, rather than as SQLite functions called by the statement:
         # four calls back into Python per submit cost more than the rest of the update.
-        seconds = rules.clamp_seconds(active_seconds, _parse_sqlite_time(guard.claimed_at), now)
+        seconds = rules.clamp_seconds(active_seconds, guard.claimed_time, now)
         status, needs_review = rules.status_for(guard.review_policy, guard.review_sample)
-        params = {"answer": json.dumps(answer), "now": at, "secs": seconds, "status": status,
-                  "reviewed_at": at if status == "approved" else None, "needs_review": int(needs_review),
-                  "id": assignment_id, "user": user_id, "kind": guard.kind, "config": guard.config_text,
-                  "claimed_at": guard.claimed_at, "policy": guard.review_policy, "sample": guard.review_sample}
-        row = self.conn.execute(_SUBMIT_CHECKED, params).fetchone()
+        row = self.conn.execute(_SUBMIT_CHECKED, (
+            json.dumps(answer), at, seconds, status, at if status == "approved" else None, int(needs_review),
+            assignment_id, user_id, guard.claimed_at, guard.kind, guard.config_text, guard.review_policy,
+            guard.review_sample)).fetchone()
         if row is None:
             return None
         item_id, has_open_conflict = row
         if has_open_conflict:
-            self.conn.execute(SUPERSEDE_CONFLICTS, {"now": params["now"], "id": assignment_id})
+            self.conn.execute(SUPERSEDE_CONFLICTS, {"now": at, "id": assignment_id})
         self.conn.execute(
             "INSERT INTO audit_events (at, actor_id, actor, action, entity_type, entity_id, details)"
-            " VALUES (:now, :user, :actor, 'assignment.submit', 'assignment', :id_text,"
-            " json_object('item_id', :item_id, 'active_seconds', :seconds, 'status', :status))",
-            {"now": at, "user": user_id, "actor": actor_name, "id_text": str(assignment_id), "item_id": item_id,
-             "seconds": seconds, "status": status},
+            " VALUES (?, ?, ?, 'assignment.submit', 'assignment', ?,"
+            " json_object('item_id', ?, 'active_seconds', ?, 'status', ?))",
+            (at, user_id, actor_name, str(assignment_id), item_id, seconds, status),
         )
         return status
 
@@ -239,19 +241,18 @@ class SqliteHot:
 # which SQLite runs by first copying the joined row into a temporary table.
 _SUBMIT_CHECKED = f"""
 UPDATE assignments AS a NOT INDEXED SET
-    answer = :answer, draft = NULL, submitted_at = :now, active_seconds = :secs,
-    lease_until = min(a.lease_until, :now),
-    status = :status, reviewed_at = :reviewed_at, needs_review = :needs_review
-WHERE a.id = :id AND a.user_id = :user AND a.claimed_at = :claimed_at
+    answer = ?1, draft = NULL, submitted_at = ?2, active_seconds = ?3, lease_until = min(a.lease_until, ?2),
+    status = ?4, reviewed_at = ?5, needs_review = ?6
+WHERE a.id = ?7 AND a.user_id = ?8 AND a.claimed_at = ?9
   AND EXISTS (SELECT 1 FROM projects p, items i
               WHERE p.id = a.project_id AND i.id = a.item_id AND {rules.LIVE_ORDINARY_CLAIM}
-              AND p.kind = :kind AND (p.config = :config OR json(p.config) = json(:config))
-              AND p.review_policy = :policy AND p.review_sample = :sample)
+              AND p.kind = ?10 AND (p.config = ?11 OR json(p.config) = json(?11))
+              AND p.review_policy = ?12 AND p.review_sample = ?13)
 RETURNING item_id,
     -- nearly always false: then the submit needs no statement to supersede an older answer.
-    -- The uid by :id, not the updated row's: only a constant lets the search use the index.
+    -- The uid by ?7, not the updated row's: only a constant lets the search use the index.
     EXISTS (SELECT 1 FROM conflicts c WHERE c.resolved_at IS NULL
-            AND c.assignment_uid = (SELECT x.uid FROM assignments x WHERE x.id = :id))
+            AND c.assignment_uid = (SELECT x.uid FROM assignments x WHERE x.id = ?7))
 """
 
 
@@ -260,14 +261,7 @@ def _parse_sqlite_time(text: str) -> datetime:
 
 
 def _context(row) -> ClaimContext:
-    return ClaimContext(
-        project_id=row[0], project_name=row[1], kind=row[2], config=_json(row[3]), instructions=row[4],
-        media_root=row[5],
-        lease_seconds=row[6], gold_rate=row[7], qualification_project_id=row[8], membership_id=row[9],
-        membership_state=row[10], membership_reason=row[11], gold_countdown=row[12] or 0,
-        has_expired_leases=bool(row[13]), resumable=bool(row[14]), pixel_limit=row[15], overlap=row[16],
-        queue_epoch=row[17], config_text=row[3], review_policy=row[18], review_sample=row[19],
-    )
+    return ClaimContext._make((*row[:3], _json(row[3]), *row[4:13], bool(row[13]), bool(row[14]), *row[15:]))
 
 
 def hot_path(session: Session) -> SqliteHot:

@@ -93,6 +93,28 @@ def _plan_for_the_hot_path(dbapi_conn) -> None:
         dbapi_conn.execute(f"SET {setting}")
 
 
+class DriverConnection:
+    """Database.driver_connection's context: a class rather than a generator, because the queue's
+    direct paths enter one on every claim and submit."""
+
+    __slots__ = ("_pool_of", "_own", "_fairy")
+
+    def __init__(self, pool_of: Engine | None, own: ThreadConnections):
+        self._pool_of, self._own, self._fairy = pool_of, own, None
+
+    def __enter__(self):
+        if self._pool_of is not None:
+            self._fairy = self._pool_of.raw_connection()
+            return self._fairy.driver_connection
+        return self._own.get()
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if self._fairy is not None:
+            self._fairy.close()
+        elif exc is not None and _is_disconnect(exc):
+            self._own.discard()
+
+
 class Database:
     """The connection to one database, with the session factories every caller uses."""
 
@@ -103,6 +125,7 @@ class Database:
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(writer, expire_on_commit=False)
         self._own = ThreadConnections(self._connect_directly)  # the direct path's, one per thread
+        self._in_memory = self.is_sqlite and self.engine.url.database in (None, "", ":memory:")
 
     @property
     def is_sqlite(self) -> bool:
@@ -136,27 +159,13 @@ class Database:
         with self._read() as session:
             yield session
 
-    @contextmanager
-    def driver_connection(self) -> Iterator:
+    def driver_connection(self) -> DriverConnection:
         """This thread's own driver connection (psycopg's or sqlite3's) for the queue's direct
         paths, in autocommit mode: the caller sends its own BEGIN, or one statement that is its
         own transaction (see db/thread_connections.py). On PostgreSQL it is not pinged first: a
         broken connection raises, is thrown away, and the caller falls back to `run`, which
         pings. An in-memory SQLite database has one connection's worth of data: the pool's."""
-        if self.is_sqlite and self.engine.url.database in (None, "", ":memory:"):
-            fairy = self.engine.raw_connection()
-            try:
-                yield fairy.driver_connection
-            finally:
-                fairy.close()
-            return
-        conn = self._own.get()
-        try:
-            yield conn
-        except BaseException as exc:
-            if _is_disconnect(exc):
-                self._own.discard()
-            raise
+        return DriverConnection(self.engine if self._in_memory else None, self._own)
 
     def _connect_directly(self):
         if self.is_sqlite:
