@@ -115,7 +115,7 @@ def _by_id(project_ref: str | int) -> bool:
 
 
 # One statement picks the item and takes its slot (the write lock is already ours).
-_TAKE = f"""
+TAKE_SQL = f"""
 UPDATE items SET open_slots = open_slots - 1
 WHERE id = (SELECT id FROM items
             WHERE project_id = ? AND open_slots > 0 AND {rules.not_worked_by("?")}
@@ -123,10 +123,23 @@ WHERE id = (SELECT id FROM items
             LIMIT 1)
 RETURNING id, external_id, payload, prediction, confidence
 """
+# The claim's assignment and audit event, and the submit's audit event. The statements are
+# public so that benchmarks/sqlite_replay.py can time them with no application code around them.
+INSERT_CLAIM_SQL = (
+    "INSERT INTO assignments (uid, item_id, user_id, project_id, status, claimed_at, lease_until, active_seconds,"
+    " is_gold, needs_review, skipped, offline) VALUES (?, ?, ?, ?, 'claimed', ?, ?, 0, 0, 0, 0, 0)")
+AUDIT_CLAIM_SQL = (
+    "INSERT INTO audit_events (at, actor_id, actor, action, entity_type, entity_id, details)"
+    " VALUES (?, ?, ?, 'assignment.claim', 'assignment', ?, json_object('item_id', ?, 'project_id', ?))")
+AUDIT_SUBMIT_SQL = (
+    "INSERT INTO audit_events (at, actor_id, actor, action, entity_type, entity_id, details)"
+    " VALUES (?, ?, ?, 'assignment.submit', 'assignment', ?,"
+    " json_object('item_id', ?, 'active_seconds', ?, 'status', ?))")
 
-# The statement is built once: a claim should not format and hash 3 KB of SQL each time.
-_SQLITE_CONTEXT = {True: _CONTEXT.format(where="(p.id = ?5 OR p.name = ?4)"),
-                   False: _CONTEXT.format(where="p.name = ?4")}
+# The statement is built once: a claim should not format and hash 3 KB of SQL each time. By
+# whether the project is named by its id (True) or its name.
+CONTEXT_SQL = {True: _CONTEXT.format(where="(p.id = ?5 OR p.name = ?4)"),
+               False: _CONTEXT.format(where="p.name = ?4")}
 # A newer answer to an assignment is in: an older one kept as a conflict is superseded, so that a
 # lead accepting it later cannot replace this one (0007_queue.sql does the same on PostgreSQL).
 SUPERSEDE_CONFLICTS = """
@@ -156,31 +169,24 @@ class SqliteHot:
 
     def context(self, project_ref: str | int, user_id: int, now: datetime, held: int = 0) -> ClaimContext | None:
         if _by_id(project_ref):
-            row = self.conn.execute(_SQLITE_CONTEXT[True],
+            row = self.conn.execute(CONTEXT_SQL[True],
                                     (_sqlite_time(now), user_id, held, str(project_ref), int(project_ref))).fetchone()
         else:
-            row = self.conn.execute(_SQLITE_CONTEXT[False], (_sqlite_time(now), user_id, held, project_ref)).fetchone()
+            row = self.conn.execute(CONTEXT_SQL[False], (_sqlite_time(now), user_id, held, project_ref)).fetchone()
         return None if row is None else _context(row)
 
     def take(self, ctx: ClaimContext, user_id: int, actor_name: str, now: datetime, lease_until: datetime,
              count_down: bool) -> Taken | None:
         c = self.conn
-        row = c.execute(_TAKE, (ctx.project_id, user_id)).fetchone()
+        row = c.execute(TAKE_SQL, (ctx.project_id, user_id)).fetchone()
         if row is None:
             return None
         item_id = row[0]
         uid = time_ordered_uid()
         at = _sqlite_time(now)
         assignment_id = c.execute(
-            "INSERT INTO assignments (uid, item_id, user_id, project_id, status, claimed_at, lease_until, active_seconds,"
-            " is_gold, needs_review, skipped, offline) VALUES (?, ?, ?, ?, 'claimed', ?, ?, 0, 0, 0, 0, 0)",
-            (uid, item_id, user_id, ctx.project_id, at, _sqlite_time(lease_until)),
-        ).lastrowid
-        c.execute(
-            "INSERT INTO audit_events (at, actor_id, actor, action, entity_type, entity_id, details)"
-            " VALUES (?, ?, ?, 'assignment.claim', 'assignment', ?, json_object('item_id', ?, 'project_id', ?))",
-            (at, user_id, actor_name, str(assignment_id), item_id, ctx.project_id),
-        )
+            INSERT_CLAIM_SQL, (uid, item_id, user_id, ctx.project_id, at, _sqlite_time(lease_until))).lastrowid
+        c.execute(AUDIT_CLAIM_SQL, (at, user_id, actor_name, str(assignment_id), item_id, ctx.project_id))
         if count_down:
             c.execute("UPDATE memberships SET gold_countdown = gold_countdown - 1 WHERE id = ?", (ctx.membership_id,))
         return Taken(assignment_id, uid, row[1], _json(row[2]), _json(row[3]), row[4])
@@ -217,7 +223,7 @@ class SqliteHot:
         # four calls back into Python per submit cost more than the rest of the update.
         seconds = rules.clamp_seconds(active_seconds, guard.claimed_time, now)
         status, needs_review = rules.status_for(guard.review_policy, guard.review_sample)
-        row = self.conn.execute(_SUBMIT_CHECKED, (
+        row = self.conn.execute(SUBMIT_CHECKED_SQL, (
             json.dumps(answer), at, seconds, status, at if status == "approved" else None, int(needs_review),
             assignment_id, user_id, guard.claimed_at, guard.kind, guard.config_text, guard.review_policy,
             guard.review_sample)).fetchone()
@@ -226,12 +232,7 @@ class SqliteHot:
         item_id, has_open_conflict = row
         if has_open_conflict:
             self.conn.execute(SUPERSEDE_CONFLICTS, {"now": at, "id": assignment_id})
-        self.conn.execute(
-            "INSERT INTO audit_events (at, actor_id, actor, action, entity_type, entity_id, details)"
-            " VALUES (?, ?, ?, 'assignment.submit', 'assignment', ?,"
-            " json_object('item_id', ?, 'active_seconds', ?, 'status', ?))",
-            (at, user_id, actor_name, str(assignment_id), item_id, seconds, status),
-        )
+        self.conn.execute(AUDIT_SUBMIT_SQL, (at, user_id, actor_name, str(assignment_id), item_id, seconds, status))
         return status
 
 
@@ -239,7 +240,7 @@ class SqliteHot:
 # held few live claims, SQLite walks the claims' lease index and tests each row for the id.
 # The project and item are checked in a correlated EXISTS, not joined with UPDATE … FROM,
 # which SQLite runs by first copying the joined row into a temporary table.
-_SUBMIT_CHECKED = f"""
+SUBMIT_CHECKED_SQL = f"""
 UPDATE assignments AS a NOT INDEXED SET
     answer = ?1, draft = NULL, submitted_at = ?2, active_seconds = ?3, lease_until = min(a.lease_until, ?2),
     status = ?4, reviewed_at = ?5, needs_review = ?6
