@@ -139,11 +139,7 @@ def sqlite_runs(quick: bool, skip_floors: bool, results: dict, rows: list) -> No
         if workbench and not skip_floors:
             results["floors"]["sqlite_8_procs"] = run_floor(
                 "sqlite_claim_floor.py", [str(tmp / "floor.sqlite3"), "--items", str(sq_items), "--procs", "8", "--seconds", "10"])
-        url, load = sqlite_prepare(tmp / f"{key}.sqlite3", sq_items)  # a fresh database for each
-        db = Database(url)
-        actors = make_users(db, 8)
-        join_project(db, actors)
-        db.dispose()
+        url, load, actors = fresh_sqlite(tmp / f"{key}.sqlite3", sq_items)  # a fresh database for each
         sq = run_processes(url, actors, 4 if quick else 10, workbench=workbench)
         db = Database(url)
         sq["duplicates"] = duplicates(db)
@@ -153,16 +149,22 @@ def sqlite_runs(quick: bool, skip_floors: bool, results: dict, rows: list) -> No
                      sq["claim_p50_ms"], sq["claim_p99_ms"], sq["submit_p50_ms"] or "(in the claim)", sq["duplicates"]])
     # The workbench's statements alone, as the run above makes them: what the schema allows.
     # Shorter, because it would run out of items in ten seconds.
-    url, _ = sqlite_prepare(tmp / "replay.sqlite3", sq_items)
-    db = Database(url)
-    actors = make_users(db, 8)
-    join_project(db, actors)
-    db.dispose()
+    url, _, actors = fresh_sqlite(tmp / "replay.sqlite3", sq_items)
     replayed = replay_processes(url, "p", [(a.id, a.name) for a in actors], 2 if quick else 5)
     results["sqlite"]["statements_alone"] = {"items": sq_items, **replayed}
     rows.append([f"SQLite {sq_items:,} items, 8 processes saturated: the same statements alone",
                  replayed["cycles_per_s"], "", "", "", ""])
     shutil.rmtree(tmp, ignore_errors=True)
+
+
+def fresh_sqlite(path: Path, items: int) -> tuple[str, float, list]:
+    """A database loaded with `items`, and its 8 annotators, each already a member."""
+    url, load = sqlite_prepare(path, items)
+    db = Database(url)
+    actors = make_users(db, 8)
+    join_project(db, actors)
+    db.dispose()
+    return url, load, actors
 
 
 def main() -> None:
