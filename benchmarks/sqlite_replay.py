@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from annotator import queue_rules as rules
 from annotator.core.queue_sql import (
-    AUDIT_CLAIM_SQL, AUDIT_SUBMIT_SQL, CONTEXT_SQL, INSERT_CLAIM_SQL, SUBMIT_CHECKED_SQL, TAKE_SQL)
+    AUDIT_CLAIM_SQL, AUDIT_SUBMIT_SQL, CONTEXT_SQL, INSERT_CLAIM_SQL, SUBMIT_CHECKED_SQL, TAKE_SQL, sqlite_time)
 from annotator.db import Database
 from annotator.db.base import time_ordered_uid, utcnow
 from annotator.db.models import Project
@@ -58,8 +58,7 @@ def _replay(url: str, project_name: str, user: tuple[int, str], start_at: float,
     guard = (project.kind, config_text, project.review_policy, project.review_sample)  # as stored
     status, needs_review = rules.status_for(project.review_policy, project.review_sample)
     now = utcnow()
-    at = now.isoformat(" ", "microseconds")[:26]  # as queue_sql stores a time
-    lease = (now + timedelta(hours=1)).isoformat(" ", "microseconds")[:26]
+    at, lease = sqlite_time(now), sqlite_time(now + timedelta(hours=1))
     uids = [time_ordered_uid() for _ in range(int((until - start_at) * 20_000))]  # more than one process takes
     cycles = 0
     with db.driver_connection() as conn:

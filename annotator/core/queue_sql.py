@@ -70,7 +70,7 @@ class SubmitGuard(NamedTuple):
 
     @classmethod
     def of_claim(cls, ctx: ClaimContext, claimed_at: datetime) -> SubmitGuard:
-        return cls(ctx.kind, ctx.config_text, _sqlite_time(claimed_at), ctx.review_policy, ctx.review_sample,
+        return cls(ctx.kind, ctx.config_text, sqlite_time(claimed_at), ctx.review_policy, ctx.review_sample,
                    claimed_at)
 
 
@@ -150,7 +150,7 @@ WHERE resolved_at IS NULL AND assignment_uid = (SELECT uid FROM assignments WHER
 
 
 @lru_cache(maxsize=8)  # a submit-and-next writes the same `now` in three of its statements
-def _sqlite_time(when: datetime) -> str:
+def sqlite_time(when: datetime) -> str:
     # The text form SQLAlchemy's DateTime stores on SQLite, so the two compare as equals.
     # isoformat is the same text as strftime("%Y-%m-%d %H:%M:%S.%f"), at a fifth of the cost;
     # its first 26 characters leave out the "+00:00" of a UTC time.
@@ -170,9 +170,9 @@ class SqliteHot:
     def context(self, project_ref: str | int, user_id: int, now: datetime, held: int = 0) -> ClaimContext | None:
         if _by_id(project_ref):
             row = self.conn.execute(CONTEXT_SQL[True],
-                                    (_sqlite_time(now), user_id, held, str(project_ref), int(project_ref))).fetchone()
+                                    (sqlite_time(now), user_id, held, str(project_ref), int(project_ref))).fetchone()
         else:
-            row = self.conn.execute(CONTEXT_SQL[False], (_sqlite_time(now), user_id, held, project_ref)).fetchone()
+            row = self.conn.execute(CONTEXT_SQL[False], (sqlite_time(now), user_id, held, project_ref)).fetchone()
         return None if row is None else _context(row)
 
     def take(self, ctx: ClaimContext, user_id: int, actor_name: str, now: datetime, lease_until: datetime,
@@ -183,9 +183,9 @@ class SqliteHot:
             return None
         item_id = row[0]
         uid = time_ordered_uid()
-        at = _sqlite_time(now)
+        at = sqlite_time(now)
         assignment_id = c.execute(
-            INSERT_CLAIM_SQL, (uid, item_id, user_id, ctx.project_id, at, _sqlite_time(lease_until))).lastrowid
+            INSERT_CLAIM_SQL, (uid, item_id, user_id, ctx.project_id, at, sqlite_time(lease_until))).lastrowid
         c.execute(AUDIT_CLAIM_SQL, (at, user_id, actor_name, str(assignment_id), item_id, ctx.project_id))
         if count_down:
             c.execute("UPDATE memberships SET gold_countdown = gold_countdown - 1 WHERE id = ?", (ctx.membership_id,))
@@ -218,7 +218,7 @@ class SqliteHot:
         answer (its status by the policy, its seconds clamped) and its audit event. Returns the
         new status, or None (nothing written) when the full path must decide: not this user's,
         gold, skipped, late, repeated, or the project changed."""
-        at = _sqlite_time(now)
+        at = sqlite_time(now)
         # The rules run here, in Python, rather than as SQLite functions called by the statement:
         # four calls back into Python per submit cost more than the rest of the update.
         seconds = rules.clamp_seconds(active_seconds, guard.claimed_time, now)
