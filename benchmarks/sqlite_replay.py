@@ -60,6 +60,7 @@ def _replay(url: str, project_name: str, user: tuple[int, str], start_at: float,
     now = utcnow()
     at, lease = sqlite_time(now), sqlite_time(now + timedelta(hours=1))
     uids = [time_ordered_uid() for _ in range(int((until - start_at) * 20_000))]  # more than one process takes
+    uids.reverse()  # pop() hands them out oldest first, in the order the app makes them
     cycles = 0
     with db.driver_connection() as conn:
         conn.execute("BEGIN IMMEDIATE")
