@@ -30,9 +30,9 @@ for the lock waited through the busy handler's sleeps, of a millisecond and more
 falls among those waits or just below them, by how often the lock changes hands, which is why
 it swings from run to run. Also tried: SQLite 3.51 (pysqlite3-binary) in place of the system's
 3.40, slower; no automatic checkpoint at all, no faster (the growing log slows each COMMIT).
-Most of a checkpoint is its sync of the log, whose bytes are the pages the cycles wrote (14 a
-cycle; the floor's 5 in two commits): 1 KB pages halve those bytes and made one process faster,
-but 8 processes no faster, so new databases keep 2 KB pages.
+Most of a checkpoint is its sync of the log, whose bytes are the pages the cycles wrote (14 of
+2 KB a cycle; the floor's 5 of 4 KB, in two commits): 1 KB pages halve those bytes and made one
+process faster, but 8 processes no faster, so new databases keep 2 KB pages.
 The floor gets no more cycles a second from 8 processes than from one, and neither do we, so
 the ratio is in effect one process's cycle against the floor's. That is best compared by the
 instructions it runs (valgrind's callgrind), which vary far less from run to run than time:
@@ -55,14 +55,16 @@ cannot be HOT (`open_slots` is in the claim index's predicate), so it writes eve
 the floor runs fastest: both are then bound by the server's CPU, and a cycle of ours runs more
 statements, each started anew by the executor (its plan's nodes built, and its cached plan
 checked, on every call). Waiting on log flushes is a small part of the floor's time (it commits
-twice a cycle, we once): it ran only a little faster with synchronous_commit off. A paced claim pays the machine's wake-up after an idle second, which the floor's one
-thread, run back to back, does not: hence our back-to-back run, and the floor's own claim paced
-as ours (pg_paced_floor.py), printed beside it. Tried and
-dropped: a project-wide claim front for overlap above 1 (the first item with a free slot, kept
-per queue epoch), which skipped the dead front in a quiet run (9 index pages a claim instead of
-40). In the realistic run give-backs bump the epoch about fifty times a second, and each claim
-after a bump searched the dead front twice, to take an item and to set the front again: more
-index pages a claim than before, and fewer cycles a second.
+twice a cycle, we once): it ran only a little faster with synchronous_commit off.
+
+A paced claim pays the machine's wake-up after an idle second, which the floor's one thread, run
+back to back, does not: hence our back-to-back run, and the floor's own claim paced as ours
+(pg_paced_floor.py), printed beside it. Tried and dropped: a project-wide claim front for overlap
+above 1 (the first item with a free slot, kept per queue epoch), which skipped the dead front in
+a quiet run (9 index pages a claim instead of 40). In the realistic run give-backs bump the epoch
+about fifty times a second, and each claim after a bump searched the dead front twice, to take
+an item and to set the front again: more index pages a claim than before, and fewer cycles a
+second.
 """
 
 from __future__ import annotations
