@@ -32,7 +32,15 @@ it swings from run to run. Also tried: SQLite 3.51 (pysqlite3-binary) in place o
 3.40, slower; no automatic checkpoint at all, no faster (the growing log slows each COMMIT).
 Most of a checkpoint is its sync of the log, whose bytes are the pages the cycles wrote (14 of
 2 KB a cycle; the floor's 5 of 4 KB, in two commits): 1 KB pages halve those bytes and made one
-process faster, but 8 processes no faster, so new databases keep 2 KB pages.
+process faster, but 8 processes no faster, so new databases keep 2 KB pages. Nor did a thread
+in each process checkpointing now and then beside the automatic checkpoint (kept, so that the
+log still restarts): one process a little faster, 8 processes slower. Of the pages beyond one
+per b-tree, most are SQLite rebalancing an index's last three leaves: rows added in key order
+(as every index here gets them) overflow the last leaf again soon after each rebalance once its
+neighbours are nearly full, and the floor's index does the same. Timed block by block against
+the app as it is, in one process: random bytes for the uids drawn a few kilobytes at a time
+saved nothing (a uid's cost is its arithmetic and text, not the system call); the frozen
+ClaimedItem, the configuration's JSON and the uid together come to a few per cent of a cycle.
 The floor gets no more cycles a second from 8 processes than from one, and neither do we, so
 the ratio is in effect one process's cycle against the floor's. That is best compared by the
 instructions it runs (valgrind's callgrind), which vary far less from run to run than time:
