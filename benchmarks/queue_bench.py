@@ -38,9 +38,9 @@ log still restarts): one process a little faster, 8 processes slower. Of the pag
 per b-tree, most are SQLite rebalancing an index's last three leaves: rows added in key order
 (as every index here gets them) overflow the last leaf again soon after each rebalance once its
 neighbours are nearly full. The floor's index does it too, far less often: its 4 KB leaves hold
-twice the rows, and it gets one row a cycle, the audit trail's index two. Timed block by block against
-the app as it is, in one process: random bytes for the uids drawn a few kilobytes at a time
-saved nothing (a uid's cost is its arithmetic and text, not the system call); the frozen
+twice the rows, and it gets one row a cycle, the audit trail's index two. Timed block by block
+against the app as it is, in one process: random bytes for the uids drawn a few kilobytes at a
+time saved nothing (a uid's cost is its arithmetic and text, not the system call); the frozen
 ClaimedItem, the configuration's JSON and the uid together come to a few per cent of a cycle.
 The floor gets no more cycles a second from 8 processes than from one, and neither do we, so
 the ratio is in effect one process's cycle against the floor's. That is best compared by the
