@@ -6,11 +6,12 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
 from annotator.core import audit
 from annotator.core.auth import Actor, require
+from annotator.core.queue_epoch import queue_moved
 from annotator.db.models import REVIEW_POLICIES, Item, Project
 from annotator.errors import AlreadyExists, ConfigError, NotFound
 from annotator.tasks import registry
@@ -156,6 +157,8 @@ def update_project(session: Session, actor: Actor, name_or_id: str | int, **chan
         if changes["media_store"] != project.media_store:
             require(actor, "admin", "change a project's media store (`annotator media migrate` moves its files)")
     before = {k: getattr(project, k) for k in changes if hasattr(project, k)}
+    if spec.overlap != project.overlap:
+        _shift_open_slots(session, project.id, spec.overlap - project.overlap)
     for key, value in changes.items():
         if key == "qualification_project":
             project.qualification_project_id = get_project(session, value).id if value else None
@@ -163,6 +166,15 @@ def update_project(session: Session, actor: Actor, name_or_id: str | int, **chan
             setattr(project, key, config if key == "config" else value)
     audit.record(session, actor, "project.update", "project", project.id, before=before, after=changes)
     return project_info(project)
+
+
+def _shift_open_slots(session: Session, project_id: int, by: int) -> None:
+    """An overlap edit: each ordinary item wants `by` answers more (or fewer) than before, never
+    fewer than it has. Gold items and the model's accepted answers hold no slots either way."""
+    slots = Item.open_slots + by
+    session.execute(update(Item).where(Item.project_id == project_id, ~Item.is_gold, ~Item.done_by_model)
+                    .values(open_slots=case((slots < 0, 0), else_=slots)).execution_options(synchronize_session=False))
+    queue_moved(session, [project_id])  # items may have opened up behind where claims start
 
 
 def list_projects(session: Session, actor: Actor) -> list[ProjectInfo]:

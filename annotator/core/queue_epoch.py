@@ -7,7 +7,9 @@ read past all of them (240 index pages after 45,000 claims). So a process rememb
 last took an item and, while its project's epoch is unchanged, starts its next search there.
 That is sound only if nothing can open up behind that point without a bump, hence these calls
 on every such path: a slot given back (expiry, release, skip, rejection, a lead's revocation,
-an offline check-in), items imported, predictions imported (a new confidence). See ADR 7."""
+an offline check-in), items imported, predictions imported (a new confidence), the overlap
+changed. See ADR 7. Only projects with overlap 1 take hints, so only theirs moves (migration 0018
+does the same on PostgreSQL): a project's row is then not a lock that all its give-backs queue on."""
 
 from __future__ import annotations
 
@@ -43,7 +45,8 @@ def _bump_before_commit(session: Session) -> None:
     ids = session.info.pop(_PENDING, None)
     if ids:
         session.flush()  # the change's own writes first
-        session.execute(update(Project).where(Project.id.in_(sorted(ids))).values(queue_epoch=Project.queue_epoch + 1))
+        session.execute(update(Project).where(Project.id.in_(sorted(ids)), Project.overlap == 1)
+                        .values(queue_epoch=Project.queue_epoch + 1))
 
 
 @event.listens_for(Session, "after_rollback")

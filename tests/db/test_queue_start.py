@@ -11,6 +11,7 @@ from sqlalchemy import select, text
 
 from annotator.core import queue, queue_direct
 from annotator.core.predictions import import_predictions
+from annotator.core.projects import update_project
 from annotator.db.models import Item, Project
 from annotator.errors import NothingLeft
 from tests.helpers import add_texts, connected_as, copy_plain_items, index_scan_pages, make_project, make_user
@@ -263,3 +264,52 @@ def test_a_claim_checks_its_hint_by_key_on_a_connection_planned_when_the_table_w
             c.exec_driver_sql("ALTER TABLE assignments RESET (autovacuum_enabled)")
     assert (second.external_id, claimed.external_id) == ("i5001", "i5002")  # past the answered ones
     assert read < 60, f"the claim read {read} blocks of assignments: the user's history, not a key"
+
+
+def test_a_give_back_moves_the_epoch_only_of_a_project_whose_claims_take_hints(db, operator, tmp_path):
+    """With overlap above 1 claims always search from the front, so a skip there leaves the
+    project's row alone: every give-back of the project would otherwise queue on it."""
+    make_project(db, "p", overlap=2)
+    add_texts(db, operator, texts(3), tmp_path)
+    ann = make_user(db, "ann")
+    anns = queue_direct.claim(connected_as(db, ann), ann, "p")
+    before = epoch(db)
+    with connected_as(db, ann).write() as s:
+        queue.skip(s, ann, anns.assignment_id)
+    assert epoch(db) == before
+    bob = make_user(db, "bob")
+    assert queue_direct.claim(connected_as(db, bob), bob, "p").external_id == "i0"  # the slot is back
+
+
+def test_raising_the_overlap_hands_answered_items_out_again(db, operator, tmp_path):
+    make_project(db, "p")
+    add_texts(db, operator, texts(2), tmp_path)
+    ann, bob = make_user(db, "ann"), make_user(db, "bob")
+    last = submit_and_next(db, ann, queue_direct.claim(connected_as(db, ann), ann, "p"))
+    assert queue_direct.submit_and_claim(connected_as(db, ann), ann, last.assignment_id, {"label": "a"}, 1.0,
+                                         "p").next is None
+    with pytest.raises(NothingLeft):
+        queue_direct.claim(connected_as(db, bob), bob, "p")
+    with db.write() as s:
+        update_project(s, operator, "p", overlap=2)
+    got = queue_direct.claim(connected_as(db, bob), bob, "p")
+    assert [got.external_id, submit_and_next(db, bob, got).external_id] == ["i0", "i1"]
+    cat = make_user(db, "cat")
+    with pytest.raises(NothingLeft):  # each has its two answers, or one and bob's claim
+        queue_direct.claim(connected_as(db, cat), cat, "p")
+
+
+def test_lowering_the_overlap_closes_items_that_have_enough_answers(db, operator, tmp_path):
+    make_project(db, "p", overlap=3)
+    add_texts(db, operator, texts(2), tmp_path)
+    ann, bob = make_user(db, "ann"), make_user(db, "bob")
+    anns = queue_direct.claim(connected_as(db, ann), ann, "p")
+    assert anns.external_id == "i0"
+    queue_direct.submit(connected_as(db, ann), ann, anns.assignment_id, {"label": "a"}, 1.0)
+    before = epoch(db)
+    with db.write() as s:
+        update_project(s, operator, "p", overlap=1)
+    assert epoch(db) == before + 1  # claims of an overlap-1 project take hints: an older one is void
+    with db.read() as s:
+        assert {r.external_id: r.open_slots for r in s.execute(select(Item.external_id, Item.open_slots))} == {"i0": 0, "i1": 1}
+    assert queue_direct.claim(connected_as(db, bob), bob, "p").external_id == "i1"

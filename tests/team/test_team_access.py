@@ -19,16 +19,17 @@ from annotator.core import queue_direct, review
 from annotator.core.auth import Actor, log_in
 from annotator.core.importing import import_items
 from annotator.core.members import add_member
-from annotator.core.projects import ProjectSpec, create_project
+from annotator.core.projects import ProjectSpec, create_project, update_project
 from annotator.core.queue_pg import refusals
 from annotator.core.users import add_user, migrate_logins, set_active, set_role
 from annotator.db import Database
 from annotator.db.logins import with_login
-from annotator.db.models import AuditEvent, Project
+from annotator.db.models import AuditEvent, Item, Project
 from annotator.errors import (
     AlreadyExists,
     AuthenticationFailed,
     NotAMember,
+    NotFound,
     NotYourAssignment,
     PermissionDenied,
     RefusedByServer,
@@ -177,6 +178,20 @@ def test_a_lead_reviews_their_own_project_and_not_another(team_url, team):
     assert gold == 1  # p's gold answer, not q's
     lead_db.dispose()
     owner.dispose()
+
+
+def test_a_lead_raises_the_overlap_of_their_own_project_and_its_items_open_up(team_url, team):
+    lead_db, lead = login(team_url, team["lead"])
+    with lead_db.write() as s:
+        update_project(s, lead, "p", overlap=2)
+    with pytest.raises(NotFound), lead_db.write() as s:
+        update_project(s, lead, "q", overlap=2)  # not theirs: the server shows them no such project  # not theirs: the server shows them no such project
+    lead_db.dispose()
+    owner = Database(team_url)
+    with owner.read() as s:
+        slots = {r.external_id: r.open_slots for r in s.execute(select(Item.external_id, Item.open_slots))}
+    owner.dispose()
+    assert slots == {"p0": 2, "p1": 2, "p-gold": 0, "q0": 1, "q1": 1, "q-gold": 0}
 
 
 def test_an_admin_adds_a_user_who_can_then_log_in(team_url, team, names):
