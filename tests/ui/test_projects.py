@@ -4,6 +4,7 @@ the background with progress, and a Cancel that changes nothing."""
 import pytest
 from sqlalchemy import func, select
 
+from annotator.core.auth import Actor
 from annotator.db.models import Item, Project
 from annotator.ui.projects import ProjectsWindow
 from tests.helpers import make_project, make_user, shared
@@ -46,6 +47,32 @@ def test_create_and_edit_a_project_with_validation(qtbot, db, window):
         "image_boxes", 3, 0.1, ["robin", "wren", "jay"], "Box every bird.")
 
 
+def test_more_answers_per_item_hands_answered_items_out_again(qtbot, db, window, tmp_path):
+    """The lead raises "Answers per item" from 1 to 2: an item already answered once is open for
+    one more answer, an untouched one for two."""
+    from annotator.core import queue_direct
+    from tests.helpers import add_texts, connected_as
+
+    make_project(db, "texts")
+    add_texts(db, Actor.local_operator(), [{"id": "t1", "text": "one"}, {"id": "t2", "text": "two"}], tmp_path,
+              project="texts")
+    ann = make_user(db, "ann")
+    first = queue_direct.claim(connected_as(db, ann), ann, "texts")
+    assert first.external_id == "t1"
+    queue_direct.submit(connected_as(db, ann), ann, first.assignment_id, {"label": "a"}, 2.0)
+    window.refresh()
+    qtbot.waitUntil(lambda: window.list.count() == 1, timeout=10_000)
+    window.list.setCurrentRow(0)
+    edit = window.edit()
+    assert edit.overlap.value() == 1
+    edit.overlap.setValue(2)
+    with qtbot.waitSignal(edit.saved, timeout=10_000):
+        edit.save()
+    with db.read() as s:
+        slots = {r.external_id: r.open_slots for r in s.execute(select(Item.external_id, Item.open_slots))}
+    assert slots == {"t1": 1, "t2": 2}
+
+
 def test_import_with_progress_and_cancel_that_changes_nothing(qtbot, db, window):
     import json
 
@@ -77,7 +104,6 @@ def test_export_in_the_background(qtbot, db, window, tmp_path):
     make_project(db, "texts")
     csv_in = tmp_path / "in.csv"
     csv_in.write_text("id,text\n1,first\n2,second\n", encoding="utf-8")
-    from annotator.core.auth import Actor
     from annotator.core.importing import import_items
 
     with db.write() as s:
