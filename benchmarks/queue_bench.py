@@ -43,7 +43,11 @@ against the app as it is, in one process: random bytes for the uids drawn a few 
 time saved nothing (a uid's cost is its arithmetic and text, not the system call); the frozen
 ClaimedItem, the configuration's JSON and the uid together come to a few per cent of a cycle.
 Dropping both the review index and the audit trail's entity index (their readers would scan)
-left 8 processes still short of the target.
+left 8 processes still short of the target, and so did both drops with all of those Python cuts
+at once (uids made ahead, the ClaimedItem built without its frozen setter, the configuration's
+JSON cached): in two rounds beside the floor, as is 0.277 and 0.290, the Python cuts alone 0.281
+and 0.293, the drops 0.310 and 0.321, the drops with the cuts 0.307 and 0.319. With 8 processes
+the Python a cycle runs hardly counts; the b-trees it writes, and so its log pages, do.
 The floor gets no more cycles a second from 8 processes than from one, and neither do we, so
 the ratio is in effect one process's cycle against the floor's. That is best compared by the
 instructions it runs (valgrind's callgrind), which vary far less from run to run than time:
