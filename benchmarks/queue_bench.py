@@ -48,6 +48,8 @@ at once (uids made ahead, the ClaimedItem built without its frozen setter, the c
 JSON cached): in two rounds beside the floor, as is 0.277 and 0.290, the Python cuts alone 0.281
 and 0.293, the drops 0.310 and 0.321, the drops with the cuts 0.307 and 0.319. With 8 processes
 the Python a cycle runs hardly counts; the b-trees it writes, and so its log pages, do.
+4 KB pages (the floor's, and SQLite's default) were worse than 2 KB: 0.274 and 0.276 beside
+0.283 and 0.291.
 The floor gets no more cycles a second from 8 processes than from one, and neither do we, so
 the ratio is in effect one process's cycle against the floor's. That is best compared by the
 instructions it runs (valgrind's callgrind), which vary far less from run to run than time:
