@@ -45,9 +45,10 @@ ClaimedItem, the configuration's JSON and the uid together come to a few per cen
 Dropping both the review index and the audit trail's entity index (their readers would scan)
 left 8 processes still short of the target, and so did both drops with all of those Python cuts
 at once (uids made ahead, the ClaimedItem built without its frozen setter, the configuration's
-JSON cached): in two rounds beside the floor, as is 0.277 and 0.290, the Python cuts alone 0.281
-and 0.293, the drops 0.310 and 0.321, the drops with the cuts 0.307 and 0.319. With 8 processes
-the Python a cycle runs hardly counts; the b-trees it writes, and so its log pages, do.
+JSON cached). In two rounds beside the floor: as is 0.277 and 0.290, the drops 0.310 and 0.321;
+in two more: as is 0.299 and 0.288, the Python cuts alone 0.309 and 0.298, the drops with the
+cuts 0.333 and 0.330. The b-trees a cycle writes, and so its log pages, count for more than its
+Python.
 4 KB pages (the floor's, and SQLite's default) were worse than 2 KB: 0.274 and 0.276 beside
 0.283 and 0.291.
 The floor gets no more cycles a second from 8 processes than from one, and neither do we, so
