@@ -132,6 +132,12 @@ def make_project(db, name: str = "p", kind: str = "text_categories", **fields) -
     return project_id
 
 
+def open_slots(db) -> dict[str, int]:
+    """Each item's open slots, by its external id: what an overlap change or a give-back moves."""
+    with db.read() as s:
+        return dict(s.execute(select(Item.external_id, Item.open_slots)).all())
+
+
 def counts(db) -> tuple[int, int]:
     """(items, audit events): what an all-or-nothing import must leave unchanged on failure."""
     with db.read() as s:

@@ -14,7 +14,8 @@ from annotator.core.predictions import import_predictions
 from annotator.core.projects import update_project
 from annotator.db.models import Item, Project
 from annotator.errors import NothingLeft
-from tests.helpers import add_texts, connected_as, copy_plain_items, index_scan_pages, make_project, make_user
+from tests.helpers import (add_texts, connected_as, copy_plain_items, index_scan_pages, make_project, make_user,
+                           open_slots)
 
 
 def predict(db, operator, tmp_path, confidences: dict[str, float], name="preds.jsonl"):
@@ -310,6 +311,5 @@ def test_lowering_the_overlap_closes_items_that_have_enough_answers(db, operator
     with db.write() as s:
         update_project(s, operator, "p", overlap=1)
     assert epoch(db) == before + 1  # claims of an overlap-1 project take hints: an older one is void
-    with db.read() as s:
-        assert {r.external_id: r.open_slots for r in s.execute(select(Item.external_id, Item.open_slots))} == {"i0": 0, "i1": 1}
+    assert open_slots(db) == {"i0": 0, "i1": 1}
     assert queue_direct.claim(connected_as(db, bob), bob, "p").external_id == "i1"

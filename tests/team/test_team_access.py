@@ -24,7 +24,7 @@ from annotator.core.queue_pg import refusals
 from annotator.core.users import add_user, migrate_logins, set_active, set_role
 from annotator.db import Database
 from annotator.db.logins import with_login
-from annotator.db.models import AuditEvent, Item, Project
+from annotator.db.models import AuditEvent, Project
 from annotator.errors import (
     AlreadyExists,
     AuthenticationFailed,
@@ -34,6 +34,7 @@ from annotator.errors import (
     PermissionDenied,
     RefusedByServer,
 )
+from tests.helpers import open_slots
 
 PASSWORD = "a long passphrase"
 ANNOTATOR = str(Path(sys.executable).with_name("annotator"))  # the installed command
@@ -185,11 +186,10 @@ def test_a_lead_raises_the_overlap_of_their_own_project_and_its_items_open_up(te
     with lead_db.write() as s:
         update_project(s, lead, "p", overlap=2)
     with pytest.raises(NotFound), lead_db.write() as s:
-        update_project(s, lead, "q", overlap=2)  # not theirs: the server shows them no such project  # not theirs: the server shows them no such project
+        update_project(s, lead, "q", overlap=2)  # not theirs: the server shows them no such project
     lead_db.dispose()
     owner = Database(team_url)
-    with owner.read() as s:
-        slots = {r.external_id: r.open_slots for r in s.execute(select(Item.external_id, Item.open_slots))}
+    slots = open_slots(owner)
     owner.dispose()
     assert slots == {"p0": 2, "p1": 2, "p-gold": 0, "q0": 1, "q1": 1, "q-gold": 0}
 

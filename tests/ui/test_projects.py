@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from annotator.core.auth import Actor
 from annotator.db.models import Item, Project
 from annotator.ui.projects import ProjectsWindow
-from tests.helpers import make_project, make_user, shared
+from tests.helpers import make_project, make_user, open_slots, shared
 from tests.ui.workers import worker_as
 
 
@@ -68,9 +68,7 @@ def test_more_answers_per_item_hands_answered_items_out_again(qtbot, db, window,
     edit.overlap.setValue(2)
     with qtbot.waitSignal(edit.saved, timeout=10_000):
         edit.save()
-    with db.read() as s:
-        slots = {r.external_id: r.open_slots for r in s.execute(select(Item.external_id, Item.open_slots))}
-    assert slots == {"t1": 1, "t2": 2}
+    assert open_slots(db) == {"t1": 1, "t2": 2}
 
 
 def test_import_with_progress_and_cancel_that_changes_nothing(qtbot, db, window):
