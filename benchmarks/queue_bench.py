@@ -3,96 +3,9 @@ of ../shared/bench run in the same session, on the same machine.
 
 usage: python benchmarks/queue_bench.py [--pg URL] [--quick] [--skip-floors]
 
-Tried on SQLite and dropped (docs/adr/0006): a file lock to queue the writers (the kernel wakes
-every waiter), polling BEGIN IMMEDIATE with short sleeps instead of SQLite's busy handler, a
-checkpointer thread with the automatic checkpoint off (the log never restarts), memory-mapped
-reads, and moving the Python work out of the write lock (a wider gap between COMMIT and the next
-BEGIN loses more races, and the busy handler's sleeps raise the p99). Tried again with the
-parameters made before BEGIN and the rows made objects after COMMIT, which cut the hold of the
-lock by a quarter: no more cycles a second, and the p99 went from about 1 ms to 40 ms; with a
-file lock or a polling wait in front of it, fewer cycles still. Also without a measurable
-effect on 8 processes' throughput: a larger automatic checkpoint, and dropping the assignments'
-review and status indexes. Measured since by one process's CPU time: each index a cycle writes
-costs a few per cent, whatever its form (the audit trail's entity index, the review queue's),
-and each serves a reader; a partial (user, status) index of open work only saved nothing. Kept:
-2 KB pages for new databases, one transaction for submit-and-next.
-
-Where the SQLite run's time goes, timed per hold of the write lock (BEGIN IMMEDIATE to the end
-of COMMIT) in each process: the lock is held nearly all the time, by one process for a long run
-of cycles while the others sleep in the busy handler, so cycles a second are one over that
-process's whole cycle, its hold and the short gap before its next BEGIN. Moving work from the
-hold into the gap gains nothing for that reason, and handing the lock to a waiting process
-costs more than the gap: a process woken on the other core starts running tens of microseconds
-later, a large part of a hold (a pipe's ping-pong between two processes shows it). The hold is
-longer with 8 processes than with one, in every part of its distribution; COMMIT (the log pages
-a cycle writes, and now and then a checkpoint) is its largest part. A cycle that had to wait
-for the lock waited through the busy handler's sleeps, of a millisecond and more: the claim p99
-falls among those waits or just below them, by how often the lock changes hands, which is why
-it swings from run to run. Also tried: SQLite 3.51 (pysqlite3-binary) in place of the system's
-3.40, slower; no automatic checkpoint at all, no faster (the growing log slows each COMMIT).
-Most of a checkpoint is its sync of the log, whose bytes are the pages the cycles wrote (14 of
-2 KB a cycle; the floor's 5 of 4 KB, in two commits): 1 KB pages halve those bytes and made one
-process faster, but 8 processes no faster, so new databases keep 2 KB pages. Nor did a thread
-in each process checkpointing now and then beside the automatic checkpoint (kept, so that the
-log still restarts): one process a little faster, 8 processes slower. Of the pages beyond one
-per b-tree, most are SQLite rebalancing an index's last three leaves: rows added in key order
-(as every index here gets them) overflow the last leaf again soon after each rebalance once its
-neighbours are nearly full. The floor's index does it too, far less often: its 4 KB leaves hold
-twice the rows, and it gets one row a cycle, the audit trail's index two. Timed block by block
-against the app as it is, in one process: random bytes for the uids drawn a few kilobytes at a
-time saved nothing (a uid's cost is its arithmetic and text, not the system call); the frozen
-ClaimedItem, the configuration's JSON and the uid together come to a few per cent of a cycle.
-Dropping both the review index and the audit trail's entity index (their readers would scan)
-left 8 processes still short of the target, and so did both drops with all of those Python cuts
-at once (uids made ahead, the ClaimedItem built without its frozen setter, the configuration's
-JSON cached). In two rounds beside the floor: as is 0.277 and 0.290, the drops 0.310 and 0.321;
-in two more: as is 0.299 and 0.288, the Python cuts alone 0.309 and 0.298, the drops with the
-cuts 0.333 and 0.330. The b-trees a cycle writes, and so its log pages, count for more than its
-Python.
-4 KB pages (the floor's, and SQLite's default) were worse than 2 KB: 0.274 and 0.276 beside
-0.283 and 0.291.
-The floor gets no more cycles a second from 8 processes than from one, and neither do we, so
-the ratio is in effect one process's cycle against the floor's. That is best compared by the
-instructions it runs (valgrind's callgrind), which vary far less from run to run than time:
-what cut them was SQLite work the cycle did not need (Python rules called back from the
-submit's statement, an IN-list constraint checked through a temporary index, UPDATE … FROM's
-temporary copy of the joined row). The run of the same statements alone (sqlite_replay.py: no
-application code between them, on the app's own connection, foreign keys on as the floor's) comes
-out above the target's ratio: the schema's b-tree writes (the assignments' six indexes and three
-foreign keys, the audit trail's two rows and their index) leave a little room, and the
-application's Python in the same transaction (checking the answer, JSON, the records it keeps and
-the objects handed to the workbench, the layers between) takes more than that room. That Python
-was cut where it was only overhead: numbered parameters (sqlite3 builds and hashes a string for
-each named one, each execution) and context managers written as classes. A prototype with no
-layers at all, the same statements and results, was faster but not by enough, and it was a
-second copy of the SQLite queue's rules.
-
-On PostgreSQL the server's two cores bound the saturated run; a claim's update of the item
-cannot be HOT (`open_slots` is in the claim index's predicate), so it writes every index of
-`items`. The floor's rate swings between runs far more than ours, and our ratio is lowest when
-the floor runs fastest: both are then bound by the server's CPU, and a cycle of ours runs more
-statements, each started anew by the executor (its plan's nodes built, and its cached plan
-checked, on every call). Waiting on log flushes is a small part of the floor's time (it commits
-twice a cycle, we once): it ran only a little faster with synchronous_commit off.
-
-A paced claim pays the machine's wake-up after an idle second, which the floor's one thread, run
-back to back, does not: hence our back-to-back run, and the floor's own claim paced as ours
-(pg_paced_floor.py), printed beside it. Tried and dropped: a project-wide claim front for overlap
-above 1 (the first item with a free slot, kept per queue epoch), which skipped the dead front in
-a quiet run (9 index pages a claim instead of 40). In the realistic run give-backs bumped the epoch
-about fifty times a second, and each claim after a bump searched the dead front twice, to take
-an item and to set the front again: more index pages a claim than before, and fewer cycles a
-second.
-
-The realistic run, timed statement by statement (pg_stat_statements on a cluster of its own):
-each give-back bumped the project's epoch, so the project's row had a new version fifty times a
-second, and every claim's foreign-key check on that row (FOR KEY SHARE) took 0.9 ms where the
-user's and the item's took 0.02. Only overlap-1 projects read the epoch, so only theirs moves now
-(migration 0018): the check takes 0.04 ms, and the run gained 4 to 12% in three pairs of runs.
-Dropping the assignments' and earnings' foreign keys to projects as well gained a few per cent
-more in one run, within the runs' spread, so they stay. What is left is the server reading past entries no vacuum has removed: the claim's
-search of the dead front (about 270 buffers a claim) and, in the claim's first statement, the
-expired leases' index and the user's released work (about 210).
+Prints ours, the floor and the ratio for each target, and writes them to
+benchmarks/results/queue.json. What the runs and the probes behind them found, what was tried
+and what was dropped, is in benchmarks/results/queue_findings.md.
 """
 
 from __future__ import annotations

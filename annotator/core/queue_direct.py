@@ -301,9 +301,9 @@ class _SqliteWrite:
 # The small Python work of a transaction (JSON, a new uid, the DTO) is done while the write
 # lock is held, not before BEGIN IMMEDIATE or after COMMIT. A writer that loses the race for
 # the lock sleeps in SQLite's busy handler (1, 2, 5, 10 ms… after successive losses), and a
-# longer gap between one COMMIT and the next BEGIN is a wider window for such races: measured
-# with 8 processes, doing that work outside the lock left throughput as it was and took the
-# p99 of submit-and-next from 2.4 ms to 20 ms.
+# longer gap between one COMMIT and the next BEGIN is a wider window for such races: with 8
+# processes, doing that work outside the lock gained no throughput and raised the p99 of
+# submit-and-next tenfold (benchmarks/results/queue_findings.md).
 
 
 def _claim_sqlite(db, actor, project_ref, holding, now) -> tuple[queue.ClaimedItem, SubmitGuard]:

@@ -52,8 +52,9 @@ def _sqlite_pragmas(dbapi_conn) -> None:
     cur = dbapi_conn.cursor()
     # 2 KB pages for a new database (an existing one keeps its own): every page a transaction
     # touches goes to the log whole, and is written again by the next checkpoint; a claim and a
-    # submit touch a dozen pages for a few hundred bytes of rows. Against 4 KB pages, 8 processes
-    # claimed and submitted 8% more a second. Must come before WAL mode, which fixes the size.
+    # submit touch a dozen pages for a few hundred bytes of rows, so smaller pages mean fewer
+    # bytes a cycle (benchmarks/results/queue_findings.md). Must come before WAL mode, which
+    # fixes the size.
     cur.execute("PRAGMA page_size=2048")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
@@ -61,8 +62,8 @@ def _sqlite_pragmas(dbapi_conn) -> None:
     cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     # A checkpoint copies the log into the file and syncs it, in whichever writer passes the
     # threshold: every 40 MB of log instead of every 4 MB, so one claim in ten times fewer
-    # waits for a sync (8 processes: p95 4.1 → 0.6 ms, +10% throughput). The log is cut
-    # back to 64 MB after each checkpoint, so it never grows without bound.
+    # waits for a sync. The log is cut back to 64 MB after each checkpoint, so it never grows
+    # without bound.
     cur.execute("PRAGMA wal_autocheckpoint=10000")
     cur.execute("PRAGMA journal_size_limit=67108864")
     cur.close()
